@@ -1,0 +1,177 @@
+# annals — build, test, run.  `make help` lists the targets.
+#
+# Two flavours share one tree: FLAVOR=release (bin/, -O2) and FLAVOR=asan
+# (build/asan/bin, ASan + UBSan), which is what `make test` runs.
+
+FLAVOR  ?= release
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+CC      ?= cc
+GEN     := build/gen
+OBJ     := build/$(FLAVOR)/obj
+ifeq ($(FLAVOR),release)
+BIN     := bin
+LIBDIR  := build/release/lib
+OPT     := -O2
+else
+BIN     := build/$(FLAVOR)/bin
+LIBDIR  := build/$(FLAVOR)/lib
+OPT     := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+CFLAGS  += -std=c11 -D_GNU_SOURCE -g -fPIC $(OPT) $(WARN) -DANNALS_VERSION='"$(VERSION)"' \
+           -Iinclude -Isrc -I$(GEN)
+LDFLAGS += $(filter -fsanitize%,$(OPT))
+LIBS    := -lnng -lmbedtls -lmbedx509 -lmbedcrypto -lprotobuf-c -llmdb -ljansson -lpthread -lm
+
+PROTOS     := $(wildcard proto/annals/v1/*.proto)
+PROTO_C    := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
+PROTO_H    := $(PROTO_C:.c=.h)
+COMMON_C   := $(wildcard src/common/*.c)
+STORE_C    := $(wildcard src/store/*.c)
+SERVER_C   := $(filter-out src/server/main.c,$(wildcard src/server/*.c))
+CLIENT_C   := $(wildcard src/client/*.c)
+CLI_C      := $(wildcard clients/cli/*.c)
+BENCH_C    := $(wildcard clients/bench/*.c)
+EXAMPLE_C  := $(wildcard clients/examples/*.c)
+UNIT_C     := $(wildcard tests/unit/test_*.c)
+ITEST_C    := $(wildcard tests/integration/test_*.c)
+TESTLIB_C  := $(wildcard tests/lib/*.c)
+SEED_JSON  := data/seed/dataset.json
+
+o = $(patsubst %.c,$(OBJ)/%.o,$(patsubst $(GEN)/%,gen/%,$(1)))
+
+PROTO_O  := $(call o,$(PROTO_C))
+COMMON_O := $(call o,$(COMMON_C))
+STORE_O  := $(call o,$(STORE_C))
+SERVER_O := $(call o,$(SERVER_C)) $(OBJ)/src/server/seed_blob.o
+CLIENT_O := $(call o,$(CLIENT_C))
+TESTLIB_O:= $(call o,$(TESTLIB_C))
+
+CLIENT_LIB_O := $(CLIENT_O) $(COMMON_O) $(PROTO_O)
+
+PROGRAMS := $(BIN)/annalsd $(BIN)/annals $(BIN)/annals-bench
+EXAMPLES := $(patsubst clients/examples/%.c,$(BIN)/examples/%,$(EXAMPLE_C))
+UNITS    := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_C))
+ITESTS   := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(ITEST_C))
+
+.PHONY: all build run test test-unit bench clean install format lint help deps
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(PROGRAMS) $(LIBDIR)/libannals.a $(LIBDIR)/libannals.so $(EXAMPLES)
+
+help:
+	@echo "make            build bin/annalsd, bin/annals, bin/annals-bench and libannals"
+	@echo "make run        install missing packages (as root), build, serve ./var/annals on tcp://127.0.0.1:7700"
+	@echo "make test       build with ASan+UBSan and run every test; ends with 'N passed, N failed'"
+	@echo "make bench      load-test figures as ratios against the echo baseline"
+	@echo "make install    PREFIX=... DESTDIR=... installs the programs, library, header and pkg-config file"
+	@echo "make lint       cppcheck and clang-tidy;  make format: clang-format -i"
+
+deps:
+	@sh scripts/deps.sh
+
+# ---- generated code ---------------------------------------------------------
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -Iproto $<
+
+# every object may include any generated header
+$(OBJ)/%.o: %.c $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(OBJ)/gen/%.o: $(GEN)/%.c $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
+
+# The built-in data set is embedded in annalsd so that a bare binary serves it.
+$(OBJ)/src/server/seed_blob.o: src/server/seed_blob.S $(SEED_JSON)
+	@mkdir -p $(dir $@)
+	$(CC) -DSEED_PATH='"$(SEED_JSON)"' -c $< -o $@
+
+# ---- programs and libraries -------------------------------------------------
+$(BIN)/annalsd: $(OBJ)/src/server/main.o $(SERVER_O) $(STORE_O) $(COMMON_O) $(PROTO_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+
+$(BIN)/annals: $(call o,$(CLI_C)) $(CLIENT_LIB_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+
+$(BIN)/annals-bench: $(call o,$(BENCH_C)) $(CLIENT_LIB_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+
+$(BIN)/examples/%: $(OBJ)/clients/examples/%.o $(CLIENT_LIB_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+
+$(LIBDIR)/libannals.a: $(CLIENT_LIB_O)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBDIR)/libannals.so: $(CLIENT_LIB_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libannals.so.0 $^ -o $@ $(LIBS)
+
+# unit tests link everything but the mains; integration tests link the client
+$(BIN)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(TESTLIB_O) $(SERVER_O) $(STORE_O) $(CLIENT_O) $(COMMON_O) $(PROTO_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+
+$(BIN)/tests/test_it_%: $(OBJ)/tests/integration/test_it_%.o $(TESTLIB_O) $(CLIENT_LIB_O)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+
+# ---- run, test, bench -------------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p var
+	./bin/annalsd --data var/annals $(ANNALSD_FLAGS)
+
+test: deps
+	@$(MAKE) --no-print-directory FLAVOR=asan all tests
+	@bash tests/run.sh build/asan/bin
+
+tests: $(UNITS) $(ITESTS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash clients/bench/make-bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include/annals/v1
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBDIR)/libannals.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBDIR)/libannals.so $(DESTDIR)$(PREFIX)/lib/libannals.so.0
+	ln -sf libannals.so.0 $(DESTDIR)$(PREFIX)/lib/libannals.so
+	install -m 644 include/annals/*.h $(DESTDIR)$(PREFIX)/include/annals/
+	install -m 644 $(PROTO_H) $(DESTDIR)$(PREFIX)/include/annals/v1/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' annals.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/annals.pc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	@bash scripts/lint.sh
+
+clean:
+	rm -rf build bin var/test-*
+
+-include $(shell find build/$(FLAVOR)/obj -name '*.d' 2>/dev/null)
+
+# ---- deployment proof (podman; skipped with a message where it cannot run) ---
+.PHONY: test-deploy
+test-deploy:
+	@bash deploy/test-deploy.sh
+
+# ---- fuzzing, crash tests and other hardening targets live beside their tests
+-include tests/fuzz/fuzz.mk
+-include tests/crash/crash.mk

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# make bench — the load-test table of annals, every figure next to the echo
+# ceiling measured by the same invocation on the same transport.
+#
+#   make bench                  every row, BENCH_REPEAT=3 runs of BENCH_SECONDS=3 s, medians (~8 min)
+#   BENCH_QUICK=1 make bench    a smoke run: 1 run of 1 s per row (~1 min)
+#   BENCH_BIG=1 make bench      then also GetEntity/PutEvent with 10 million events loaded
+#                               (BENCH_BIG_ENTITIES=1M, BENCH_BIG_EVENTS=10M; the load takes long)
+#
+# Other knobs: BENCH_WARMUP (1s), BENCH_CONNECTIONS (1), BENCH_ROWS (e.g. "get put"),
+# BENCH_PIN=0 (do not pin), BENCH_KEEP=1 (keep the work directory), ANNALS_BIN (default
+# ./bin, the release build).
+#
+# Pinning: on a small machine the scheduler's placement of the client's and the
+# server's threads on the cores swings the figures by 40% from run to run. So
+# the servers (annalsd, echo) run on the first half of the CPUs and the client
+# on the second half (on 2 cores: one each), which makes runs repeatable; the
+# load of the big data set runs unpinned.
+#
+# It starts its own annalsd (temp data directory, free loopback port, tcp and
+# ipc) and echo server, and stops everything it started on exit. Raw results
+# (one JSON object per run) stay in the work directory when BENCH_KEEP=1.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${ANNALS_BIN:-$ROOT/bin}
+BENCH="$BIN/annals-bench"
+ANNALSD="$BIN/annalsd"
+TABLE="$ROOT/clients/bench/bench-table.py"
+
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	SECS=${BENCH_SECONDS:-1}; REPEAT=${BENCH_REPEAT:-1}; WARMUP=${BENCH_WARMUP:-250ms}
+else
+	SECS=${BENCH_SECONDS:-3}; REPEAT=${BENCH_REPEAT:-3}; WARMUP=${BENCH_WARMUP:-1s}
+fi
+CONNS=${BENCH_CONNECTIONS:-1}
+BIG=${BENCH_BIG:-0}
+BIG_ENTITIES=${BENCH_BIG_ENTITIES:-1M}
+BIG_EVENTS=${BENCH_BIG_EVENTS:-10M}
+# name:method — the table's rows, in order; PutEvent last (it grows the store)
+ROWS=${BENCH_ROWS:-"health get find events timeline members holder put"}
+INFLIGHT="1 64"
+TRANSPORTS="tcp ipc"
+NCPU=$(nproc)
+PIN=${BENCH_PIN:-1}
+if [ "$PIN" = 1 ] && [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
+	SERVER_CPUS="0-$((NCPU / 2 - 1))"
+	CLIENT_CPUS="$((NCPU / 2))-$((NCPU - 1))"
+	ON_SERVER=(taskset -c "$SERVER_CPUS")
+	ON_CLIENT=(taskset -c "$CLIENT_CPUS")
+else
+	PIN=0
+	ON_SERVER=()
+	ON_CLIENT=()
+fi
+TTY=0
+[ -t 2 ] && TTY=1
+
+for exe in "$BENCH" "$ANNALSD"; do
+	if [ ! -x "$exe" ]; then
+		echo "make-bench: $exe is missing; run 'make' first (or set ANNALS_BIN)" >&2
+		exit 1
+	fi
+done
+command -v python3 >/dev/null || { echo "make-bench: python3 is needed for the table (make deps installs it)" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/annals-bench.XXXXXX")
+RESULTS="$WORK/results.jsonl"
+: >"$RESULTS"
+PIDS=()
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	PIDS=()
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "make-bench: results and logs kept in $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'echo "make-bench: interrupted" >&2; exit 130' INT TERM
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_ready URL PID — until Health answers there, or the process died.
+wait_ready() {
+	local i
+	for i in $(seq 1 400); do
+		if "$BENCH" -u "$1" -m health -n 1 -c 1 -q --timeout 1000 --json >/dev/null 2>&1; then
+			return 0
+		fi
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "make-bench: nothing healthy at $1; see the log in $WORK" >&2
+	BENCH_KEEP=1
+	exit 1
+}
+
+# start_annalsd NAME DATADIR — sets ANNALSD_PID, ANNALSD_TCP, ANNALSD_IPC
+start_annalsd() {
+	ANNALSD_TCP="tcp://127.0.0.1:$(free_port)"
+	ANNALSD_IPC="ipc://$WORK/$1.sock"
+	"${ON_SERVER[@]}" "$ANNALSD" --data "$2" --listen "$ANNALSD_TCP" --listen "$ANNALSD_IPC" >>"$WORK/$1.log" 2>&1 &
+	ANNALSD_PID=$!
+	PIDS+=("$ANNALSD_PID")
+	wait_ready "$ANNALSD_TCP" "$ANNALSD_PID"
+}
+
+start_echo() {
+	ECHO_TCP="tcp://127.0.0.1:$(free_port)"
+	ECHO_IPC="ipc://$WORK/echo.sock"
+	"${ON_SERVER[@]}" "$BENCH" echo-server --listen "$ECHO_TCP" --listen "$ECHO_IPC" >>"$WORK/echo.log" 2>&1 &
+	ECHO_PID=$!
+	PIDS+=("$ECHO_PID")
+	wait_ready_echo
+}
+
+wait_ready_echo() {
+	local i
+	for i in $(seq 1 200); do
+		"$BENCH" --echo -u "$ECHO_TCP" -n 1 -c 1 -q --json >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "make-bench: the echo server did not come up; see $WORK/echo.log" >&2
+	BENCH_KEEP=1
+	exit 1
+}
+
+# memory NAME PID DATADIR — one JSON line: resident memory split into heap
+# (anonymous: what the server allocated) and file (LMDB pages mapped in),
+# and the data file's size.
+memory() {
+	local anon file size used
+	anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$2/status" 2>/dev/null || echo 0)
+	file=$(awk '/^RssFile:/ {print $2}' "/proc/$2/status" 2>/dev/null || echo 0)
+	size=$(stat -c %s "$3/data.mdb" 2>/dev/null || echo 0)
+	used=$(du -k "$3/data.mdb" 2>/dev/null | cut -f1)
+	echo "{\"info\":\"memory\",\"when\":\"$1\",\"rss_anon_kb\":${anon:-0},\"rss_file_kb\":${file:-0},\"data_bytes\":${size:-0},\"data_kb_on_disk\":${used:-0}}" >>"$RESULTS"
+}
+
+# run LABEL URL ARGS... — one measured run, appended to $RESULTS.
+run() {
+	local label=$1 url=$2
+	shift 2
+	[ "$TTY" = 1 ] && printf '\r  %-44s' "$label" >&2
+	if ! "${ON_CLIENT[@]}" "$BENCH" -u "$url" -z "${SECS}s" --warmup "$WARMUP" --connections "$CONNS" -q --json \
+		--label "$label" "$@" >>"$RESULTS" 2>>"$WORK/bench-errors.log"; then
+		# exit 1: some calls failed (the JSON says which); anything else: no result
+		tail -n 1 "$RESULTS" | grep -q "\"label\":\"$label\"" ||
+			echo "{\"info\":\"failed\",\"label\":\"$label\"}" >>"$RESULTS"
+	fi
+}
+
+# matrix PART REP KEYS — every row at 1 and 64 in flight over tcp and ipc,
+# each group led by its echo ceiling.
+matrix() {
+	local part=$1 rep=$2 keys=$3 t c row url echo_url
+	for t in $TRANSPORTS; do
+		if [ "$t" = tcp ]; then url=$ANNALSD_TCP; echo_url=$ECHO_TCP; else url=$ANNALSD_IPC; echo_url=$ECHO_IPC; fi
+		for c in $INFLIGHT; do
+			run "$part/$t/$c/echo/$rep" "$echo_url" --echo -m get -c "$c"
+			for row in $ROWS; do
+				if [ "$part" = big ] && [ "$row" != get ] && [ "$row" != put ]; then continue; fi
+				if [ "$row" = put ]; then
+					run "$part/$t/$c/$row/$rep" "$url" -m put -c "$c" --keys "$keys" --ack-log "$WORK/acks-$part.log"
+				else
+					run "$part/$t/$c/$row/$rep" "$url" -m "$row" -c "$c" --keys "$keys"
+				fi
+			done
+		done
+	done
+}
+
+# durability PART DATADIR — kill -9 annalsd, restart it on the same data,
+# and read back every write it acknowledged.
+durability() {
+	local out
+	kill -KILL "$ANNALSD_PID" 2>/dev/null
+	wait "$ANNALSD_PID" 2>/dev/null
+	start_annalsd "$1-restarted" "$2"
+	if [ -s "$WORK/acks-$1.log" ]; then
+		out=$("$BENCH" verify-acks -u "$ANNALSD_TCP" "$WORK/acks-$1.log" 2>&1 | tail -n 1)
+		echo "{\"info\":\"durability\",\"part\":\"$1\",\"text\":\"$out\"}" >>"$RESULTS"
+	fi
+}
+
+echo "make-bench: $NCPU CPUs, $SECS s per run after $WARMUP of warm-up, $REPEAT run(s) per row," \
+	"$CONNS connection(s); $([ "$PIN" = 1 ] && echo "servers on CPUs $SERVER_CPUS, client on $CLIENT_CPUS" || echo "not pinned")" >&2
+[ "$BIG" = 1 ] || echo "make-bench: the 10-million-event part is skipped (BENCH_BIG=1 runs it; the load takes long)" >&2
+start_echo
+start_annalsd main "$WORK/main-db"
+for rep in $(seq 1 "$REPEAT"); do
+	matrix main "$rep" builtin
+done
+memory main "$ANNALSD_PID" "$WORK/main-db"
+[ "$TTY" = 1 ] && printf '\r  %-44s' "durability check (kill -9, restart, read back)" >&2
+durability main "$WORK/main-db"
+
+if [ "$BIG" = 1 ]; then
+	kill -TERM "$ANNALSD_PID"
+	wait "$ANNALSD_PID" 2>/dev/null
+	start_annalsd big "$WORK/big-db"
+	memory big-empty "$ANNALSD_PID" "$WORK/big-db"
+	echo "make-bench: loading $BIG_ENTITIES entities and $BIG_EVENTS events through Batch (unpinned)..." >&2
+	[ "$PIN" = 1 ] && taskset -a -p -c "0-$((NCPU - 1))" "$ANNALSD_PID" >/dev/null
+	"$BENCH" gen --entities "$BIG_ENTITIES" --events "$BIG_EVENTS" -u "$ANNALSD_TCP" --json \
+		| sed -e 's/^{/{"info":"load",/' >>"$RESULTS"
+	[ "$PIN" = 1 ] && taskset -a -p -c "$SERVER_CPUS" "$ANNALSD_PID" >/dev/null
+	memory big-loaded "$ANNALSD_PID" "$WORK/big-db"
+	KEYS="gen:$BIG_ENTITIES:$BIG_EVENTS"
+	for rep in $(seq 1 "$REPEAT"); do
+		matrix big "$rep" "$KEYS"
+	done
+	memory big-after "$ANNALSD_PID" "$WORK/big-db"
+	durability big "$WORK/big-db"
+fi
+[ "$TTY" = 1 ] && printf '\r%-60s\r' "" >&2
+
+python3 "$TABLE" "$RESULTS" --seconds "$SECS" --repeat "$REPEAT" --connections "$CONNS" \
+	--pinning "$([ "$PIN" = 1 ] && echo "servers on CPUs $SERVER_CPUS, client on CPUs $CLIENT_CPUS" || echo "not pinned")"

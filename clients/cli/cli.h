@@ -1,0 +1,219 @@
+/*
+ * cli_ — the `annals` command-line client.
+ *
+ * One file per purpose: cli_main.c (global flags, command table, help),
+ * cli_args.c (argument parsing and typed option values), cli_call.c (the
+ * client, calls, error reports with hints), cli_out.c (tables, JSON),
+ * cli_fmt.c (dates, intervals, enums in words), cli_page.c (paging through
+ * List* replies), cli_input.c (JSON files into messages), and one
+ * cli_cmd_*.c per group of subcommands.
+ *
+ * Every command is a row in a table (cli_cmd) naming its options, so the
+ * parser, the help text and the dispatcher cannot drift apart. A command
+ * returns the process exit status: 0, the status code of the call that
+ * failed (1..16), or one of the CLI_EXIT_* codes below.
+ */
+#ifndef ANNALS_CLI_H
+#define ANNALS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "annals/annals.h"
+#include "common/arena.h"
+
+#define CLI_EXIT_USAGE 64   /* bad command line (sysexits EX_USAGE) */
+#define CLI_EXIT_NOINPUT 66 /* an input file cannot be read (EX_NOINPUT) */
+#define CLI_EXIT_IOERR 74   /* output cannot be written (EX_IOERR) */
+
+#define CLI_MAX_POS 16
+#define CLI_MAX_OPTS 48
+
+typedef struct cli_optspec {
+	const char *name; /* without the leading "--" */
+	bool takes_value;
+} cli_optspec;
+
+/* The command line after the command words: positionals and options in
+ * the order given. Values point into argv. */
+typedef struct cli_args {
+	const char *pos[CLI_MAX_POS];
+	int n_pos;
+	const char *names[CLI_MAX_OPTS];
+	const char *values[CLI_MAX_OPTS]; /* "" for a flag */
+	int n_opts;
+} cli_args;
+
+typedef struct cli_ctx cli_ctx;
+
+typedef struct cli_cmd {
+	const char *group;    /* "entity" for `annals entity get`, NULL for top-level commands */
+	const char *name;     /* "get" */
+	const char *synopsis; /* what follows the command words: "ID [--expect-revision N]" */
+	const char *summary;  /* one line for the command lists */
+	const char *details;  /* option descriptions for --help, or NULL */
+	const cli_optspec *opts;  /* the command's own options, {NULL}-terminated; NULL: none */
+	int min_pos, max_pos; /* positional arguments accepted */
+	int (*run)(cli_ctx *ctx);
+	const void *data; /* a constant the command is parameterised by (e.g. a record kind) */
+} cli_cmd;
+
+struct cli_ctx {
+	const cli_cmd *cmd;
+	cli_args args;
+	const char *server;
+	const char *token;
+	const char *tls_ca, *tls_cert, *tls_key;
+	const char *request_id; /* --request-id, for writes a script may retry */
+	uint32_t timeout_ms;
+	bool json;
+	annals_client *client; /* opened by the first call, closed by main */
+	ar_arena ar;           /* output strings and parsed input; freed by main */
+};
+
+/* Command tables, each ended by an entry with run == NULL. */
+extern const cli_cmd cli_cmds_server[];
+extern const cli_cmd cli_cmds_records[];
+extern const cli_cmd cli_cmds_list[];
+extern const cli_cmd cli_cmds_knowledge[];
+extern const cli_cmd cli_cmds_members[];
+extern const cli_cmd cli_cmds_evidence[];
+extern const cli_cmd cli_cmds_data[];
+extern const cli_cmd cli_cmds_changes[];
+
+/* ---- cli_args.c ---------------------------------------------------------- */
+
+extern const cli_optspec cli_global_opts[];
+
+/* Splits argv into positionals and options; options must be in one of the
+ * two specs. Returns 0, or -1 with a reason in msg. */
+int cli_args_parse(int argc, char **argv, const cli_optspec *cmd_opts, cli_args *out, char *msg,
+                   size_t msglen);
+/* Does spec (a {NULL}-terminated list, may be NULL) hold --name? */
+const cli_optspec *cli_opt_find(const cli_optspec *spec, const char *name, size_t len);
+
+/* The last value of --name, or NULL. */
+const char *cli_opt(const cli_ctx *ctx, const char *name);
+bool cli_flag(const cli_ctx *ctx, const char *name);
+const char *cli_pos(const cli_ctx *ctx, int i); /* NULL past the end */
+
+/* Typed option values. Each returns 0 (leaving *out alone when the option
+ * is absent) or CLI_EXIT_USAGE after printing a usage error naming the flag. */
+int cli_opt_u32(cli_ctx *ctx, const char *name, uint32_t *out);
+int cli_opt_u64(cli_ctx *ctx, const char *name, uint64_t *out, bool *given);
+int cli_opt_date(cli_ctx *ctx, const char *name, Annals__V1__Date **out);
+/* --at DATE or --at pub:DOC (the publication date of a document). */
+int cli_opt_at(cli_ctx *ctx, const char *name, Annals__V1__Date **at, char **doc);
+int cli_opt_enum(cli_ctx *ctx, const char *name, const ProtobufCEnumDescriptor *d,
+                 const char *prefix, int *out);
+int cli_opt_entity_type(cli_ctx *ctx, const char *name, Annals__V1__EntityType *out);
+/* The same rules for a positional argument (its meaning named by `what`). */
+int cli_pos_u32(cli_ctx *ctx, int i, const char *what, uint32_t *out);
+
+/* Prints "annals: <reason>" and the command's usage line; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "annals entity get ID [--expect-revision N]" for ctx->cmd. */
+void cli_print_usage_line(FILE *f, const cli_cmd *cmd);
+
+/* ---- cli_call.c ---------------------------------------------------------- */
+
+/* Calls `method` ("GetEntity"), printing any failure with a hint. Returns
+ * 0 with *reply set (free with annals_free), or the status code. */
+int cli_call(cli_ctx *ctx, const char *method, const ProtobufCMessage *req, void *reply);
+/* The same without printing, for callers that handle some codes themselves;
+ * timeout_ms 0 means ctx->timeout_ms. */
+int cli_call_quiet(cli_ctx *ctx, const char *method, const ProtobufCMessage *req, void *reply,
+                   uint32_t timeout_ms, annals_error *err);
+/* "annals: NOT_FOUND: <message>" and a hint on stderr; returns code. */
+int cli_report(const cli_ctx *ctx, int code, const char *message);
+/* A local failure (bad input file, ...): same format; returns code. */
+int cli_fail(const cli_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- cli_out.c ----------------------------------------------------------- */
+
+typedef struct cli_table {
+	ar_arena *ar;
+	int ncols;
+	const char **cells; /* nrows * ncols, in the arena */
+	size_t nrows, cap;
+} cli_table;
+
+void cli_table_init(cli_table *t, ar_arena *ar, int ncols);
+/* Exactly ncols strings; NULL prints as "". The strings must live until
+ * the table is printed (arena strings or reply fields). */
+void cli_table_row(cli_table *t, ...);
+/* The same from an array of ncols strings. */
+void cli_table_row_v(cli_table *t, const char *const *cells);
+/* Aligned columns separated by two spaces, each line starting with indent. */
+void cli_table_print(const cli_table *t, FILE *f, const char *indent);
+/* Display width of UTF-8 text: one column per code point. */
+size_t cli_width(const char *s);
+
+/* The message as JSON (pretty, or one compact line); returns 0 or an exit code. */
+int cli_print_json(const ProtobufCMessage *m);
+int cli_print_json_line(const ProtobufCMessage *m);
+/* Whether stderr is a terminal (progress lines are for people only). */
+bool cli_stderr_is_tty(void);
+/* stdout flushed and without write errors, else a report and CLI_EXIT_IOERR. */
+int cli_finish_output(int rc);
+
+/* ---- cli_fmt.c ----------------------------------------------------------- */
+
+/* "2019-05"; "1993 (ev:csto-founded +1y)"; "unresolved (doc:x -1d)"; "?" for none. */
+const char *cli_date(ar_arena *a, const Annals__V1__Date *d);
+/* "1992 .. open", "? .. before 2020-01-01", "always" for NULL. */
+const char *cli_interval(ar_arena *a, const Annals__V1__Interval *iv);
+/* The value's name without prefix, lowercased: ("ENTITY_TYPE_", 1) -> "person". */
+const char *cli_enum_word(ar_arena *a, const ProtobufCEnumDescriptor *d, const char *prefix, int value);
+const char *cli_entity_type(ar_arena *a, int type);
+const char *cli_record_kind(ar_arena *a, int kind);
+const char *cli_truth(int truth); /* "TRUE", "FALSE", "UNKNOWN", "-" */
+/* "doc:x s1 [0,193) reported, by source:y" */
+const char *cli_evidence_brief(ar_arena *a, const Annals__V1__Evidence *ev);
+/* "1,2" */
+const char *cli_sentences(ar_arena *a, const Annals__V1__Evidence *ev);
+const char *cli_display_name(const Annals__V1__Entity *e); /* first name, or "" */
+
+/* ---- cli_page.c ---------------------------------------------------------- */
+
+/* The replies of a List* call, page after page. */
+typedef struct cli_pages {
+	ProtobufCMessage **replies;
+	size_t n, cap;
+	bool more; /* stopped before the last page */
+} cli_pages;
+
+/* Calls `method` with req (whose page_size/page_token fields it sets)
+ * until the pages run out, or until `limit` items were fetched (0: no
+ * limit). page_size is the size asked per call. */
+int cli_fetch_pages(cli_ctx *ctx, const char *method, ProtobufCMessage *req, uint32_t page_size,
+                    uint64_t limit, cli_pages *out);
+/* The items of page i (its one repeated message field). */
+size_t cli_page_items(const ProtobufCMessage *page, ProtobufCMessage ***items);
+/* All items of all pages as one page message (for --json); pass to
+ * cli_merged_free() after use. */
+ProtobufCMessage *cli_pages_merge(const cli_pages *p);
+void cli_merged_free(ProtobufCMessage *merged);
+void cli_pages_free(cli_pages *p);
+
+/* ---- cli_input.c --------------------------------------------------------- */
+
+/* Reads a JSON file ("-": stdin) as a message of type d, built in ctx->ar.
+ * Server-set fields are cleared. Returns 0, or an exit code after a report. */
+int cli_read_message(cli_ctx *ctx, const char *path, const ProtobufCMessageDescriptor *d,
+                     ProtobufCMessage **out);
+/* Clears what only the server sets (record revisions; a date's resolved,
+ * earliest and latest, and the values of relative dates), everywhere in m,
+ * so that what `get --json` or `export` printed can be written back. */
+void cli_strip_server_fields(ProtobufCMessage *m);
+
+/* ---- cli_show.c ---------------------------------------------------------- */
+
+/* Detail views of one record, for `get`. */
+void cli_show_entity(cli_ctx *ctx, const Annals__V1__Entity *e);
+void cli_show_event(cli_ctx *ctx, const Annals__V1__Event *e);
+void cli_show_relation(cli_ctx *ctx, const Annals__V1__Relation *r);
+void cli_show_document(cli_ctx *ctx, const Annals__V1__Document *d);
+
+#endif

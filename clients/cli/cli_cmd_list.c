@@ -1,0 +1,219 @@
+/*
+ * cli_cmd_list — `entity list`, `entity find`, `event list`,
+ * `relation list`, `document list`: one row per record.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+#define LIST_DEFAULT_LIMIT 100
+#define LIST_MAX_PAGE 1000
+
+/* How one record kind is shown: its header and one row per record. */
+typedef struct list_kind {
+	int ncols;
+	const char *const *header;
+	void (*row)(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m);
+} list_kind;
+
+static void row_entity(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
+{
+	const Annals__V1__Entity *e = (const Annals__V1__Entity *)m;
+	cli_table_row(t, e->id, cli_entity_type(&ctx->ar, e->type), cli_display_name(e), e->summary);
+}
+
+static void row_event(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
+{
+	const Annals__V1__Event *e = (const Annals__V1__Event *)m;
+	cli_table_row(t, e->id, e->type,
+	              cli_enum_word(&ctx->ar, &annals__v1__event_status__descriptor, "EVENT_STATUS_", e->status),
+	              e->when ? cli_date(&ctx->ar, e->when) : "undated", e->place);
+}
+
+static void row_relation(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
+{
+	const Annals__V1__Relation *r = (const Annals__V1__Relation *)m;
+	cli_table_row(t, r->subject, r->predicate, r->object, r->status, cli_interval(&ctx->ar, r->valid), r->id);
+}
+
+static void row_document(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
+{
+	const Annals__V1__Document *d = (const Annals__V1__Document *)m;
+	cli_table_row(t, d->id, ar_printf(&ctx->ar, "%u", d->length), ar_printf(&ctx->ar, "%zu", d->n_sentences),
+	              d->published ? cli_date(&ctx->ar, d->published) : "unknown", d->title);
+}
+
+static const char *const entity_header[] = {"ID", "TYPE", "NAME", "SUMMARY"};
+static const char *const event_header[] = {"ID", "TYPE", "STATUS", "WHEN", "PLACE"};
+static const char *const relation_header[] = {"SUBJECT", "PREDICATE", "OBJECT", "STATUS", "VALID", "ID"};
+static const char *const document_header[] = {"ID", "BYTES", "SENTENCES", "PUBLISHED", "TITLE"};
+
+static const list_kind list_entities = {4, entity_header, row_entity};
+static const list_kind list_events = {5, event_header, row_event};
+static const list_kind list_relations = {6, relation_header, row_relation};
+static const list_kind list_documents = {5, document_header, row_document};
+
+static int list_print(cli_ctx *ctx, const cli_pages *p, const list_kind *k)
+{
+	if (ctx->json) {
+		ProtobufCMessage *all = cli_pages_merge(p);
+		int rc = all ? cli_print_json(all) : cli_fail(ctx, ANNALS_RESOURCE_EXHAUSTED, "out of memory");
+		cli_merged_free(all);
+		return rc;
+	}
+	cli_table t;
+	cli_table_init(&t, &ctx->ar, k->ncols);
+	cli_table_row_v(&t, k->header);
+	for (size_t i = 0; i < p->n; i++) {
+		ProtobufCMessage **items;
+		size_t n = cli_page_items(p->replies[i], &items);
+		for (size_t j = 0; j < n; j++)
+			k->row(ctx, &t, items[j]);
+	}
+	if (t.nrows > 1)
+		cli_table_print(&t, stdout, "");
+	else
+		fprintf(stderr, "(none found)\n");
+	return 0;
+}
+
+/* --limit N (default 100) or --all; then one page after another. */
+static int list_run(cli_ctx *ctx, const char *method, ProtobufCMessage *req, const list_kind *k)
+{
+	uint32_t limit = LIST_DEFAULT_LIMIT;
+	int rc = cli_opt_u32(ctx, "limit", &limit);
+	if (rc != 0)
+		return rc;
+	if (limit == 0)
+		return cli_usage_error(ctx, "--limit: give a number above 0, or --all");
+	bool all = cli_flag(ctx, "all");
+	cli_pages pages;
+	rc = cli_fetch_pages(ctx, method, req, all || limit > LIST_MAX_PAGE ? LIST_MAX_PAGE : limit,
+	                     all ? 0 : limit, &pages);
+	if (rc == 0)
+		rc = list_print(ctx, &pages, k);
+	if (rc == 0 && pages.more && !all)
+		fprintf(stderr, "(more: --all shows every one, --limit N more of them)\n");
+	cli_pages_free(&pages);
+	return rc;
+}
+
+static int cmd_entity_list(cli_ctx *ctx)
+{
+	Annals__V1__ListEntitiesRequest req = ANNALS__V1__LIST_ENTITIES_REQUEST__INIT;
+	int rc = cli_opt_entity_type(ctx, "type", &req.type);
+	if (rc != 0)
+		return rc;
+	if (cli_opt(ctx, "prefix"))
+		req.name_prefix = (char *)cli_opt(ctx, "prefix");
+	return list_run(ctx, "ListEntities", &req.base, &list_entities);
+}
+
+static int cmd_entity_find(cli_ctx *ctx)
+{
+	Annals__V1__FindEntitiesRequest req = ANNALS__V1__FIND_ENTITIES_REQUEST__INIT;
+	req.name = (char *)cli_pos(ctx, 0);
+	req.prefix = cli_flag(ctx, "prefix");
+	int rc = cli_opt_entity_type(ctx, "type", &req.type);
+	if (rc == 0)
+		rc = cli_opt_u32(ctx, "limit", &req.limit);
+	if (rc != 0)
+		return rc;
+	Annals__V1__EntityPage *page;
+	rc = cli_call(ctx, "FindEntities", &req.base, &page);
+	if (rc != 0)
+		return rc;
+	cli_pages one = {.replies = (ProtobufCMessage **)&page, .n = 1};
+	rc = list_print(ctx, &one, &list_entities);
+	annals_free(page);
+	return rc;
+}
+
+static int cmd_event_list(cli_ctx *ctx)
+{
+	Annals__V1__ListEventsRequest req = ANNALS__V1__LIST_EVENTS_REQUEST__INIT;
+	int status = 0;
+	int rc = cli_opt_enum(ctx, "status", &annals__v1__event_status__descriptor, "EVENT_STATUS_", &status);
+	if (rc == 0)
+		rc = cli_opt_date(ctx, "from", &req.from);
+	if (rc == 0)
+		rc = cli_opt_date(ctx, "to", &req.to);
+	if (rc != 0)
+		return rc;
+	req.status = (Annals__V1__EventStatus)status;
+	const char *v;
+	if ((v = cli_opt(ctx, "participant")) != NULL)
+		req.participant = (char *)v;
+	if ((v = cli_opt(ctx, "type")) != NULL)
+		req.type = (char *)v;
+	if ((v = cli_opt(ctx, "place")) != NULL)
+		req.place = (char *)v;
+	return list_run(ctx, "ListEvents", &req.base, &list_events);
+}
+
+static int cmd_relation_list(cli_ctx *ctx)
+{
+	Annals__V1__ListRelationsRequest req = ANNALS__V1__LIST_RELATIONS_REQUEST__INIT;
+	const char *v;
+	if ((v = cli_opt(ctx, "subject")) != NULL)
+		req.subject = (char *)v;
+	if ((v = cli_opt(ctx, "predicate")) != NULL)
+		req.predicate = (char *)v;
+	if ((v = cli_opt(ctx, "object")) != NULL)
+		req.object = (char *)v;
+	return list_run(ctx, "ListRelations", &req.base, &list_relations);
+}
+
+static int cmd_document_list(cli_ctx *ctx)
+{
+	Annals__V1__ListDocumentsRequest req = ANNALS__V1__LIST_DOCUMENTS_REQUEST__INIT;
+	return list_run(ctx, "ListDocuments", &req.base, &list_documents);
+}
+
+static const cli_optspec entity_list_opts[] = {
+	{"type", true}, {"prefix", true}, {"limit", true}, {"all", false}, {NULL, false}};
+static const cli_optspec entity_find_opts[] = {{"type", true}, {"prefix", false}, {"limit", true}, {NULL, false}};
+static const cli_optspec event_list_opts[] = {
+	{"participant", true}, {"type", true},  {"place", true}, {"status", true}, {"from", true},
+	{"to", true},          {"limit", true}, {"all", false},  {NULL, false}};
+static const cli_optspec relation_list_opts[] = {{"subject", true}, {"predicate", true}, {"object", true},
+                                             {"limit", true},   {"all", false},      {NULL, false}};
+static const cli_optspec document_list_opts[] = {{"limit", true}, {"all", false}, {NULL, false}};
+
+#define LIST_PAGING_HELP \
+	"  --limit N        show at most N (default 100)\n" \
+	"  --all            show every one, page after page\n"
+
+const cli_cmd cli_cmds_list[] = {
+	{.group = "entity", .name = "list", .synopsis = "[--type T] [--prefix P] [--limit N] [--all]",
+	 .summary = "list entities in id order",
+	 .details = "  --type T         only this type (person, organization, country, place, position,\n"
+	            "                   treaty, group, media_source, document)\n"
+	            "  --prefix P       only entities with a name starting with P (any case)\n" LIST_PAGING_HELP,
+	 .opts = entity_list_opts, .max_pos = 0, .run = cmd_entity_list},
+	{.group = "entity", .name = "find", .synopsis = "NAME [--type T] [--prefix] [--limit N]",
+	 .summary = "entities with this name or alias (any case)",
+	 .details = "  --type T         only this type\n"
+	            "  --prefix         NAME is the start of a name\n"
+	            "  --limit N        at most N\n",
+	 .opts = entity_find_opts, .min_pos = 1, .max_pos = 1, .run = cmd_entity_find},
+	{.group = "event", .name = "list",
+	 .synopsis = "[--participant X] [--type T] [--place P] [--status S] [--from D] [--to D] [--limit N] [--all]",
+	 .summary = "list events",
+	 .details = "  --participant X  events this entity (id or name) takes part in\n"
+	            "  --type T         event type: meeting, appointment, renaming, ...\n"
+	            "  --place P        events at this place (entity id)\n"
+	            "  --status S       occurred, planned or cancelled\n"
+	            "  --from D, --to D events in this time range (2019, 2019-05, 2019-05-01)\n" LIST_PAGING_HELP,
+	 .opts = event_list_opts, .max_pos = 0, .run = cmd_event_list},
+	{.group = "relation", .name = "list", .synopsis = "[--subject X] [--predicate P] [--object Y] [--limit N] [--all]",
+	 .summary = "list relations (standing facts with their validity)",
+	 .details = "  --subject X      relations of this subject (entity id)\n"
+	            "  --predicate P    member_of, holds_position, chairs, ...\n"
+	            "  --object Y       relations to this object (entity id)\n" LIST_PAGING_HELP,
+	 .opts = relation_list_opts, .max_pos = 0, .run = cmd_relation_list},
+	{.group = "document", .name = "list", .synopsis = "[--limit N] [--all]",
+	 .summary = "list source documents", .details = LIST_PAGING_HELP,
+	 .opts = document_list_opts, .max_pos = 0, .run = cmd_document_list},
+	{.run = NULL},
+};

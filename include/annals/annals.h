@@ -1,0 +1,144 @@
+/*
+ * libannals — the C client of the annals entity-and-event registry.
+ *
+ * One opaque handle per server; one function per RPC, plus a generic call
+ * by method name. Requests and replies are the protobuf-c messages
+ * generated from proto/annals/v1 (installed under <annals/v1/>). Every call
+ * returns a status code (the gRPC canonical set) and, on error, fills a
+ * human-readable message into the caller's annals_error. Replies are freed
+ * with annals_free(). Many threads may call through one client at once:
+ * each call in flight uses its own nng context.
+ *
+ *   annals_client *c;
+ *   annals_error err;
+ *   if (annals_open(&c, "tcp://127.0.0.1:7700", NULL, &err) != ANNALS_OK) ...
+ *   Annals__V1__GetRequest req = ANNALS__V1__GET_REQUEST__INIT;
+ *   req.id = "org:csto";
+ *   Annals__V1__Entity *e;
+ *   if (annals_get_entity(c, &req, &e, &err) == ANNALS_OK) { ...; annals_free(e); }
+ *   annals_close(c);
+ */
+#ifndef ANNALS_ANNALS_H
+#define ANNALS_ANNALS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "annals/v1/model.pb-c.h"
+#include "annals/v1/service.pb-c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* gRPC canonical status codes, same numbers and meanings. */
+typedef enum annals_status {
+	ANNALS_OK = 0,
+	ANNALS_CANCELLED = 1,
+	ANNALS_UNKNOWN = 2,
+	ANNALS_INVALID_ARGUMENT = 3,
+	ANNALS_DEADLINE_EXCEEDED = 4,
+	ANNALS_NOT_FOUND = 5,
+	ANNALS_ALREADY_EXISTS = 6,
+	ANNALS_PERMISSION_DENIED = 7,
+	ANNALS_RESOURCE_EXHAUSTED = 8,
+	ANNALS_FAILED_PRECONDITION = 9,
+	ANNALS_ABORTED = 10,
+	ANNALS_OUT_OF_RANGE = 11,
+	ANNALS_UNIMPLEMENTED = 12,
+	ANNALS_INTERNAL = 13,
+	ANNALS_UNAVAILABLE = 14,
+	ANNALS_DATA_LOSS = 15,
+	ANNALS_UNAUTHENTICATED = 16,
+} annals_status;
+
+/* "NOT_FOUND" for ANNALS_NOT_FOUND; "UNKNOWN" for values out of range. */
+const char *annals_status_name(int code);
+/* Parses "NOT_FOUND" (or "not_found") back; -1 when it is no status name. */
+int annals_status_from_name(const char *name);
+
+typedef struct annals_error {
+	int code;          /* annals_status */
+	char message[512]; /* why; empty on success */
+} annals_error;
+
+typedef struct annals_client annals_client;
+
+typedef struct annals_options {
+	uint32_t timeout_ms;       /* per call, 0: default 5000 */
+	const char *token;         /* bearer token, or NULL */
+	size_t max_message_bytes;  /* largest reply accepted, 0: 64 MiB */
+	const char *tls_ca_file;   /* for tls+tcp:// URLs */
+	const char *tls_cert_file; /* client certificate (mutual TLS) */
+	const char *tls_key_file;
+	const char *tls_server_name;
+} annals_options;
+
+/* opts may be NULL. */
+int annals_open(annals_client **out, const char *url, const annals_options *opts, annals_error *err);
+void annals_close(annals_client *c);
+
+/* Frees any reply returned by this library. NULL is fine. */
+void annals_free(void *reply);
+
+/* A fresh request id ("r-" and 32 hex digits), for callers that retry a
+ * write themselves and want the server to apply it only once. */
+void annals_new_request_id(char out[40]);
+
+typedef struct annals_call_opts {
+	uint32_t timeout_ms;    /* 0: the client's default */
+	const char *request_id; /* NULL: a fresh one is made for each call */
+} annals_call_opts;
+
+/* The generic call: method is "annals.v1.Annals/<Method>" or just
+ * "<Method>". The reply's type is the method's output descriptor. */
+int annals_call(annals_client *c, const char *method, const ProtobufCMessage *request,
+                ProtobufCMessage **reply, const annals_call_opts *opts, annals_error *err);
+
+/* Raw envelope call for tools that build their own bodies: sends body as
+ * the request of `method`, returns the reply body (free with annals_free). */
+int annals_call_raw(annals_client *c, const char *method, const void *body, size_t len,
+                    void **reply_body, size_t *reply_len, const annals_call_opts *opts,
+                    annals_error *err);
+
+/* One function per RPC. */
+#define ANNALS_RPC_DECL(fn, Req, Rep)                                                             \
+	int annals_##fn(annals_client *c, const Annals__V1__##Req *req, Annals__V1__##Rep **reply, \
+	                annals_error *err)
+ANNALS_RPC_DECL(health, HealthRequest, HealthReply);
+ANNALS_RPC_DECL(server_info, ServerInfoRequest, ServerInfoReply);
+ANNALS_RPC_DECL(get_entity, GetRequest, Entity);
+ANNALS_RPC_DECL(put_entity, PutEntityRequest, WriteReply);
+ANNALS_RPC_DECL(delete_entity, DeleteRequest, WriteReply);
+ANNALS_RPC_DECL(list_entities, ListEntitiesRequest, EntityPage);
+ANNALS_RPC_DECL(find_entities, FindEntitiesRequest, EntityPage);
+ANNALS_RPC_DECL(get_event, GetRequest, Event);
+ANNALS_RPC_DECL(put_event, PutEventRequest, WriteReply);
+ANNALS_RPC_DECL(delete_event, DeleteRequest, WriteReply);
+ANNALS_RPC_DECL(list_events, ListEventsRequest, EventPage);
+ANNALS_RPC_DECL(timeline, TimelineRequest, TimelineReply);
+ANNALS_RPC_DECL(get_relation, GetRequest, Relation);
+ANNALS_RPC_DECL(put_relation, PutRelationRequest, WriteReply);
+ANNALS_RPC_DECL(delete_relation, DeleteRequest, WriteReply);
+ANNALS_RPC_DECL(list_relations, ListRelationsRequest, RelationPage);
+ANNALS_RPC_DECL(get_document, GetRequest, Document);
+ANNALS_RPC_DECL(put_document, PutDocumentRequest, WriteReply);
+ANNALS_RPC_DECL(delete_document, DeleteRequest, WriteReply);
+ANNALS_RPC_DECL(list_documents, ListDocumentsRequest, DocumentPage);
+ANNALS_RPC_DECL(batch, BatchRequest, BatchReply);
+ANNALS_RPC_DECL(resolve, ResolveRequest, ResolveReply);
+ANNALS_RPC_DECL(name_at, NameAtRequest, NameAtReply);
+ANNALS_RPC_DECL(relations, RelationsRequest, RelationsReply);
+ANNALS_RPC_DECL(history, HistoryRequest, RelationsReply);
+ANNALS_RPC_DECL(members, MembersRequest, MembersReply);
+ANNALS_RPC_DECL(holder, HolderRequest, HolderReply);
+ANNALS_RPC_DECL(succession, SuccessionRequest, SuccessionReply);
+ANNALS_RPC_DECL(evidence, EvidenceRequest, EvidenceReply);
+ANNALS_RPC_DECL(facts, FactsRequest, FactsReply);
+ANNALS_RPC_DECL(changes, ChangesRequest, ChangesReply);
+#undef ANNALS_RPC_DECL
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian packages annals builds and tests with, when missing.
+# As root it runs apt-get; otherwise it says what to install and stops.
+set -eu
+PKGS="build-essential pkg-config clang libnng-dev libprotobuf-c-dev protobuf-c-compiler \
+liblmdb-dev lmdb-utils libjansson-dev nng-utils protobuf-compiler openssl python3 valgrind"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "annals: these Debian packages are missing:$missing" >&2
+	echo "annals: install them with: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "annals: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,332 @@
+/*
+ * libannals — see include/annals/annals.h.
+ *
+ * One REQ socket per client; each call opens its own context, so calls
+ * from many threads run concurrently over the same connections. The REQ
+ * protocol resends a request that is unanswered after a reconnect; the
+ * request_id in every Call lets the server answer a resent write from its
+ * log instead of applying it twice.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "annals/annals.h"
+#include "common/envelope.h"
+#include "common/file.h"
+
+#define CLIENT_DEFAULT_TIMEOUT_MS 5000
+#define CLIENT_DEFAULT_MAX_MSG (64u << 20)
+
+struct annals_client {
+	nng_socket sock;
+	nng_dialer dialer;
+	nng_tls_config *tls;
+	uint32_t timeout_ms;
+	char *token;
+	char *url;
+};
+
+static int client_fail(annals_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int client_fail(annals_error *err, int code, const char *fmt, ...)
+{
+	if (err != NULL) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+		err->code = code;
+	}
+	return code;
+}
+
+static int client_ok(annals_error *err)
+{
+	if (err != NULL) {
+		err->code = ANNALS_OK;
+		err->message[0] = '\0';
+	}
+	return ANNALS_OK;
+}
+
+static int client_tls(annals_client *c, const annals_options *o, annals_error *err)
+{
+	int rv = nng_tls_config_alloc(&c->tls, NNG_TLS_MODE_CLIENT);
+	if (rv == 0 && o && o->tls_ca_file) {
+		rv = nng_tls_config_ca_file(c->tls, o->tls_ca_file);
+		if (rv == 0)
+			rv = nng_tls_config_auth_mode(c->tls, NNG_TLS_AUTH_MODE_REQUIRED);
+	} else if (rv == 0) {
+		rv = nng_tls_config_auth_mode(c->tls, NNG_TLS_AUTH_MODE_NONE);
+	}
+	if (rv == 0 && o && o->tls_cert_file && o->tls_key_file) {
+		/* nng wants certificate and key from one file or from memory */
+		char *cert = file_read_all(o->tls_cert_file, 1 << 20, NULL);
+		char *key = file_read_all(o->tls_key_file, 1 << 20, NULL);
+		rv = (cert && key) ? nng_tls_config_own_cert(c->tls, cert, key, NULL) : NNG_ENOENT;
+		free(cert);
+		free(key);
+	}
+	if (rv == 0 && o && o->tls_server_name)
+		rv = nng_tls_config_server_name(c->tls, o->tls_server_name);
+	if (rv != 0)
+		return client_fail(err, ANNALS_INVALID_ARGUMENT, "TLS settings: %s", nng_strerror(rv));
+	return nng_dialer_set_ptr(c->dialer, NNG_OPT_TLS_CONFIG, c->tls) == 0
+	               ? ANNALS_OK
+	               : client_fail(err, ANNALS_INTERNAL, "TLS settings could not be applied");
+}
+
+int annals_open(annals_client **out, const char *url, const annals_options *o, annals_error *err)
+{
+	*out = NULL;
+	annals_client *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return client_fail(err, ANNALS_RESOURCE_EXHAUSTED, "out of memory");
+	c->timeout_ms = (o && o->timeout_ms) ? o->timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
+	c->token = (o && o->token) ? strdup(o->token) : NULL;
+	c->url = strdup(url);
+	size_t maxmsg = (o && o->max_message_bytes) ? o->max_message_bytes : CLIENT_DEFAULT_MAX_MSG;
+	int rv = nng_req0_open(&c->sock);
+	if (rv == 0)
+		rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, maxmsg);
+	if (rv == 0)
+		rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
+	if (rv == 0)
+		rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
+	if (rv == 0)
+		rv = nng_dialer_create(&c->dialer, c->sock, url);
+	if (rv != 0) {
+		int code = rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? ANNALS_INVALID_ARGUMENT : ANNALS_INTERNAL;
+		client_fail(err, code, "cannot use server URL \"%s\": %s (expected e.g. tcp://127.0.0.1:7700 or ipc:///path)",
+		            url, nng_strerror(rv));
+		annals_close(c);
+		return code;
+	}
+	if (strncmp(url, "tls+", 4) == 0 && client_tls(c, o, err) != ANNALS_OK) {
+		int code = err ? err->code : ANNALS_INVALID_ARGUMENT;
+		annals_close(c);
+		return code;
+	}
+	rv = nng_dialer_start(c->dialer, 0);
+	if (rv != 0) {
+		client_fail(err, ANNALS_UNAVAILABLE, "cannot connect to %s: %s; is annalsd running there?", url,
+		            nng_strerror(rv));
+		annals_close(c);
+		return ANNALS_UNAVAILABLE;
+	}
+	*out = c;
+	return client_ok(err);
+}
+
+void annals_close(annals_client *c)
+{
+	if (c == NULL)
+		return;
+	nng_close(c->sock);
+	if (c->tls)
+		nng_tls_config_free(c->tls);
+	free(c->token);
+	free(c->url);
+	free(c);
+}
+
+void annals_free(void *reply)
+{
+	if (reply != NULL)
+		protobuf_c_message_free_unpacked(reply, NULL);
+}
+
+void annals_new_request_id(char out[40])
+{
+	unsigned char r[16];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* no entropy source: time and address still make collisions unlikely */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t a = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30), b = (uint64_t)(uintptr_t)out;
+		memcpy(r, &a, 8);
+		memcpy(r + 8, &b, 8);
+	}
+	out[0] = 'r';
+	out[1] = '-';
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 + 2 * i, 3, "%02x", r[i]);
+}
+
+static uint64_t client_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int client_transport_error(annals_error *err, int rv, const char *phase, uint32_t timeout)
+{
+	if (rv == NNG_ETIMEDOUT)
+		return client_fail(err, ANNALS_DEADLINE_EXCEEDED, "no reply within %u ms", timeout);
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return client_fail(err, ANNALS_CANCELLED, "the client was closed");
+	return client_fail(err, ANNALS_UNAVAILABLE, "%s failed: %s", phase, nng_strerror(rv));
+}
+
+/* Sends one packed Call and waits for its Reply message. */
+static int client_roundtrip(annals_client *c, nng_msg *msg, uint32_t timeout, nng_msg **reply,
+                            annals_error *err)
+{
+	nng_ctx ctx;
+	nng_aio *aio = NULL;
+	int rv = nng_ctx_open(&ctx, c->sock);
+	if (rv != 0) {
+		nng_msg_free(msg);
+		return client_transport_error(err, rv, "opening a context", timeout);
+	}
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+		nng_msg_free(msg);
+		nng_ctx_close(ctx);
+		return client_transport_error(err, rv, "allocating an aio", timeout);
+	}
+	uint64_t deadline = client_now_ms() + timeout;
+	nng_aio_set_timeout(aio, (nng_duration)timeout);
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	if (rv != 0) {
+		nng_msg_free(nng_aio_get_msg(aio)); /* a failed send leaves the message with us */
+	} else {
+		uint64_t now = client_now_ms();
+		nng_aio_set_timeout(aio, (nng_duration)(now < deadline ? deadline - now : 1));
+		nng_ctx_recv(ctx, aio);
+		nng_aio_wait(aio);
+		rv = nng_aio_result(aio);
+		if (rv == 0)
+			*reply = nng_aio_get_msg(aio);
+	}
+	nng_aio_free(aio);
+	nng_ctx_close(ctx);
+	return rv == 0 ? ANNALS_OK : client_transport_error(err, rv, "the call", timeout);
+}
+
+int annals_call_raw(annals_client *c, const char *method, const void *body, size_t len,
+                    void **reply_body, size_t *reply_len, const annals_call_opts *opts,
+                    annals_error *err)
+{
+	*reply_body = NULL;
+	*reply_len = 0;
+	char full[160];
+	snprintf(full, sizeof(full), "%s%s", strncmp(method, ENV_METHOD_PREFIX, strlen(ENV_METHOD_PREFIX)) ? ENV_METHOD_PREFIX : "", method);
+	char rid[40];
+	if (opts == NULL || opts->request_id == NULL)
+		annals_new_request_id(rid);
+	uint32_t timeout = (opts && opts->timeout_ms) ? opts->timeout_ms : c->timeout_ms;
+
+	Annals__V1__Call call = ANNALS__V1__CALL__INIT;
+	call.method = full;
+	call.body.data = (uint8_t *)body;
+	call.body.len = len;
+	call.timeout_ms = timeout;
+	call.token = c->token ? c->token : "";
+	call.request_id = (opts && opts->request_id) ? (char *)opts->request_id : rid;
+
+	nng_msg *msg;
+	size_t n = annals__v1__call__get_packed_size(&call);
+	if (nng_msg_alloc(&msg, n) != 0)
+		return client_fail(err, ANNALS_RESOURCE_EXHAUSTED, "out of memory for a %zu-byte call", n);
+	annals__v1__call__pack(&call, nng_msg_body(msg));
+
+	nng_msg *rmsg = NULL;
+	int rc = client_roundtrip(c, msg, timeout, &rmsg, err);
+	if (rc != ANNALS_OK)
+		return rc;
+	Annals__V1__Reply *rep = annals__v1__reply__unpack(NULL, nng_msg_len(rmsg), nng_msg_body(rmsg));
+	nng_msg_free(rmsg);
+	if (rep == NULL)
+		return client_fail(err, ANNALS_INTERNAL, "the server's answer is not an annals.v1.Reply");
+	if (rep->code != ANNALS_OK) {
+		rc = client_fail(err, rep->code, "%s", rep->message);
+	} else {
+		/* hand the body over without a copy: steal it from the unpacked Reply */
+		*reply_body = rep->body.data;
+		*reply_len = rep->body.len;
+		rep->body.data = NULL;
+		rep->body.len = 0;
+		rc = client_ok(err);
+	}
+	annals__v1__reply__free_unpacked(rep, NULL);
+	return rc;
+}
+
+int annals_call(annals_client *c, const char *method, const ProtobufCMessage *request,
+                ProtobufCMessage **reply, const annals_call_opts *opts, annals_error *err)
+{
+	*reply = NULL;
+	const ProtobufCMethodDescriptor *md = env_method(env_method_index(method));
+	if (md == NULL)
+		return client_fail(err, ANNALS_UNIMPLEMENTED, "method \"%s\": no such method in annals.v1.Annals", method);
+	if (request->descriptor != md->input)
+		return client_fail(err, ANNALS_INVALID_ARGUMENT, "%s takes %s, not %s", md->name,
+		                   md->input->name, request->descriptor->name);
+	size_t n = protobuf_c_message_get_packed_size(request);
+	uint8_t *buf = malloc(n ? n : 1);
+	if (buf == NULL)
+		return client_fail(err, ANNALS_RESOURCE_EXHAUSTED, "out of memory for a %zu-byte request", n);
+	protobuf_c_message_pack(request, buf);
+	void *body;
+	size_t len;
+	int rc = annals_call_raw(c, md->name, buf, n, &body, &len, opts, err);
+	free(buf);
+	if (rc != ANNALS_OK)
+		return rc;
+	*reply = protobuf_c_message_unpack(md->output, NULL, len, body);
+	free(body);
+	if (*reply == NULL)
+		return client_fail(err, ANNALS_INTERNAL, "the reply body is not a valid %s", md->output->name);
+	return ANNALS_OK;
+}
+
+#define ANNALS_RPC_DEF(fn, Method, Req, Rep)                                                       \
+	int annals_##fn(annals_client *c, const Annals__V1__##Req *req, Annals__V1__##Rep **reply,    \
+	                annals_error *err)                                                          \
+	{                                                                                           \
+		return annals_call(c, #Method, &req->base, (ProtobufCMessage **)reply, NULL, err);      \
+	}
+ANNALS_RPC_DEF(health, Health, HealthRequest, HealthReply)
+ANNALS_RPC_DEF(server_info, ServerInfo, ServerInfoRequest, ServerInfoReply)
+ANNALS_RPC_DEF(get_entity, GetEntity, GetRequest, Entity)
+ANNALS_RPC_DEF(put_entity, PutEntity, PutEntityRequest, WriteReply)
+ANNALS_RPC_DEF(delete_entity, DeleteEntity, DeleteRequest, WriteReply)
+ANNALS_RPC_DEF(list_entities, ListEntities, ListEntitiesRequest, EntityPage)
+ANNALS_RPC_DEF(find_entities, FindEntities, FindEntitiesRequest, EntityPage)
+ANNALS_RPC_DEF(get_event, GetEvent, GetRequest, Event)
+ANNALS_RPC_DEF(put_event, PutEvent, PutEventRequest, WriteReply)
+ANNALS_RPC_DEF(delete_event, DeleteEvent, DeleteRequest, WriteReply)
+ANNALS_RPC_DEF(list_events, ListEvents, ListEventsRequest, EventPage)
+ANNALS_RPC_DEF(timeline, Timeline, TimelineRequest, TimelineReply)
+ANNALS_RPC_DEF(get_relation, GetRelation, GetRequest, Relation)
+ANNALS_RPC_DEF(put_relation, PutRelation, PutRelationRequest, WriteReply)
+ANNALS_RPC_DEF(delete_relation, DeleteRelation, DeleteRequest, WriteReply)
+ANNALS_RPC_DEF(list_relations, ListRelations, ListRelationsRequest, RelationPage)
+ANNALS_RPC_DEF(get_document, GetDocument, GetRequest, Document)
+ANNALS_RPC_DEF(put_document, PutDocument, PutDocumentRequest, WriteReply)
+ANNALS_RPC_DEF(delete_document, DeleteDocument, DeleteRequest, WriteReply)
+ANNALS_RPC_DEF(list_documents, ListDocuments, ListDocumentsRequest, DocumentPage)
+ANNALS_RPC_DEF(batch, Batch, BatchRequest, BatchReply)
+ANNALS_RPC_DEF(resolve, Resolve, ResolveRequest, ResolveReply)
+ANNALS_RPC_DEF(name_at, NameAt, NameAtRequest, NameAtReply)
+ANNALS_RPC_DEF(relations, Relations, RelationsRequest, RelationsReply)
+ANNALS_RPC_DEF(history, History, HistoryRequest, RelationsReply)
+ANNALS_RPC_DEF(members, Members, MembersRequest, MembersReply)
+ANNALS_RPC_DEF(holder, Holder, HolderRequest, HolderReply)
+ANNALS_RPC_DEF(succession, Succession, SuccessionRequest, SuccessionReply)
+ANNALS_RPC_DEF(evidence, Evidence, EvidenceRequest, EvidenceReply)
+ANNALS_RPC_DEF(facts, Facts, FactsRequest, FactsReply)
+ANNALS_RPC_DEF(changes, Changes, ChangesRequest, ChangesReply)

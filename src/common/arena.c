@@ -1,0 +1,131 @@
+/* ar_ — bump allocator; see arena.h for why. */
+#include "common/arena.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AR_BLOCK_MIN 8192
+
+struct ar_block {
+	ar_block *next;
+	size_t size; /* usable bytes in data */
+	_Alignas(16) unsigned char data[];
+};
+
+static void *ar_pbc_alloc(void *ctx, size_t n)
+{
+	return ar_alloc(ctx, n ? n : 1);
+}
+
+static void ar_pbc_free(void *ctx, void *p)
+{
+	(void)ctx;
+	(void)p; /* freed with the arena */
+}
+
+void ar_init(ar_arena *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->pbc.alloc = ar_pbc_alloc;
+	a->pbc.free = ar_pbc_free;
+	a->pbc.allocator_data = a;
+}
+
+static ar_block *ar_block_new(size_t want, ar_block *next)
+{
+	size_t size = want > AR_BLOCK_MIN ? want : AR_BLOCK_MIN;
+	ar_block *b = malloc(sizeof(*b) + size);
+	if (b == NULL) {
+		fprintf(stderr, "annals: out of memory (%zu bytes)\n", size);
+		abort();
+	}
+	b->next = next;
+	b->size = size;
+	return b;
+}
+
+void *ar_alloc(ar_arena *a, size_t n)
+{
+	size_t need = (n + 15) & ~(size_t)15;
+	if (a->head == NULL || a->used + need > a->head->size) {
+		a->head = ar_block_new(need, a->head);
+		a->used = 0;
+	}
+	void *p = a->head->data + a->used;
+	a->used += need;
+	a->total += need;
+	memset(p, 0, n);
+	return p;
+}
+
+void ar_reset(ar_arena *a)
+{
+	if (a->head == NULL)
+		return;
+	/* Keep the oldest block (the usual working size), free the rest. */
+	ar_block *b = a->head;
+	while (b->next != NULL) {
+		ar_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	a->head = b;
+	a->used = 0;
+	a->total = 0;
+}
+
+void ar_free(ar_arena *a)
+{
+	ar_block *b = a->head;
+	while (b != NULL) {
+		ar_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	a->head = NULL;
+	a->used = 0;
+	a->total = 0;
+}
+
+char *ar_strndup(ar_arena *a, const char *s, size_t n)
+{
+	char *p = ar_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *ar_strdup(ar_arena *a, const char *s)
+{
+	return ar_strndup(a, s, strlen(s));
+}
+
+char *ar_printf(ar_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *p = ar_alloc(a, (size_t)(n > 0 ? n : 0) + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void ar_push(ar_arena *a, void ***items, size_t *n_items, void *item)
+{
+	size_t n = *n_items;
+	/* capacity is implied: powers of two from 4 up */
+	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+		size_t cap = n == 0 ? 4 : n * 2;
+		void **grown = ar_alloc(a, cap * sizeof(void *));
+		if (n)
+			memcpy(grown, *items, n * sizeof(void *));
+		*items = grown;
+	}
+	(*items)[n] = item;
+	*n_items = n + 1;
+}

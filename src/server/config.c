@@ -1,0 +1,257 @@
+/* srv_config_ — flags, with ANNALS_* environment variables as defaults. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server.h"
+
+void srv_config_usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: annalsd [options]\n"
+	        "\n"
+	        "Serves the annals registry over nng (REQ/REP, protobuf envelopes).\n"
+	        "Every option has an ANNALS_* environment variable as its default.\n"
+	        "\n"
+	        "  --listen URL         listen here; repeatable (ANNALS_LISTEN, comma-separated)\n"
+	        "                       default tcp://127.0.0.1:7700; ipc:// and tls+tcp:// work too\n"
+	        "  --data DIR           LMDB directory, created if missing (ANNALS_DATA, default var/annals)\n"
+	        "  --empty              start an empty store without the built-in data (ANNALS_EMPTY=1)\n"
+	        "  --log-format F       plain or json (ANNALS_LOG_FORMAT)\n"
+	        "  --debug              log every call (ANNALS_DEBUG=1)\n"
+	        "  --max-message BYTES  largest request accepted (ANNALS_MAX_MESSAGE, default 4194304)\n"
+	        "  --contexts N         calls in flight at once (ANNALS_CONTEXTS, default 128)\n"
+	        "  --max-writes N       queued writes before RESOURCE_EXHAUSTED (ANNALS_MAX_WRITES, default 4096)\n"
+	        "  --map-size BYTES     initial LMDB map size; it grows by itself (ANNALS_MAP_SIZE)\n"
+	        "  --tokens FILE        'role token' per line; roles reader, writer, admin (ANNALS_TOKENS_FILE)\n"
+	        "  --insecure           allow non-loopback listeners without tokens (ANNALS_INSECURE=1)\n"
+	        "  --tls-cert FILE      server certificate for tls+tcp:// (ANNALS_TLS_CERT)\n"
+	        "  --tls-key FILE       its key (ANNALS_TLS_KEY)\n"
+	        "  --tls-ca FILE        CA for client certificates; makes them required (ANNALS_TLS_CA)\n"
+	        "  --metrics-listen URL Prometheus /metrics, /healthz, /readyz over HTTP (ANNALS_METRICS_LISTEN)\n"
+	        "  --publish URL        nng PUB socket sending each committed change (ANNALS_PUBLISH)\n"
+	        "  --dedup-keep N       request ids remembered for resends (ANNALS_DEDUP_KEEP, default 100000)\n"
+	        "  --changes-keep N     change sets kept in the feed (ANNALS_CHANGES_KEEP, default 1000000)\n"
+	        "  --test-delay-ms MS   fault injection for tests: wait before each call (ANNALS_TEST_DELAY_MS)\n"
+	        "  --help               this text\n"
+	        "\n"
+	        "SIGTERM or SIGINT drains calls in flight and exits 0.\n");
+}
+
+static const char *cfg_env(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return (v != NULL && *v != '\0') ? v : fallback;
+}
+
+static bool cfg_env_bool(const char *name)
+{
+	const char *v = getenv(name);
+	return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
+}
+
+static int cfg_number(const char *flag, const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v < min || v > max || text[0] == '-') {
+		fprintf(stderr, "annalsd: %s: '%s' is not a number from %llu to %llu\n", flag, text,
+		        (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int cfg_add_listen(srv_config *cfg, const char *url)
+{
+	if (cfg->n_listen >= SRV_MAX_LISTEN) {
+		fprintf(stderr, "annalsd: --listen: at most %d listeners\n", SRV_MAX_LISTEN);
+		return -1;
+	}
+	cfg->listen[cfg->n_listen++] = url;
+	return 0;
+}
+
+/* ANNALS_LISTEN may hold several URLs separated by commas. The split
+ * copies are kept for the life of the process (config is never freed). */
+static int cfg_listen_from_env(srv_config *cfg)
+{
+	const char *env = cfg_env("ANNALS_LISTEN", NULL);
+	if (env == NULL)
+		return 0;
+	char *copy = strdup(env);
+	if (copy == NULL)
+		return -1;
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (cfg_add_listen(cfg, tok) != 0)
+			return -1;
+	return 0;
+}
+
+static int cfg_defaults(srv_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->data_dir = cfg_env("ANNALS_DATA", "var/annals");
+	cfg->empty = cfg_env_bool("ANNALS_EMPTY");
+	cfg->log_json = strcmp(cfg_env("ANNALS_LOG_FORMAT", "plain"), "json") == 0;
+	cfg->debug = cfg_env_bool("ANNALS_DEBUG");
+	cfg->insecure = cfg_env_bool("ANNALS_INSECURE");
+	cfg->tokens_file = cfg_env("ANNALS_TOKENS_FILE", NULL);
+	cfg->tls_cert = cfg_env("ANNALS_TLS_CERT", NULL);
+	cfg->tls_key = cfg_env("ANNALS_TLS_KEY", NULL);
+	cfg->tls_ca = cfg_env("ANNALS_TLS_CA", NULL);
+	cfg->metrics_listen = cfg_env("ANNALS_METRICS_LISTEN", NULL);
+	cfg->publish = cfg_env("ANNALS_PUBLISH", NULL);
+	cfg->max_message = 4u << 20;
+	cfg->contexts = 128;
+	cfg->max_inflight_writes = 4096;
+	struct {
+		const char *env;
+		uint64_t min, max;
+		void *dst;
+		int size;
+	} nums[] = {
+		{"ANNALS_MAX_MESSAGE", 1024, 1u << 30, &cfg->max_message, sizeof(size_t)},
+		{"ANNALS_CONTEXTS", 1, 900, &cfg->contexts, sizeof(int)},
+		{"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
+		{"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
+		{"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
+		{"ANNALS_CHANGES_KEEP", 1, UINT64_MAX, &cfg->store.changes_keep, sizeof(uint64_t)},
+		{"ANNALS_TEST_DELAY_MS", 0, 600000, &cfg->test_delay_ms, sizeof(uint32_t)},
+	};
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		const char *v = cfg_env(nums[i].env, NULL);
+		uint64_t n;
+		if (v == NULL)
+			continue;
+		if (cfg_number(nums[i].env, v, nums[i].min, nums[i].max, &n) != 0)
+			return -1;
+		if (nums[i].size == sizeof(uint64_t))
+			*(uint64_t *)nums[i].dst = n;
+		else if (nums[i].size == sizeof(int))
+			*(int *)nums[i].dst = (int)n;
+	}
+	return cfg_listen_from_env(cfg);
+}
+
+enum {
+	OPT_LOG_FORMAT = 256, OPT_MAX_MESSAGE, OPT_CONTEXTS, OPT_MAX_WRITES, OPT_MAP_SIZE,
+	OPT_TOKENS, OPT_INSECURE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_METRICS,
+	OPT_PUBLISH, OPT_DEDUP_KEEP, OPT_CHANGES_KEEP, OPT_TEST_DELAY, OPT_EMPTY, OPT_DEBUG,
+};
+
+static const struct option cfg_options[] = {
+	{"listen", required_argument, NULL, 'l'},
+	{"data", required_argument, NULL, 'd'},
+	{"empty", no_argument, NULL, OPT_EMPTY},
+	{"debug", no_argument, NULL, OPT_DEBUG},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+	{"contexts", required_argument, NULL, OPT_CONTEXTS},
+	{"max-writes", required_argument, NULL, OPT_MAX_WRITES},
+	{"map-size", required_argument, NULL, OPT_MAP_SIZE},
+	{"tokens", required_argument, NULL, OPT_TOKENS},
+	{"insecure", no_argument, NULL, OPT_INSECURE},
+	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	{"tls-ca", required_argument, NULL, OPT_TLS_CA},
+	{"metrics-listen", required_argument, NULL, OPT_METRICS},
+	{"publish", required_argument, NULL, OPT_PUBLISH},
+	{"dedup-keep", required_argument, NULL, OPT_DEDUP_KEEP},
+	{"changes-keep", required_argument, NULL, OPT_CHANGES_KEEP},
+	{"test-delay-ms", required_argument, NULL, OPT_TEST_DELAY},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
+{
+	uint64_t n = 0;
+	switch (opt) {
+	case OPT_MAX_MESSAGE:
+		if (cfg_number("--max-message", arg, 1024, 1u << 30, &n))
+			return -1;
+		cfg->max_message = (size_t)n;
+		return 0;
+	case OPT_CONTEXTS:
+		if (cfg_number("--contexts", arg, 1, 900, &n))
+			return -1;
+		cfg->contexts = (int)n;
+		return 0;
+	case OPT_MAX_WRITES:
+		if (cfg_number("--max-writes", arg, 1, 1000000, &n))
+			return -1;
+		cfg->max_inflight_writes = (int)n;
+		return 0;
+	case OPT_MAP_SIZE:
+		return cfg_number("--map-size", arg, 65536, UINT64_MAX, &cfg->store.map_size);
+	case OPT_DEDUP_KEEP:
+		return cfg_number("--dedup-keep", arg, 1, UINT64_MAX, &cfg->store.dedup_keep);
+	case OPT_CHANGES_KEEP:
+		return cfg_number("--changes-keep", arg, 1, UINT64_MAX, &cfg->store.changes_keep);
+	case OPT_TEST_DELAY:
+		if (cfg_number("--test-delay-ms", arg, 0, 600000, &n))
+			return -1;
+		cfg->test_delay_ms = (uint32_t)n;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Returns 0 to run, 1 when --help was printed, -1 on a bad flag. */
+int srv_config_parse(srv_config *cfg, int argc, char **argv)
+{
+	if (cfg_defaults(cfg) != 0)
+		return -1;
+	bool listen_from_flags = false;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "l:d:h", cfg_options, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (!listen_from_flags) /* flags replace the environment's list */
+				cfg->n_listen = 0;
+			listen_from_flags = true;
+			if (cfg_add_listen(cfg, optarg) != 0)
+				return -1;
+			break;
+		case 'd': cfg->data_dir = optarg; break;
+		case OPT_EMPTY: cfg->empty = true; break;
+		case OPT_DEBUG: cfg->debug = true; break;
+		case OPT_INSECURE: cfg->insecure = true; break;
+		case OPT_TOKENS: cfg->tokens_file = optarg; break;
+		case OPT_TLS_CERT: cfg->tls_cert = optarg; break;
+		case OPT_TLS_KEY: cfg->tls_key = optarg; break;
+		case OPT_TLS_CA: cfg->tls_ca = optarg; break;
+		case OPT_METRICS: cfg->metrics_listen = optarg; break;
+		case OPT_PUBLISH: cfg->publish = optarg; break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "plain") != 0) {
+				fprintf(stderr, "annalsd: --log-format: '%s' is neither plain nor json\n", optarg);
+				return -1;
+			}
+			cfg->log_json = strcmp(optarg, "json") == 0;
+			break;
+		case 'h': srv_config_usage(stdout); return 1;
+		case '?':
+			fprintf(stderr, "annalsd: see annalsd --help\n");
+			return -1;
+		default:
+			if (cfg_number_opt(opt, optarg, cfg) != 0)
+				return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "annalsd: unexpected argument '%s'; see annalsd --help\n", argv[optind]);
+		return -1;
+	}
+	if (cfg->n_listen == 0)
+		cfg->listen[cfg->n_listen++] = "tcp://127.0.0.1:7700";
+	return 0;
+}

@@ -1,0 +1,146 @@
+/*
+ * srv_dispatch — one path for every method:
+ * decode Call -> look up the method in the service descriptor -> auth ->
+ * deadline -> unpack the body -> invoke the handler through protoc-c's
+ * generated service vtable.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "annals/annals.h"
+#include "common/envelope.h"
+#include "common/log.h"
+#include "server/server.h"
+
+uint64_t srv_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void srv_fail(srv_worker *w, int code, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (w->srv->cfg.debug || code == ANNALS_INTERNAL) {
+		const ProtobufCMethodDescriptor *m = env_method(w->method);
+		log_msg(code == ANNALS_INTERNAL ? LOG_ERROR : LOG_DEBUG, "call_failed",
+		        "method=%s code=%s message=\"%s\"", m ? m->name : "?", annals_status_name(code),
+		        msg);
+	}
+	srv_worker_reply(w, code, msg, NULL, 0);
+}
+
+/* Every handler ends here (directly, or via the writer): a reply message
+ * means success; NULL means the handler already answered (srv_fail). */
+void srv_closure(const ProtobufCMessage *reply, void *worker)
+{
+	srv_worker *w = worker;
+	if (reply != NULL)
+		srv_worker_reply_msg(w, reply);
+}
+
+/* Strings from the wire must be UTF-8 before they reach logs or the store;
+ * protobuf-c does not check. */
+static bool dispatch_is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+		if (n < 0 || (n == 1 && *p < 0xc2))
+			return false;
+		p++;
+		for (int i = 0; i < n; i++, p++)
+			if ((*p & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+static int dispatch_envelope(srv_worker *w, Annals__V1__Call **out)
+{
+	nng_msg *m = w->req;
+	Annals__V1__Call *call = (Annals__V1__Call *)protobuf_c_message_unpack(
+		&annals__v1__call__descriptor, ar_pbc(&w->arena), nng_msg_len(m), nng_msg_body(m));
+	if (call == NULL) {
+		srv_fail(w, ANNALS_INVALID_ARGUMENT,
+		         "envelope: the message is not an annals.v1.Call (protobuf decoding failed)");
+		return -1;
+	}
+	if (!dispatch_is_utf8(call->method) || !dispatch_is_utf8(call->request_id) ||
+	    !dispatch_is_utf8(call->token)) {
+		srv_fail(w, ANNALS_INVALID_ARGUMENT, "envelope: method, token and request_id must be UTF-8");
+		return -1;
+	}
+	*out = call;
+	return 0;
+}
+
+static int dispatch_method(srv_worker *w, const Annals__V1__Call *call)
+{
+	if (call->method[0] == '\0') {
+		srv_fail(w, ANNALS_INVALID_ARGUMENT, "method: required (e.g. \"%sHealth\")", ENV_METHOD_PREFIX);
+		return -1;
+	}
+	w->method = env_method_index(call->method);
+	if (w->method < 0) {
+		char shown[128];
+		snprintf(shown, sizeof(shown), "%s", call->method);
+		srv_fail(w, ANNALS_UNIMPLEMENTED,
+		         "method \"%s\": no such method; ServerInfo lists them (e.g. \"%sHealth\")", shown,
+		         ENV_METHOD_PREFIX);
+		return -1;
+	}
+	return 0;
+}
+
+void srv_dispatch(srv_worker *w)
+{
+	srv_server *s = w->srv;
+	w->received_ms = srv_now_ms();
+	w->method = -1;
+	w->deadline_ms = 0;
+	if (s->cfg.test_delay_ms)
+		usleep(s->cfg.test_delay_ms * 1000u);
+
+	Annals__V1__Call *call;
+	if (dispatch_envelope(w, &call) != 0 || dispatch_method(w, call) != 0)
+		return;
+
+	const char *why = NULL;
+	int code = srv_auth_check(s, call->token, w->method, &why);
+	if (code != ANNALS_OK) {
+		srv_fail(w, code, "%s", why);
+		return;
+	}
+	if (call->timeout_ms) {
+		w->deadline_ms = w->received_ms + call->timeout_ms;
+		if (srv_now_ms() >= w->deadline_ms) {
+			srv_fail(w, ANNALS_DEADLINE_EXCEEDED, "deadline of %u ms passed before the call started",
+			         call->timeout_ms);
+			return;
+		}
+	}
+	if (atomic_load(&s->draining) && env_method_is_write(w->method)) {
+		srv_fail(w, ANNALS_UNAVAILABLE, "the server is shutting down; retry on another instance");
+		return;
+	}
+	w->request_id = call->request_id;
+
+	const ProtobufCMethodDescriptor *md = env_method(w->method);
+	ProtobufCMessage *input = protobuf_c_message_unpack(md->input, ar_pbc(&w->arena),
+	                                                    call->body.len, call->body.data);
+	if (input == NULL) {
+		srv_fail(w, ANNALS_INVALID_ARGUMENT, "body: not a valid %s message", md->input->name);
+		return;
+	}
+	s->service.base.invoke(&s->service.base, (unsigned)w->method, input,
+	                       (ProtobufCClosure)srv_closure, w);
+}

@@ -1,0 +1,205 @@
+/*
+ * srv_start / srv_drain / srv_stop: the life of the server object.
+ *
+ * Start order matters: the store first (and the built-in data), then the
+ * writer and poller threads, then the socket, the workers and only then
+ * the listeners, so that no call can arrive before everything that serves
+ * it exists. Stop runs in the reverse order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "annals/annals.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "server/server.h"
+
+static int srv_mkdirs(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(path, 0750);
+		*p = '/';
+	}
+	if (mkdir(path, 0750) != 0 && access(path, W_OK) != 0)
+		return -1;
+	return 0;
+}
+
+static int srv_open_store(srv_server *s)
+{
+	if (srv_mkdirs(s->cfg.data_dir) != 0) {
+		log_msg(LOG_ERROR, "data_dir", "path=%s problem=\"cannot create or write it\"", s->cfg.data_dir);
+		return -1;
+	}
+	st_err err = {0};
+	if (st_open(s->cfg.data_dir, &s->cfg.store, &s->store, &err) != ANNALS_OK) {
+		log_msg(LOG_ERROR, "store_open", "path=%s code=%s problem=\"%s\"", s->cfg.data_dir,
+		        annals_status_name(err.code), err.msg);
+		return -1;
+	}
+	uint64_t rev = st_revision(s->store);
+	log_msg(LOG_INFO, "store_open", "path=%s revision=%llu", s->cfg.data_dir, (unsigned long long)rev);
+	if (rev == 0 && !s->cfg.empty)
+		return srv_seed_load(s);
+	return 0;
+}
+
+/* Without tokens, only this machine may call: loopback TCP, ipc, inproc. */
+static bool srv_is_local_url(const char *url)
+{
+	static const char *const local[] = {
+		"ipc://", "inproc://", "tcp://127.", "tcp://localhost:", "tcp://[::1]:",
+		"tcp4://127.", "tcp6://[::1]:", "tls+tcp://127.", "tls+tcp://localhost:",
+	};
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (strncmp(url, local[i], strlen(local[i])) == 0)
+			return true;
+	return false;
+}
+
+static int srv_tls_setup(srv_server *s)
+{
+	if (s->cfg.tls_cert == NULL && s->cfg.tls_key == NULL)
+		return 0;
+	char *cert = s->cfg.tls_cert ? file_read_all(s->cfg.tls_cert, 1 << 20, NULL) : NULL;
+	char *key = s->cfg.tls_key ? file_read_all(s->cfg.tls_key, 1 << 20, NULL) : NULL;
+	int rv = -1;
+	if (cert == NULL || key == NULL) {
+		log_msg(LOG_ERROR, "tls", "problem=\"--tls-cert and --tls-key must both name readable PEM files\"");
+		goto out;
+	}
+	rv = nng_tls_config_alloc(&s->tls, NNG_TLS_MODE_SERVER);
+	if (rv == 0)
+		rv = nng_tls_config_own_cert(s->tls, cert, key, NULL);
+	if (rv == 0 && s->cfg.tls_ca) {
+		rv = nng_tls_config_ca_file(s->tls, s->cfg.tls_ca);
+		if (rv == 0)
+			rv = nng_tls_config_auth_mode(s->tls, NNG_TLS_AUTH_MODE_REQUIRED);
+	} else if (rv == 0) {
+		rv = nng_tls_config_auth_mode(s->tls, NNG_TLS_AUTH_MODE_NONE);
+	}
+	if (rv != 0)
+		log_msg(LOG_ERROR, "tls", "problem=\"%s\"", nng_strerror(rv));
+out:
+	free(cert);
+	free(key);
+	return rv == 0 ? 0 : -1;
+}
+
+static int srv_listen(srv_server *s, const char *url)
+{
+	if (s->n_tokens == 0 && !s->cfg.insecure && !srv_is_local_url(url)) {
+		log_msg(LOG_ERROR, "listen_refused",
+		        "url=%s problem=\"no tokens are configured; give --tokens FILE, or --insecure to "
+		        "serve a network without authentication\"",
+		        url);
+		return -1;
+	}
+	nng_listener *l = &s->listeners[s->n_listeners];
+	int rv = nng_listener_create(l, s->sock, url);
+	if (rv == 0 && strncmp(url, "tls+", 4) == 0) {
+		if (s->tls == NULL) {
+			log_msg(LOG_ERROR, "listen", "url=%s problem=\"tls+tcp:// needs --tls-cert and --tls-key\"", url);
+			return -1;
+		}
+		rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, s->tls);
+	}
+	if (rv == 0)
+		rv = nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, s->cfg.max_message);
+	if (rv == 0)
+		rv = nng_listener_start(*l, 0);
+	if (rv != 0) {
+		log_msg(LOG_ERROR, "listen", "url=%s problem=\"%s\"", url, nng_strerror(rv));
+		return -1;
+	}
+	s->n_listeners++;
+	log_msg(LOG_INFO, "listening", "url=%s", url);
+	return 0;
+}
+
+static int srv_open_socket(srv_server *s)
+{
+	int rv = nng_rep0_open(&s->sock);
+	/* Set before listening: nng 1.5 accepts unlimited messages by default. */
+	if (rv == 0)
+		rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, s->cfg.max_message);
+	if (rv != 0) {
+		log_msg(LOG_ERROR, "socket", "problem=\"%s\"", nng_strerror(rv));
+		return -1;
+	}
+	s->n_workers = s->cfg.contexts;
+	s->workers = calloc((size_t)s->n_workers, sizeof(*s->workers));
+	if (s->workers == NULL)
+		return -1;
+	for (int i = 0; i < s->n_workers; i++)
+		if (srv_worker_init(&s->workers[i], s) != 0)
+			return -1;
+	for (int i = 0; i < s->n_workers; i++)
+		srv_worker_start(&s->workers[i]);
+	return 0;
+}
+
+int srv_start(srv_server *s, const srv_config *cfg)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	s->started_ms = srv_now_ms();
+	srv_handlers_init(&s->service);
+	if (srv_auth_load(s) != 0 || srv_tls_setup(s) != 0 || srv_open_store(s) != 0)
+		return -1;
+	if (srv_writer_start(s) != 0 || srv_poll_start(s) != 0 || srv_open_socket(s) != 0)
+		return -1;
+	for (int i = 0; i < cfg->n_listen; i++)
+		if (srv_listen(s, cfg->listen[i]) != 0)
+			return -1;
+	log_msg(LOG_INFO, "ready", "version=%s contexts=%d max_message=%zu tokens=%d", ANNALS_VERSION,
+	        s->n_workers, s->cfg.max_message, s->n_tokens);
+	return 0;
+}
+
+/* Stop taking new work and let calls in flight finish (up to timeout_ms). */
+void srv_drain(srv_server *s, int timeout_ms)
+{
+	atomic_store(&s->draining, true);
+	srv_poll_stop(s); /* parked long polls answer now rather than at their end */
+	uint64_t until = srv_now_ms() + (uint64_t)timeout_ms;
+	while (atomic_load(&s->inflight) > 0 && srv_now_ms() < until) {
+		struct timespec ts = {0, 5 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	log_msg(LOG_INFO, "drained", "inflight=%d", atomic_load(&s->inflight));
+}
+
+void srv_stop(srv_server *s)
+{
+	/* Answer what is still parked, so no client waits for a reply that cannot come. */
+	srv_poll_stop(s);
+	srv_writer_stop(s);
+	if (s->workers) {
+		nng_close(s->sock); /* aborts pending receives */
+		for (int i = 0; i < s->n_workers; i++)
+			srv_worker_fini(&s->workers[i]);
+		free(s->workers);
+		s->workers = NULL;
+	}
+	if (s->tls)
+		nng_tls_config_free(s->tls);
+	if (s->store)
+		st_close(s->store);
+	s->store = NULL;
+	srv_auth_free(s);
+	log_msg(LOG_INFO, "stopped", "calls=%llu", (unsigned long long)atomic_load(&s->calls));
+}

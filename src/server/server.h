@@ -1,0 +1,187 @@
+/*
+ * srv_ — the annalsd server: one nng REP socket, a pool of contexts (workers)
+ * each driven by its own aio callback, one writer thread for group commit.
+ *
+ * The server object owns all mutable state of the process; nothing is
+ * global. A call moves through a worker like this:
+ *
+ *   RECV --(message)--> dispatch --read--> reply ----------> SEND --> RECV
+ *                          |                                  ^
+ *                          +--write--> writer queue --commit--+
+ *                          +--long poll--> waiters --change / timer--+
+ */
+#ifndef ANNALS_SERVER_SERVER_H
+#define ANNALS_SERVER_SERVER_H
+
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "annals/v1/service.pb-c.h"
+#include "common/arena.h"
+#include "store/store.h"
+
+#define SRV_MAX_LISTEN 8
+
+typedef struct srv_config {
+	const char *listen[SRV_MAX_LISTEN];
+	int n_listen;
+	const char *data_dir;
+	bool empty;              /* do not load the built-in data on first start */
+	bool log_json;
+	bool debug;
+	size_t max_message;      /* receive limit in bytes */
+	int contexts;            /* workers (nng contexts) */
+	int max_inflight_writes; /* beyond: RESOURCE_EXHAUSTED */
+	uint64_t map_size;
+	const char *tokens_file;
+	bool insecure;
+	const char *tls_cert, *tls_key, *tls_ca;
+	bool tls_require_client_cert;
+	const char *metrics_listen;
+	const char *publish;
+	uint32_t test_delay_ms;  /* fault injection: sleep before each dispatch */
+	st_options store;
+} srv_config;
+
+typedef struct srv_server srv_server;
+typedef struct srv_worker srv_worker;
+
+typedef enum srv_state {
+	SRV_W_IDLE,   /* not started */
+	SRV_W_RECV,   /* waiting for a request */
+	SRV_W_BUSY,   /* a request is being handled (parked on the writer or a long poll) */
+	SRV_W_SEND,   /* sending the reply */
+	SRV_W_CLOSED,
+} srv_state;
+
+struct srv_worker {
+	srv_server *srv;
+	nng_ctx ctx;
+	nng_aio *aio;
+	nng_aio *timer; /* long-poll wait */
+	srv_state state;
+	st_txn *txn;      /* this worker's read snapshot handle */
+	bool txn_open;
+	ar_arena arena;   /* everything of the current call */
+	/* the current call */
+	nng_msg *req;
+	int method;       /* index in the service descriptor */
+	uint64_t received_ms;
+	uint64_t deadline_ms; /* 0: none */
+	const char *request_id;
+	int code;
+	const char *message;
+	st_write write;   /* for writes: filled by the handler, answered by the writer */
+	/* long poll */
+	const Annals__V1__ChangesRequest *poll;
+	uint64_t poll_until_ms;
+	srv_worker *poll_next;
+	bool poll_armed;
+};
+
+typedef struct srv_token {
+	char *token;
+	int role; /* 1 reader, 2 writer, 3 admin */
+} srv_token;
+
+struct srv_server {
+	srv_config cfg;
+	nng_socket sock;
+	nng_listener listeners[SRV_MAX_LISTEN];
+	int n_listeners;
+	nng_tls_config *tls;
+	st_store *store;
+	Annals__V1__Annals_Service service;
+	srv_worker *workers;
+	int n_workers;
+	uint64_t started_ms;
+	atomic_bool draining;
+	atomic_int inflight;        /* workers between RECV and the end of SEND */
+	atomic_int writes_queued;
+	atomic_uint_fast64_t calls;
+	/* writer */
+	pthread_t writer_thread;
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	srv_worker **wqueue;        /* ring of parked write workers */
+	int wq_cap, wq_head, wq_len;
+	bool wstop;
+	bool writer_running;
+	/* long-poll waiters on the change feed */
+	pthread_mutex_t plock;
+	pthread_cond_t pcond;
+	pthread_t poll_thread;
+	srv_worker *pollers;        /* parked long polls, unordered */
+	bool poll_wake;             /* a commit landed since the poller last looked */
+	bool poll_stop;
+	bool poll_running;
+	/* auth */
+	srv_token *tokens;
+	int n_tokens;
+	/* publish */
+	nng_socket pub;
+	bool pub_open;
+	/* metrics */
+	void *metrics;
+};
+
+/* config.c */
+int srv_config_parse(srv_config *cfg, int argc, char **argv);
+void srv_config_usage(FILE *out);
+
+/* server.c */
+int srv_start(srv_server *s, const srv_config *cfg);
+void srv_drain(srv_server *s, int timeout_ms);
+void srv_stop(srv_server *s);
+
+/* worker.c */
+int srv_worker_init(srv_worker *w, srv_server *s);
+void srv_worker_start(srv_worker *w);
+void srv_worker_fini(srv_worker *w);
+/* Finishes the current call with code/message and an optional packed body. */
+void srv_worker_reply(srv_worker *w, int code, const char *message, const void *body, size_t len);
+/* Finishes the current call with a reply message (packed straight into the outgoing buffer). */
+void srv_worker_reply_msg(srv_worker *w, const ProtobufCMessage *m);
+
+/* A read snapshot for the current call; released when its reply is sent. */
+int srv_worker_read_begin(srv_worker *w);
+void srv_worker_read_end(srv_worker *w);
+
+/* dispatch.c */
+void srv_dispatch(srv_worker *w);
+uint64_t srv_now_ms(void);
+
+/* handlers: the service vtable given to protoc-c's invoke */
+void srv_handlers_init(Annals__V1__Annals_Service *svc);
+/* the closure every handler calls: reply == NULL means "already answered
+ * or parked" (the worker's code/message say which) */
+void srv_closure(const ProtobufCMessage *reply, void *worker);
+void srv_fail(srv_worker *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* writer.c */
+int srv_writer_start(srv_server *s);
+void srv_writer_stop(srv_server *s);
+/* Queues w's write; the writer answers it after the commit. */
+void srv_writer_submit(srv_server *s, srv_worker *w);
+
+/* poll.c: long polls on the change feed */
+int srv_poll_start(srv_server *s);
+void srv_poll_park(srv_server *s, srv_worker *w, uint32_t wait_ms);
+void srv_poll_wake(srv_server *s);
+void srv_poll_stop(srv_server *s); /* answers every parked poll, then stops */
+
+/* seed.c */
+int srv_seed_load(srv_server *s);
+
+/* auth.c */
+int srv_auth_load(srv_server *s);
+/* Returns ANNALS_OK or UNAUTHENTICATED / PERMISSION_DENIED with a message. */
+int srv_auth_check(srv_server *s, const char *token, int method, const char **why);
+void srv_auth_free(srv_server *s);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * srv_worker_ — one nng REP context and its state machine.
+ *
+ * Each worker handles one call at a time. Its aio callback runs on nng's
+ * task threads: a finished receive dispatches the call (reads are answered
+ * right there, with no thread hop); a write parks the worker on the
+ * writer's queue and the writer thread answers it after the commit.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annals/annals.h"
+#include "common/envelope.h"
+#include "common/log.h"
+#include "server/server.h"
+
+static void worker_cb(void *arg);
+
+int srv_worker_init(srv_worker *w, srv_server *s)
+{
+	memset(w, 0, sizeof(*w));
+	w->srv = s;
+	ar_init(&w->arena);
+	int rv = nng_aio_alloc(&w->aio, worker_cb, w);
+	if (rv == 0)
+		rv = nng_ctx_open(&w->ctx, s->sock);
+	if (rv != 0) {
+		log_msg(LOG_ERROR, "worker_init", "error=\"%s\"", nng_strerror(rv));
+		return -1;
+	}
+	w->txn = st_txn_new(s->store);
+	return w->txn ? 0 : -1;
+}
+
+static void worker_recv(srv_worker *w)
+{
+	w->state = SRV_W_RECV;
+	nng_ctx_recv(w->ctx, w->aio);
+}
+
+void srv_worker_start(srv_worker *w)
+{
+	worker_recv(w);
+}
+
+void srv_worker_fini(srv_worker *w)
+{
+	if (w->aio)
+		nng_aio_stop(w->aio);
+	if (w->timer)
+		nng_aio_stop(w->timer);
+	nng_ctx_close(w->ctx);
+	nng_aio_free(w->aio);
+	nng_aio_free(w->timer);
+	if (w->txn)
+		st_txn_free(w->txn);
+	ar_free(&w->arena);
+	w->state = SRV_W_CLOSED;
+}
+
+int srv_worker_read_begin(srv_worker *w)
+{
+	if (w->txn_open)
+		return ANNALS_OK;
+	int rc = st_txn_begin(w->txn);
+	w->txn_open = rc == ANNALS_OK;
+	return rc;
+}
+
+void srv_worker_read_end(srv_worker *w)
+{
+	if (w->txn_open)
+		st_txn_end(w->txn);
+	w->txn_open = false;
+}
+
+/* The end of a call: release everything the call held. This runs before
+ * the reply is handed to nng, because once it is, the next call may start
+ * on another thread. */
+static void worker_call_done(srv_worker *w)
+{
+	srv_worker_read_end(w);
+	if (w->req) {
+		nng_msg_free(w->req);
+		w->req = NULL;
+	}
+	free(w->write.reply);
+	memset(&w->write, 0, sizeof(w->write));
+	w->poll = NULL;
+	ar_reset(&w->arena);
+}
+
+static void worker_send(srv_worker *w, nng_msg *out)
+{
+	worker_call_done(w);
+	w->state = SRV_W_SEND;
+	nng_aio_set_msg(w->aio, out);
+	nng_ctx_send(w->ctx, w->aio);
+}
+
+static nng_msg *worker_new_reply(size_t len)
+{
+	nng_msg *m = NULL;
+	if (nng_msg_alloc(&m, len) != 0)
+		return NULL;
+	return m;
+}
+
+void srv_worker_reply(srv_worker *w, int code, const char *message, const void *body, size_t len)
+{
+	size_t head = env_reply_head_size(code, message, len);
+	nng_msg *out = worker_new_reply(head + len);
+	if (out == NULL) {
+		/* Out of memory: drop the call; the client's timeout reports it. */
+		log_msg(LOG_ERROR, "reply_alloc", "bytes=%zu", head + len);
+		worker_call_done(w);
+		atomic_fetch_sub(&w->srv->inflight, 1);
+		worker_recv(w);
+		return;
+	}
+	uint8_t *p = nng_msg_body(out);
+	env_reply_head_write(p, code, message, len);
+	if (len)
+		memcpy(p + head, body, len);
+	worker_send(w, out);
+}
+
+void srv_worker_reply_msg(srv_worker *w, const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	size_t head = env_reply_head_size(0, NULL, len);
+	nng_msg *out = worker_new_reply(head + len);
+	if (out == NULL) {
+		srv_worker_reply(w, ANNALS_RESOURCE_EXHAUSTED, "out of memory for the reply", NULL, 0);
+		return;
+	}
+	uint8_t *p = nng_msg_body(out);
+	env_reply_head_write(p, 0, NULL, len);
+	size_t packed = protobuf_c_message_pack(m, p + head);
+	assert(packed == len);
+	(void)packed;
+	worker_send(w, out);
+}
+
+static void worker_on_recv(srv_worker *w)
+{
+	int rv = nng_aio_result(w->aio);
+	if (rv != 0) {
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+			w->state = SRV_W_CLOSED;
+			return;
+		}
+		log_msg(LOG_WARN, "recv_failed", "error=\"%s\"", nng_strerror(rv));
+		worker_recv(w);
+		return;
+	}
+	w->req = nng_aio_get_msg(w->aio);
+	w->state = SRV_W_BUSY;
+	atomic_fetch_add(&w->srv->inflight, 1);
+	atomic_fetch_add(&w->srv->calls, 1);
+	srv_dispatch(w);
+}
+
+static void worker_on_sent(srv_worker *w)
+{
+	int rv = nng_aio_result(w->aio);
+	if (rv != 0) {
+		/* A failed send leaves the message with us (nng 1.5 semantics). */
+		nng_msg *m = nng_aio_get_msg(w->aio);
+		nng_msg_free(m);
+		if (rv != NNG_ECLOSED)
+			log_msg(LOG_DEBUG, "send_failed", "error=\"%s\"", nng_strerror(rv));
+	}
+	atomic_fetch_sub(&w->srv->inflight, 1);
+	if (rv == NNG_ECLOSED) {
+		w->state = SRV_W_CLOSED;
+		return;
+	}
+	worker_recv(w);
+}
+
+static void worker_cb(void *arg)
+{
+	srv_worker *w = arg;
+	switch (w->state) {
+	case SRV_W_RECV:
+		worker_on_recv(w);
+		break;
+	case SRV_W_SEND:
+		worker_on_sent(w);
+		break;
+	default:
+		/* BUSY workers have no aio outstanding; IDLE/CLOSED get no callbacks. */
+		log_msg(LOG_ERROR, "worker_state", "state=%d", (int)w->state);
+		break;
+	}
+}

@@ -1,0 +1,178 @@
+/*
+ * Timeline: everything dated about one entity, in time order — the events
+ * it took part in (or that took place there), the starts and ends of its
+ * relations (as subject or object) and of its names.
+ *
+ * Items are ordered by the first day their date can mean, then by the
+ * last; on one day events come first, then ends, then starts. An item
+ * whose date cannot be resolved (an unknown anchor, no date at all) is
+ * listed last with undated = true, in no time order. `from`/`to` keep the
+ * items whose days overlap [from, to]; undated items are kept too, since
+ * nothing says they fall outside.
+ */
+#include <string.h>
+
+#include "store/query_knowledge.h"
+
+typedef struct tl_entry {
+	Annals__V1__TimelineItem *item;
+	int32_t lo, hi;
+	int rank; /* on one day: events 0, ends 1, starts 2 */
+	size_t seq;
+} tl_entry;
+
+typedef struct tl {
+	qk *q;
+	int32_t from, to; /* DATE_NEG_INF / DATE_POS_INF when open */
+	tl_entry **entries;
+	size_t n;
+	int rc;
+} tl;
+
+static void tl_add(tl *x, Annals__V1__Date *when, const char *kind, int rank, const char *description,
+                   Annals__V1__Event *event, Annals__V1__Relation *relation)
+{
+	int32_t lo = 0, hi = 0;
+	bool dated = qk_date_range(x->q, when, &lo, &hi);
+	if (dated && (hi < x->from || lo > x->to))
+		return;
+	Annals__V1__TimelineItem *it = AR_NEW(x->q->a, Annals__V1__TimelineItem, ANNALS__V1__TIMELINE_ITEM__INIT);
+	it->when = when;
+	it->kind = (char *)kind;
+	it->description = (char *)description;
+	it->event = event;
+	it->relation = relation;
+	it->undated = !dated;
+	tl_entry *e = ar_alloc(x->q->a, sizeof(*e));
+	e->item = it;
+	e->lo = dated ? lo : DATE_POS_INF;
+	e->hi = dated ? hi : DATE_POS_INF;
+	e->rank = rank;
+	e->seq = x->n;
+	AR_PUSH(x->q->a, x->entries, x->n, e);
+}
+
+static int tl_cmp(const void *p, const void *r)
+{
+	const tl_entry *a = p, *b = r;
+	if (a->item->undated != b->item->undated)
+		return a->item->undated ? 1 : -1;
+	if (a->item->undated) /* no time to order by: as found, a start before its end */
+		return a->seq < b->seq ? -1 : a->seq > b->seq;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* ---- the three sources --------------------------------------------------------------- */
+
+static int tl_visit_event(void *ctx, const char *id, const uint8_t *data, size_t len)
+{
+	tl *x = ctx;
+	Annals__V1__Event *e = data != NULL && len > 0 ? annals__v1__event__unpack(ar_pbc(x->q->a), len, data)
+	                                               : st_load_event(x->q->t, id, x->q->a);
+	if (e == NULL) {
+		x->rc = qk_fail(x->q, ANNALS_DATA_LOSS, "event %s cannot be read", id);
+		return 1;
+	}
+	const char *what = e->summary != NULL && e->summary[0] != '\0' ? e->summary : e->type;
+	const char *desc = ar_printf(x->q->a, "%s (%s%s)", what, e->type,
+	                             e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_PLANNED     ? ", planned"
+	                             : e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_CANCELLED ? ", cancelled"
+	                                                                                             : "");
+	tl_add(x, e->when, "event", 0, desc, e, NULL);
+	return 0;
+}
+
+static bool tl_stated(const Annals__V1__Bound *b)
+{
+	return b != NULL && b->kind != ANNALS__V1__BOUND_KIND__BOUND_KIND_UNSTATED;
+}
+
+static void tl_relation(tl *x, Annals__V1__Relation *r)
+{
+	qk *q = x->q;
+	Annals__V1__Interval *iv = r->valid;
+	if (iv == NULL)
+		return;
+	const char *fact = ar_printf(q->a, "%s %s %s%s%s%s", qk_label(q, r->subject), r->predicate,
+	                             qk_label(q, r->object), r->status[0] ? " (" : "", r->status,
+	                             r->status[0] ? ")" : "");
+	if (tl_stated(iv->start))
+		tl_add(x, iv->start->date, "relation_start", 2,
+		       ar_printf(q->a, "%s: %s", fact, qk_bound_phrase(q, iv->start, true)), NULL, r);
+	if (tl_stated(iv->end))
+		tl_add(x, iv->end->date, "relation_end", 1,
+		       ar_printf(q->a, "%s: %s", fact, qk_bound_phrase(q, iv->end, false)), NULL, r);
+}
+
+static int tl_relations(tl *x, const char *id)
+{
+	qk_rel **rels;
+	size_t n;
+	for (int inverse = 0; inverse < 2; inverse++) {
+		int rc = qk_relations(x->q, id, NULL, inverse, NULL, &rels, &n);
+		if (rc != ANNALS_OK)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if (!inverse || strcmp(rels[i]->r->subject, id) != 0) /* a self-relation once */
+				tl_relation(x, rels[i]->r);
+	}
+	return ANNALS_OK;
+}
+
+static void tl_names(tl *x, Annals__V1__Entity *e)
+{
+	qk *q = x->q;
+	for (size_t i = 0; i < e->n_names; i++) {
+		Annals__V1__Name *n = e->names[i];
+		if (n->valid == NULL)
+			continue;
+		const char *fact = ar_printf(q->a, "%s named \"%s\" (%s)", e->id, n->text, qk_name_kind_word(n->kind));
+		if (tl_stated(n->valid->start))
+			tl_add(x, n->valid->start->date, "name_start", 2,
+			       ar_printf(q->a, "%s: %s", fact, qk_bound_phrase(q, n->valid->start, true)), NULL, NULL);
+		if (tl_stated(n->valid->end))
+			tl_add(x, n->valid->end->date, "name_end", 1,
+			       ar_printf(q->a, "%s: %s", fact, qk_bound_phrase(q, n->valid->end, false)), NULL, NULL);
+	}
+}
+
+ST_QUERY(timeline, TimelineRequest, TimelineReply)
+{
+	qk q;
+	qk_init(&q, t, a, err);
+	Annals__V1__Entity *e;
+	int32_t lo, hi;
+	bool set;
+	tl x = {.q = &q, .from = DATE_NEG_INF, .to = DATE_POS_INF, .rc = ANNALS_OK};
+	int rc = qk_entity(&q, in->entity, "entity", &e);
+	if (rc == ANNALS_OK && (rc = qk_bound_of(&q, in->from, "from", &lo, &hi, &set)) == ANNALS_OK && set)
+		x.from = lo;
+	if (rc == ANNALS_OK && (rc = qk_bound_of(&q, in->to, "to", &lo, &hi, &set)) == ANNALS_OK && set)
+		x.to = hi;
+	if (rc != ANNALS_OK)
+		return rc;
+	if (x.from > x.to)
+		return qk_fail(&q, ANNALS_INVALID_ARGUMENT, "to: ends before from begins");
+	/* Every event of the entity: the store's index orders by stored dates,
+	 * but relative dates are resolved here, so the order is ours to make. */
+	rc = st_scan_events(t, e->id, DATE_NEG_INF, DATE_POS_INF, NULL, NULL, tl_visit_event, &x);
+	if (x.rc != ANNALS_OK)
+		return x.rc;
+	if (rc != ANNALS_OK)
+		return qk_fail(&q, rc, "reading the events of %s failed", e->id);
+	rc = tl_relations(&x, e->id);
+	if (rc != ANNALS_OK)
+		return rc;
+	tl_names(&x, e);
+	qk_sort(&q, (void **)x.entries, x.n, tl_cmp);
+	out->entity = e->id;
+	for (size_t i = 0; i < x.n; i++)
+		AR_PUSH(a, out->items, out->n_items, x.entries[i]->item);
+	return ANNALS_OK;
+}

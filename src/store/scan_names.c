@@ -1,0 +1,115 @@
+/*
+ * st_scan_names — entities by name, case-insensitively, through ix_names.
+ *
+ * An entity with several matching names ("CSTO", "Collective Security
+ * Treaty Organization" for the prefix "c") has several index entries. It
+ * is reported once, at the first of them in index order: for each hit we
+ * load the entity, compute the smallest name key among its matching names,
+ * and skip the hit unless it is that one. This needs no memory of what was
+ * seen, so it also holds across pages (a page token is just an index key).
+ * Loading the entity also checks the match on the real names, which long
+ * names need (their keys are cut and hashed; see keys.c).
+ */
+#include <string.h>
+
+#include "common/validate.h"
+#include "store/store_int.h"
+
+typedef struct names_scan {
+	st_txn *t;
+	const char *query;
+	bool prefix;
+	ar_arena a; /* one entity at a time */
+	st_name_fn fn;
+	void *ctx;
+} names_scan;
+
+static int names_key_cmp(const st_key *a, const uint8_t *b, size_t bn)
+{
+	size_t n = a->n < bn ? a->n : bn;
+	int c = memcmp(a->b, b, n);
+	if (c != 0)
+		return c;
+	return a->n < bn ? -1 : a->n > bn;
+}
+
+/* Is the name part of this index entry the smallest key among the
+ * entity's really matching names? (False also when no real name matches:
+ * a cut long name can match by key alone.) */
+static bool names_is_first(const names_scan *ns, const Annals__V1__Entity *e, const uint8_t *part,
+                           size_t part_n)
+{
+	bool hit = false;
+	for (size_t i = 0; i < e->n_names; i++) {
+		if (!key_name_match(e->names[i]->text, ns->query, ns->prefix))
+			continue;
+		st_key nk;
+		key_init(&nk);
+		key_name(&nk, e->names[i]->text);
+		int c = names_key_cmp(&nk, part, part_n);
+		if (c < 0)
+			return false; /* reported (or to be reported) under a smaller key */
+		hit = hit || c == 0;
+	}
+	return hit;
+}
+
+static int names_cb(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+	(void)val;
+	names_scan *ns = ctx;
+	const uint8_t *k = key->mv_data;
+	const uint8_t *sep = memchr(k, '\0', key->mv_size);
+	if (sep == NULL)
+		return 0;
+	size_t part_n = (size_t)(sep - k);
+	char id[VAL_ID_MAX + 1];
+	key_tail_id(key, part_n + 1, id, sizeof(id));
+	const uint8_t *data;
+	size_t len;
+	if (st_get(ns->t, ST_ENTITY, id, &data, &len) != ANNALS_OK)
+		return 0;
+	ar_reset(&ns->a);
+	const Annals__V1__Entity *e = (const Annals__V1__Entity *)rec_unpack(ST_ENTITY, data, len, &ns->a);
+	if (e == NULL || !names_is_first(ns, e, k, part_n))
+		return 0;
+	return ns->fn(ns->ctx, key, id, data, len);
+}
+
+int st_scan_names_from(st_txn *t, const char *name, bool prefix, const st_key *resume, st_name_fn fn,
+                       void *ctx)
+{
+	if (name == NULL || (name[0] == '\0' && !prefix))
+		return ANNALS_OK;
+	st_key pre;
+	key_init(&pre);
+	if (prefix) {
+		key_name_prefix(&pre, name);
+	} else {
+		key_name(&pre, name);
+		key_sep(&pre);
+	}
+	names_scan ns = {.t = t, .query = name, .prefix = prefix, .fn = fn, .ctx = ctx};
+	ar_init(&ns.a);
+	int rc = st_scan_prefix(t, DB_NAMES, &pre, resume, names_cb, &ns);
+	ar_free(&ns.a);
+	return rc;
+}
+
+typedef struct names_visit {
+	st_visit_fn fn;
+	void *ctx;
+} names_visit;
+
+static int names_visit_cb(void *ctx, const MDB_val *key, const char *id, const uint8_t *data, size_t len)
+{
+	(void)key;
+	names_visit *v = ctx;
+	return v->fn(v->ctx, id, data, len);
+}
+
+int st_scan_names(st_txn *t, const char *name, bool prefix, st_visit_fn fn, void *ctx)
+{
+	names_visit v = {fn, ctx};
+	return st_scan_names_from(t, name, prefix, NULL, names_visit_cb, &v);
+}

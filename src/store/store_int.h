@@ -1,0 +1,234 @@
+/*
+ * Private to src/store: the structures behind st_store and st_txn, the DBI
+ * table, key encoding, and the helpers the write path and the queries share.
+ * Nothing outside src/store includes this.
+ *
+ * DBIs and their keys (all keys <= 511 bytes, LMDB's limit; ids <= 200 bytes
+ * by validation; "\0" is a separator byte, be32/be64 big-endian):
+ *
+ *   meta          "format" -> "annals-store/1"; "revision" -> be64;
+ *                 "event_span" -> be32 (the widest [earliest, latest] of any
+ *                 stored event, in days: lets ListEvents seek by time)
+ *   entities, events, relations, documents
+ *                 id -> packed record (its `revision` field set)
+ *   ix_names      name-key \0 entity-id -> ""   (name-key: fold_utf8 of the
+ *                 name, cut and hashed when long; see key_name)
+ *   ix_types      be32 EntityType, entity-id -> ""
+ *   ix_subjects   subject \0 predicate \0 relation-id -> ""
+ *   ix_objects    object \0 predicate \0 relation-id -> ""
+ *   ix_time       be32 day(earliest), event-id -> ""   (undated: 0xFFFFFFFF)
+ *   ix_entity_time  entity \0 be32 day(earliest), event-id -> ""
+ *                 (entity: every participant and the place)
+ *   ix_cites      document \0 be32 sentence, record-id -> ""  (sentence 0:
+ *                 evidence naming the document but no sentence); every
+ *                 Evidence anywhere in the record counts, nested ones too
+ *   ix_anchors    anchor \0 record-id -> ""  (anchor: "doc:<id>" or
+ *                 "event:<id>" of any relative Date in the record)
+ *   dedup         request-id -> be64 ms, packed annals.v1.Reply
+ *   dedup_age     be64 ms, request-id -> ""   (expiry order)
+ *   changes       be64 revision -> be64 committed ms, packed ChangeSet
+ *
+ * day(d) = (uint32_t)d ^ 0x80000000: flipping the sign bit makes unsigned
+ * byte order equal signed numeric order, so dates before 1970 sort first.
+ */
+#ifndef ANNALS_STORE_STORE_INT_H
+#define ANNALS_STORE_STORE_INT_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "annals/annals.h"
+#include "store/store.h"
+
+enum st_dbi {
+	DB_META,
+	DB_ENTITIES, /* the four record tables, in st_kind order */
+	DB_EVENTS,
+	DB_RELATIONS,
+	DB_DOCUMENTS,
+	DB_NAMES,
+	DB_TYPES,
+	DB_SUBJECTS,
+	DB_OBJECTS,
+	DB_TIME,
+	DB_ENTITY_TIME,
+	DB_CITES,
+	DB_ANCHORS,
+	DB_DEDUP,
+	DB_DEDUP_AGE,
+	DB_CHANGES,
+	DB_COUNT
+};
+
+/* Internal status beside the annals codes: the map is full; the caller
+ * aborts the whole group, grows the map and runs the group again. */
+#define ST_MAP_FULL (-1)
+
+struct st_store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+	st_options opt; /* defaults filled in */
+	/*
+	 * The resize gate. mdb_env_set_mapsize() unmaps and remaps the file, so
+	 * no transaction of this process may be live while it runs. Readers
+	 * pass the gate in st_txn_begin (readers++) and leave in st_txn_end
+	 * (readers--); the writer, after aborting its own txn, closes the gate
+	 * (new readers wait), waits for readers == 0, resizes and reopens it.
+	 * A mutex and a counter rather than a pthread rwlock: a rwlock must be
+	 * unlocked by the thread that locked it, and a snapshot could in
+	 * principle end on another thread than it began; and closing the gate
+	 * first gives the writer priority, so a steady stream of reads cannot
+	 * starve a resize. Cost: one uncontended mutex round per snapshot.
+	 * Rule: a thread holding a snapshot must not begin a second one (it
+	 * would wait for a resize that waits for it).
+	 */
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate_cond;
+	unsigned gate_readers;
+	bool gate_closed;
+	_Atomic uint64_t revision; /* committed store revision, for st_revision() */
+};
+
+struct st_txn {
+	st_store *s;
+	MDB_txn *txn;
+	bool active;       /* between st_txn_begin and st_txn_end */
+	bool borrowed;     /* wraps the writer's txn: no gate, never reset */
+	uint64_t revision; /* store revision of the snapshot */
+};
+
+/* ---- store.c --------------------------------------------------------------- */
+/* Maps an LMDB error to an annals status (or ST_MAP_FULL), filling err. */
+int st_mdb_status(int rc, st_err *err, const char *what);
+/* Fills err (when not NULL) and returns code. */
+int st_errf(st_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int st_meta_get_u64(st_store *s, MDB_txn *txn, const char *key, uint64_t *out);
+int st_meta_put_u64(st_store *s, MDB_txn *txn, const char *key, uint64_t v);
+/* Doubles the map; no txn of this process may be open. */
+int st_grow_map(st_store *s, st_err *err);
+int64_t st_now_ms(const st_store *s);
+/* A snapshot-like wrapper around a write txn, so reads share one code path. */
+void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn);
+
+/* ---- record.c: what differs between the four kinds ------------------------- */
+const ProtobufCMessageDescriptor *rec_desc(st_kind k);
+const char *rec_kind_name(st_kind k); /* "entity" ... */
+enum st_dbi rec_dbi(st_kind k);
+const char *rec_id(const ProtobufCMessage *m);
+uint64_t *rec_revision(ProtobufCMessage *m);
+bool rec_kind_ok(int k);
+/* The anchor string a record can be referred to by ("doc:<id>", "event:<id>"),
+ * written to buf; NULL for kinds that cannot be anchors. */
+const char *rec_anchor(st_kind k, const char *id, char *buf, size_t len);
+/* Unpacks bytes into the arena; NULL when they do not parse. */
+ProtobufCMessage *rec_unpack(st_kind k, const uint8_t *data, size_t len, ar_arena *a);
+/* Packs into the arena. */
+uint8_t *rec_pack(const ProtobufCMessage *m, size_t *len, ar_arena *a);
+
+/* ---- keys.c ------------------------------------------------------------------ */
+#define ST_KEY_MAX      511
+#define ST_NAME_KEY_MAX 280 /* bytes of a name in a key; + "\0" + id(200) < 511 */
+
+typedef struct st_key {
+	size_t n;
+	uint8_t b[ST_KEY_MAX];
+} st_key;
+
+void key_init(st_key *k);
+void key_bytes(st_key *k, const void *p, size_t n);
+void key_str(st_key *k, const char *s);
+void key_sep(st_key *k);
+void key_be32(st_key *k, uint32_t v);
+void key_be64(st_key *k, uint64_t v);
+/* The folded, length-capped form of a name (see keys.c). */
+void key_name(st_key *k, const char *name);
+/* The folded form of a prefix, cut where key_name would cut (no hash). */
+void key_name_prefix(st_key *k, const char *prefix);
+/* Whether name matches query (equal, or starting with it), folded. */
+bool key_name_match(const char *name, const char *query, bool prefix);
+MDB_val key_val(const st_key *k);
+bool key_has_prefix(const MDB_val *v, const st_key *prefix);
+
+uint32_t key_day(int32_t day);
+int32_t key_day_value(uint32_t v);
+uint32_t rd_be32(const void *p);
+uint64_t rd_be64(const void *p);
+void wr_be64(void *p, uint64_t v);
+
+/* Hex for opaque cursors and page tokens. */
+void key_hex(const uint8_t *b, size_t n, char *out, size_t cap);
+int key_unhex(const char *hex, st_key *out); /* 0, or -1 when not hex / too long */
+
+/* A key's tail after `skip` bytes as a NUL-terminated id (ids never hold \0). */
+void key_tail_id(const MDB_val *v, size_t skip, char *out, size_t cap);
+
+/* ---- walk.c ------------------------------------------------------------------ */
+typedef void (*st_walk_fn)(void *ctx, ProtobufCMessage *m);
+/* Calls fn on every sub-message of m (at any depth) of type want. */
+void st_walk(ProtobufCMessage *m, const ProtobufCMessageDescriptor *want, st_walk_fn fn, void *ctx);
+
+/* ---- index.c ----------------------------------------------------------------- */
+/* Replaces the index entries of old (NULL: none) by those of rec (NULL:
+ * none), touching only the keys that differ. */
+int ix_update(st_store *s, MDB_txn *txn, st_kind k, const ProtobufCMessage *old, const ProtobufCMessage *rec,
+              ar_arena *a, st_err *err);
+/* The day an event sorts by in ix_time (undated: DATE_POS_INF). */
+int32_t ix_event_day(const Annals__V1__Event *e);
+
+/* ---- scan.c helpers shared with query_records.c ------------------------------ */
+/* Entities by name from a raw resume key (NULL: from the start): each
+ * entity at its first matching name only, so pages never repeat one.
+ * The visitor also gets the index key it was found under. */
+typedef int (*st_name_fn)(void *ctx, const MDB_val *key, const char *id, const uint8_t *data, size_t len);
+int st_scan_names_from(st_txn *t, const char *name, bool prefix, const st_key *resume, st_name_fn fn,
+                       void *ctx);
+/* Walks the entries of one DBI whose keys start with prefix, from resume
+ * (exclusive; NULL: from the prefix). fn returns 0 to go on. */
+typedef int (*st_key_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
+int st_scan_prefix(st_txn *t, enum st_dbi db, const st_key *prefix, const st_key *resume, st_key_fn fn,
+                   void *ctx);
+
+/* ---- resolve.c --------------------------------------------------------------- */
+/* The date an anchor stands for, loaded into the arena; NULL when unknown. */
+const Annals__V1__Date *rs_anchor_date(st_txn *t, const char *anchor, ar_arena *a);
+/* Resolves every Date in rec (a record of kind k being written). */
+void rs_resolve_record(st_txn *t, st_kind k, ProtobufCMessage *rec, ar_arena *a);
+
+/* ---- the write path: write.c, write_record.c, changelog.c, dedup.c ----------- */
+typedef struct st_wctx {
+	st_store *s;
+	MDB_txn *txn;      /* the logical write's nested txn */
+	st_txn rd;         /* reads through txn */
+	ar_arena *a;       /* scratch, reset per group attempt */
+	uint64_t revision; /* the revision this logical write takes if it changes anything */
+	int64_t now_ms;
+	const char *request_id;
+	Annals__V1__ChangeSet *cs; /* what this logical write changed so far */
+	st_err *err;
+} st_wctx;
+
+int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g,
+           Annals__V1__WriteReply *out);
+int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g, Annals__V1__WriteReply *out);
+/* Stores rec (revision set to c->revision) in place of old (the stored
+ * record unpacked, NULL: new), re-indexes and notes the change. */
+int wr_store(st_wctx *c, st_kind k, ProtobufCMessage *rec, const ProtobufCMessage *old);
+/* After a Document or Event changed: re-resolve the records anchored on it. */
+int rs_dependents(st_wctx *c, st_kind k, const char *id);
+
+void cl_note(st_wctx *c, st_kind k, const char *id, ProtobufCMessage *rec /* NULL: deleted */);
+int cl_append(st_wctx *c);
+int cl_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *err);
+
+/* 1: found (w's answer filled in, replayed), 0: unknown, else an error status. */
+int dd_lookup(st_store *s, MDB_txn *txn, const char *request_id, st_write *w, st_err *err);
+int dd_store(st_store *s, MDB_txn *txn, const char *request_id, int64_t now_ms, const st_write *w,
+             st_err *err);
+int dd_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *err);
+
+/* validate_write.c: the record checks of st_validate without the Batch
+ * size limit (admission policy, which st_validate adds). */
+int st_validate_records(const st_write *w, st_err *err);
+
+#endif

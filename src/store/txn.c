@@ -1,0 +1,88 @@
+/*
+ * st_txn — read snapshots. One MDB_txn per handle, created on first use
+ * and then reset/renewed per call, so a call costs no allocation and no
+ * reader-slot search. Every live snapshot is counted at the resize gate
+ * (store_int.h) so the writer can grow the map with none open.
+ */
+#include <assert.h>
+#include <stdlib.h>
+
+#include "store/store_int.h"
+
+st_txn *st_txn_new(st_store *s)
+{
+	st_txn *t = calloc(1, sizeof(*t));
+	if (t != NULL)
+		t->s = s;
+	return t;
+}
+
+void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn)
+{
+	t->s = s;
+	t->txn = txn;
+	t->active = true;
+	t->borrowed = true;
+	t->revision = atomic_load(&s->revision);
+}
+
+static void gate_enter(st_store *s)
+{
+	pthread_mutex_lock(&s->gate_lock);
+	while (s->gate_closed)
+		pthread_cond_wait(&s->gate_cond, &s->gate_lock);
+	s->gate_readers++;
+	pthread_mutex_unlock(&s->gate_lock);
+}
+
+static void gate_leave(st_store *s)
+{
+	pthread_mutex_lock(&s->gate_lock);
+	assert(s->gate_readers > 0);
+	if (--s->gate_readers == 0 && s->gate_closed)
+		pthread_cond_broadcast(&s->gate_cond);
+	pthread_mutex_unlock(&s->gate_lock);
+}
+
+int st_txn_begin(st_txn *t)
+{
+	assert(!t->borrowed);
+	if (t->active)
+		st_txn_end(t);
+	gate_enter(t->s);
+	int rc = t->txn == NULL ? mdb_txn_begin(t->s->env, NULL, MDB_RDONLY, &t->txn) : mdb_txn_renew(t->txn);
+	if (rc != MDB_SUCCESS) {
+		gate_leave(t->s);
+		return st_mdb_status(rc, NULL, "begin read");
+	}
+	t->active = true;
+	if (st_meta_get_u64(t->s, t->txn, "revision", &t->revision) != ANNALS_OK)
+		t->revision = atomic_load(&t->s->revision);
+	return ANNALS_OK;
+}
+
+void st_txn_end(st_txn *t)
+{
+	if (!t->active || t->borrowed)
+		return;
+	mdb_txn_reset(t->txn);
+	t->active = false;
+	gate_leave(t->s);
+}
+
+void st_txn_free(st_txn *t)
+{
+	if (t == NULL)
+		return;
+	if (!t->borrowed) {
+		st_txn_end(t);
+		if (t->txn != NULL)
+			mdb_txn_abort(t->txn);
+	}
+	free(t);
+}
+
+uint64_t st_txn_revision(st_txn *t)
+{
+	return t->revision;
+}

@@ -1,0 +1,290 @@
+/*
+ * st_apply — group commit. One write txn for the whole group; each logical
+ * write (a Put, a Delete, a whole Batch) in its own nested txn, so a
+ * failing one is undone alone; one commit (one fsync) at the end.
+ *
+ * Per logical write, in order:
+ *   1. request_id known?  -> answer from the request log, apply nothing
+ *   2. record checks      -> INVALID_ARGUMENT (answer remembered)
+ *   3. apply in a nested txn with revision = previous + 1; a Batch applies
+ *      all its ops or none
+ *   4. changed something? -> its ChangeSet goes into the change log and the
+ *      nested txn commits; the revision is taken. Nothing changed (every
+ *      put unchanged) or failed -> the nested txn aborts, no revision.
+ *   5. the answer goes into the request log (in the parent txn).
+ * MDB_MAP_FULL anywhere aborts the group; the map is doubled and the
+ * whole group runs again from the start.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/validate.h"
+#include "store/store_int.h"
+
+#define ST_GROW_TRIES 24
+
+/* ---- one logical write ------------------------------------------------------------ */
+
+static uint8_t *wr_pack_reply(const ProtobufCMessage *m, size_t *len)
+{
+	*len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(*len ? *len : 1);
+	if (buf == NULL)
+		abort();
+	protobuf_c_message_pack(m, buf);
+	return buf;
+}
+
+static int apply_put(st_wctx *c, const st_write *w, Annals__V1__WriteReply *out)
+{
+	const ProtobufCMessage *rec = NULL;
+	const Annals__V1__Guard *g = NULL;
+	switch (w->kind) {
+	case ST_ENTITY: {
+		const Annals__V1__PutEntityRequest *r = (const void *)w->req;
+		rec = &r->entity->base, g = r->guard;
+		break;
+	}
+	case ST_EVENT: {
+		const Annals__V1__PutEventRequest *r = (const void *)w->req;
+		rec = &r->event->base, g = r->guard;
+		break;
+	}
+	case ST_RELATION: {
+		const Annals__V1__PutRelationRequest *r = (const void *)w->req;
+		rec = &r->relation->base, g = r->guard;
+		break;
+	}
+	case ST_DOCUMENT: {
+		const Annals__V1__PutDocumentRequest *r = (const void *)w->req;
+		rec = &r->document->base, g = r->guard;
+		break;
+	}
+	}
+	assert(rec != NULL); /* st_validate_records checked the request */
+	return wr_put(c, w->kind, rec, g, out);
+}
+
+static int apply_op(st_wctx *c, const Annals__V1__Op *op, Annals__V1__WriteReply *out)
+{
+	switch (op->op_case) {
+	case ANNALS__V1__OP__OP_PUT_ENTITY:
+		return wr_put(c, ST_ENTITY, &op->put_entity->base, op->guard, out);
+	case ANNALS__V1__OP__OP_PUT_EVENT:
+		return wr_put(c, ST_EVENT, &op->put_event->base, op->guard, out);
+	case ANNALS__V1__OP__OP_PUT_RELATION:
+		return wr_put(c, ST_RELATION, &op->put_relation->base, op->guard, out);
+	case ANNALS__V1__OP__OP_PUT_DOCUMENT:
+		return wr_put(c, ST_DOCUMENT, &op->put_document->base, op->guard, out);
+	case ANNALS__V1__OP__OP_DELETE:
+		return wr_delete(c, (st_kind)op->delete_->kind, op->delete_->id, op->guard, out);
+	default:
+		return st_errf(c->err, ANNALS_INVALID_ARGUMENT, "no operation set");
+	}
+}
+
+/* All ops or none: the first failure fails the Batch (the caller aborts
+ * the nested txn), its message prefixed with the op's index. */
+static int apply_batch(st_wctx *c, const Annals__V1__BatchRequest *b, Annals__V1__BatchReply *out)
+{
+	for (size_t i = 0; i < b->n_ops; i++) {
+		Annals__V1__WriteReply *wr =
+		    AR_NEW(c->a, Annals__V1__WriteReply, ANNALS__V1__WRITE_REPLY__INIT);
+		int rc = apply_op(c, b->ops[i], wr);
+		if (rc == ST_MAP_FULL)
+			return rc;
+		if (rc != ANNALS_OK) {
+			char msg[sizeof(c->err->msg)];
+			snprintf(msg, sizeof(msg), "ops[%zu]: %.440s", i, c->err->msg);
+			memcpy(c->err->msg, msg, sizeof(msg));
+			return rc;
+		}
+		AR_PUSH(c->a, out->results, out->n_results, wr);
+	}
+	out->revision = c->cs->n_changes > 0 ? c->revision : c->revision - 1;
+	return ANNALS_OK;
+}
+
+/* Runs the write's operation; on success packs its reply into w. */
+static int apply_logical(st_wctx *c, st_write *w)
+{
+	Annals__V1__WriteReply wr = ANNALS__V1__WRITE_REPLY__INIT;
+	Annals__V1__BatchReply br = ANNALS__V1__BATCH_REPLY__INIT;
+	const ProtobufCMessage *reply = &wr.base;
+	int rc;
+	if (w->op == ST_PUT) {
+		rc = apply_put(c, w, &wr);
+	} else if (w->op == ST_DELETE) {
+		const Annals__V1__DeleteRequest *d = (const void *)w->req;
+		rc = wr_delete(c, w->kind, d->id, d->guard, &wr);
+	} else {
+		rc = apply_batch(c, (const void *)w->req, &br);
+		reply = &br.base;
+	}
+	if (rc == ANNALS_OK)
+		w->reply = wr_pack_reply(reply, &w->reply_len);
+	return rc;
+}
+
+static void set_answer(st_write *w, int code, const char *msg)
+{
+	w->code = code;
+	snprintf(w->msg, sizeof(w->msg), "%s", code == ANNALS_OK ? "" : msg);
+}
+
+/* Runs w in a nested txn under parent and commits that when it changed
+ * something (taking the next revision); otherwise aborts it. */
+static int apply_nested(st_store *s, MDB_txn *parent, st_write *w, uint64_t *rev, int64_t now_ms, ar_arena *a,
+                        st_err *err)
+{
+	MDB_txn *txn;
+	int mrc = mdb_txn_begin(s->env, parent, 0, &txn);
+	if (mrc != MDB_SUCCESS)
+		return st_mdb_status(mrc, err, "begin nested");
+	Annals__V1__ChangeSet *cs = AR_NEW(a, Annals__V1__ChangeSet, ANNALS__V1__CHANGE_SET__INIT);
+	st_wctx c = {.s = s,
+	             .txn = txn,
+	             .a = a,
+	             .revision = *rev + 1,
+	             .now_ms = now_ms,
+	             .request_id = w->request_id,
+	             .cs = cs,
+	             .err = err};
+	st_txn_borrow(&c.rd, s, txn);
+	int rc = apply_logical(&c, w);
+	if (rc == ANNALS_OK && cs->n_changes > 0)
+		rc = cl_append(&c);
+	if (rc != ANNALS_OK || cs->n_changes == 0) {
+		mdb_txn_abort(txn); /* failed, or nothing changed: nothing to keep */
+		return rc;
+	}
+	mrc = mdb_txn_commit(txn);
+	if (mrc != MDB_SUCCESS)
+		return st_mdb_status(mrc, err, "commit nested");
+	w->revision = ++*rev;
+	return ANNALS_OK;
+}
+
+/* Whether an answer is final, so a resend must get it again. Internal
+ * failures and exhaustion are not: a resend may well succeed. */
+static bool answer_is_final(int code)
+{
+	return code != ANNALS_INTERNAL && code != ANNALS_DATA_LOSS && code != ANNALS_RESOURCE_EXHAUSTED;
+}
+
+/* One logical write. Returns ANNALS_OK (w carries its own answer), or a
+ * group-level failure (ST_MAP_FULL, or an error in the parent txn). */
+static int apply_write(st_store *s, MDB_txn *parent, st_write *w, uint64_t *rev, int64_t now_ms, ar_arena *a,
+                       st_err *gerr)
+{
+	const char *rid = w->request_id && w->request_id[0] ? w->request_id : NULL;
+	if (rid != NULL && strlen(rid) > VAL_ID_MAX) {
+		/* st_validate refuses these; a caller that skipped it gets the same
+		 * answer, unremembered (no key that long can be stored) */
+		set_answer(w, ANNALS_INVALID_ARGUMENT, "request_id: longer than 200 bytes");
+		return ANNALS_OK;
+	}
+	if (rid != NULL) {
+		int found = dd_lookup(s, parent, rid, w, gerr);
+		if (found != 0)
+			return found == 1 ? ANNALS_OK : found;
+	}
+	st_err err = {0};
+	int rc = st_validate_records(w, &err);
+	if (rc == ANNALS_OK)
+		rc = apply_nested(s, parent, w, rev, now_ms, a, &err);
+	if (rc == ST_MAP_FULL)
+		return rc;
+	if (rc != ANNALS_OK) {
+		free(w->reply);
+		w->reply = NULL;
+		w->reply_len = 0;
+	}
+	set_answer(w, rc, err.msg);
+	if (rid != NULL && answer_is_final(rc))
+		return dd_store(s, parent, rid, now_ms, w, gerr);
+	return ANNALS_OK;
+}
+
+/* ---- the group ----------------------------------------------------------------------- */
+
+static void reset_answers(st_write *w, size_t n, bool free_replies)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (free_replies)
+			free(w[i].reply);
+		w[i].code = ANNALS_OK;
+		w[i].msg[0] = '\0';
+		w[i].reply = NULL;
+		w[i].reply_len = 0;
+		w[i].revision = 0;
+		w[i].replayed = false;
+	}
+}
+
+static int apply_group(st_store *s, st_write *w, size_t n, ar_arena *a, st_err *err)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc != MDB_SUCCESS)
+		return st_mdb_status(rc, err, "begin");
+	uint64_t rev;
+	int64_t now = st_now_ms(s);
+	int code = st_meta_get_u64(s, txn, "revision", &rev);
+	for (size_t i = 0; code == ANNALS_OK && i < n; i++)
+		code = apply_write(s, txn, &w[i], &rev, now, a, err);
+	/* Expiry: a little per group, more than one group can add, so the logs
+	 * shrink back to their limits over a few commits without a long stall. */
+	size_t budget = 2 * n + 8;
+	if (code == ANNALS_OK)
+		code = dd_prune(s, txn, now, budget, err);
+	if (code == ANNALS_OK)
+		code = cl_prune(s, txn, now, budget, err);
+	if (code == ANNALS_OK)
+		code = st_meta_put_u64(s, txn, "revision", rev);
+	if (code != ANNALS_OK) {
+		mdb_txn_abort(txn);
+		return (code == ST_MAP_FULL || err->msg[0] != '\0')
+		           ? code
+		           : st_errf(err, code, "store: write failed");
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc != MDB_SUCCESS)
+		return st_mdb_status(rc, err, "commit");
+	atomic_store(&s->revision, rev);
+	return ANNALS_OK;
+}
+
+int st_apply(st_store *s, st_write *w, size_t n)
+{
+	reset_answers(w, n, false);
+	if (n == 0)
+		return ANNALS_OK;
+	ar_arena a;
+	ar_init(&a);
+	st_err err = {0};
+	int rc = ANNALS_OK;
+	for (int tries = 0; tries < ST_GROW_TRIES; tries++) {
+		rc = apply_group(s, w, n, &a, &err);
+		if (rc != ST_MAP_FULL)
+			break;
+		/* Every txn of this group is gone; grow and run it all again. */
+		reset_answers(w, n, true);
+		ar_reset(&a);
+		rc = st_grow_map(s, &err);
+		if (rc != ANNALS_OK)
+			break;
+		rc = ST_MAP_FULL;
+	}
+	ar_free(&a);
+	if (rc == ST_MAP_FULL)
+		rc = st_errf(&err, ANNALS_RESOURCE_EXHAUSTED, "store: map still full after growing");
+	if (rc != ANNALS_OK) {
+		reset_answers(w, n, true);
+		for (size_t i = 0; i < n; i++)
+			set_answer(&w[i], rc, err.msg);
+	}
+	return rc;
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Knowledge queries against the built-in data (the founding article):
+# names, memberships, offices, succession, timelines, evidence.
+source "$(dirname "$0")/lib.sh"
+start_server
+
+# resolve: "CST" is ambiguous on purpose (the treaty and the old name of the CSTO)
+expect_contains "org:csto" annals resolve CST
+check "resolve CST lists the treaty too" out_has "treaty:collective-security-treaty"
+expect_contains "treaty:collective-security-treaty" annals resolve CST --type treaty
+check "--type treaty leaves out the organization" bash -c "! grep -q '^org:csto' '$OUT'"
+expect_contains "FALSE" annals resolve CST --type organization --at 2005
+check "CST as the CSTO's acronym ended in 2002-10" out_has "1992 .. 2002-10"
+
+# an ambiguous name where one entity is needed: exit 3, candidates listed
+expect_exit 3 annals members CST --at 2005
+check "ambiguity is INVALID_ARGUMENT" err_has "annals: INVALID_ARGUMENT:"
+check "candidates listed: org:csto" err_has "org:csto"
+check "candidates listed: the treaty" err_has "treaty:collective-security-treaty"
+check "a hint to give an id" err_has "hint:"
+
+# members of the CSTO in 2005: Uzbekistan suspended (1999-2006), Russia a member
+expect_exit 0 annals members org:csto --at 2005
+section members "$OUT" >"$CLI_TMP/m"
+section suspended "$OUT" >"$CLI_TMP/s"
+section unknown "$OUT" >"$CLI_TMP/u"
+check "2005: Russia is a member" grep -q "country:russia" "$CLI_TMP/m"
+check "2005: Uzbekistan is suspended" grep -q "country:uzbekistan" "$CLI_TMP/s"
+check "2005: Uzbekistan is not among the members" bash -c "! grep -q uzbekistan '$CLI_TMP/m'"
+check "2005: the deciding segment is named" grep -q "rel:uzbekistan.member_of.csto.1999" "$CLI_TMP/s"
+check "2005: Azerbaijan unknown (not at the 1999 renewal)" grep -q "country:azerbaijan" "$CLI_TMP/u"
+check "2005: Belarus joined the year after the founding" grep -q "country:belarus" "$CLI_TMP/m"
+# 1992-06: the founding is known only to the year, so founders are UNKNOWN
+expect_exit 0 annals members org:csto --at 1992-06
+section members "$OUT" >"$CLI_TMP/m"
+section unknown "$OUT" >"$CLI_TMP/u"
+section "not members" "$OUT" >"$CLI_TMP/n"
+check "1992-06: nobody is certainly a member" grep -q "(none)" "$CLI_TMP/m"
+check "1992-06: Russia unknown (year precision)" grep -q "country:russia" "$CLI_TMP/u"
+check "1992-06: the reason says why" grep -q "may not have begun" "$CLI_TMP/u"
+check "1992-06: Belarus not yet a member" grep -q "country:belarus" "$CLI_TMP/n"
+# 2007: Uzbekistan back (2006-2012)
+expect_exit 0 annals members org:csto --at 2007
+section members "$OUT" >"$CLI_TMP/m"
+check "2007: Uzbekistan is a member again" grep -q "country:uzbekistan" "$CLI_TMP/m"
+expect_exit 0 annals members org:csto --at 2013
+section suspended "$OUT" >"$CLI_TMP/s"
+check "2013: suspended again since 2012-06-28" grep -q "2012-06-28" "$CLI_TMP/s"
+run annals members org:csto --at 2005 --json
+check "members --json parses" python3 -m json.tool "$OUT"
+check "members --json: Uzbekistan under suspended" python3 -c "
+import json, sys
+d = json.load(open('$OUT'))
+sys.exit(not any(m['entity'] == 'country:uzbekistan' for m in d.get('suspended', [])))"
+check "members --json uses not_members / .proto names" bash -c "grep -q '\"not_members\"\\|\"unknown\"' '$OUT'"
+# the publication date of the article is not known: say so
+expect_exit 9 annals members org:csto --at pub:$SEED_DOC
+check "no publication date: a hint to use a date" err_has "--at DATE"
+
+# offices
+expect_contains "person:stanislav-zas" annals holder position:csto-secretary-general --at 2020-01-01
+check "holder names Zas" out_has "Stanislav Zas"
+check "holder shows a truth value" bash -c "grep -qE 'TRUE|UNKNOWN' '$OUT'"
+check "Khachaturov had left by then" bash -c "! grep -q khachaturov '$OUT'"
+expect_contains "person:yuri-khachaturov" annals holder position:csto-secretary-general --at 2015
+expect_contains "Khachaturov" annals succession position:csto-secretary-general
+check "Khachaturov is the first holder" grep -qE '^ +1 +person:yuri-khachaturov ' "$OUT"
+check "Zas is the second holder" grep -qE '^ +2 +person:stanislav-zas ' "$OUT"
+expect_contains "person:stanislav-zas" annals succession "CSTO Secretary General"
+
+# names on a date: renamed CSTO in October 2002
+expect_contains "org:csto at 2001: Collective Security Treaty (TRUE)" annals name org:csto --at 2001
+expect_contains "org:csto at 2003: Collective Security Treaty Organization (TRUE)" annals name org:csto --at 2003
+expect_contains "UNKNOWN" annals name org:csto --at 2002
+run annals name org:csto --at 2001 --json
+check "name --json parses" python3 -m json.tool "$OUT"
+
+# relations and history
+expect_contains "TRUE" annals relations country:uzbekistan --predicate member_of --at 2007
+check "the 2006 segment holds in 2007" bash -c "grep 'rel:uzbekistan.member_of.csto.2006' '$OUT' | grep -q TRUE"
+expect_contains "country:armenia" annals relations org:csto --inverse --predicate member_of
+expect_contains "rel:uzbekistan.member_of.csto.2012" annals history country:uzbekistan --predicate member_of
+check "history in time order" in_order "$OUT" "member_of.csto.1992" "member_of.csto.2012"
+
+# timeline: dated items in order, the renaming after the founding
+expect_contains "ev:csto-founded" annals timeline org:csto
+check "founding before renaming" in_order "$OUT" "ev:csto-founded" "ev:csto-renamed"
+expect_contains "ev:csto-renamed" annals timeline org:csto --from 2002 --to 2002
+check "--to 2002 leaves out 2012" bash -c "! grep -q '2012-06-28' '$OUT'"
+
+# evidence: document, sentence, span
+expect_contains "document $SEED_DOC, sentence 9" annals evidence rel:russia.member_of.csto
+check "evidence shows the byte span" out_has "bytes [1343,1520)"
+expect_contains "attributed to source:tajik-president-website" annals evidence ev:rahmon-zas-meeting
+expect_contains "inferred by rule renaming-implies-former-name" annals evidence org:csto
+run annals evidence org:csto --json
+check "evidence --json parses" python3 -m json.tool "$OUT"
+expect_exit 5 annals evidence rel:nope
+if [ -f "$SEED_TEXT" ]; then
+	expect_contains "Armenia, Kazakhstan, Kyrgyzstan, Russia, Tajikistan" annals evidence rel:russia.member_of.csto --source "$SEED_TEXT"
+	head -c 100 "$SEED_TEXT" >"$CLI_TMP/cut.txt"
+	expect_exit 9 annals evidence rel:russia.member_of.csto --source "$CLI_TMP/cut.txt"
+	check "a wrong source file is refused by its sha256" err_has "sha256"
+else
+	skip "evidence --source" "the article is not at $SEED_TEXT"
+fi
+expect_exit 66 annals evidence rel:russia.member_of.csto --source "$CLI_TMP/none.txt"
+
+# facts of a sentence
+expect_contains "ev:csto-renamed" annals facts $SEED_DOC --sentence 12
+check "facts of sentence 12 only" bash -c "! grep -qE '^  (1|9|13) ' '$OUT'"
+expect_contains "ev:rahmon-zas-meeting" annals facts $SEED_DOC
+
+finish

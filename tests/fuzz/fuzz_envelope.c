@@ -1,0 +1,241 @@
+/*
+ * fuzz_envelope — bytes off the wire, the way srv_dispatch takes them:
+ *
+ *   bytes -> unpack annals.v1.Call -> env_method_index -> unpack the body
+ *         with the method's input descriptor -> for writes st_validate,
+ *         for reads the st_q_ query (or st_get / st_stats_get) against a
+ *         real store loaded with the built-in data set.
+ *
+ * The store is opened once (in a temporary directory, no fsync) and never
+ * written after the data set is loaded, so every input runs against the
+ * same state and a crash reproduces from its input alone.
+ *
+ * Properties checked beyond "no crash, no sanitizer report":
+ *   - a query or validation fails only with a client-error status
+ *     (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, OUT_OF_RANGE):
+ *     INTERNAL or UNKNOWN on hostile input is a bug;
+ *   - every error message is UTF-8 (Reply.message is a proto3 string;
+ *     clients in other languages reject the whole Reply otherwise);
+ *   - a write that st_validate accepts has only UTF-8 strings and known
+ *     enum values (the contract in common/validate.h);
+ *   - a successful reply packs, unpacks, and has only UTF-8 strings.
+ * ANNALS_FUZZ_LAX=1 turns the UTF-8-of-messages check off (to look past a
+ * known finding).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "annals/annals.h"
+#include "common/arena.h"
+#include "common/envelope.h"
+#include "store/query.h"
+#include "store/store.h"
+
+#include "fuzz_seed.h"
+#include "fuzz_util.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static st_store *fz_store;
+static st_txn *fz_txn;
+static ar_arena fz_arena;
+static char fz_dir[256];
+static bool fz_lax;
+
+static void fz_cleanup(void)
+{
+	if (fz_txn)
+		st_txn_free(fz_txn);
+	if (fz_store)
+		st_close(fz_store);
+	ar_free(&fz_arena);
+	if (fz_dir[0])
+		fz_rm_tree(fz_dir);
+}
+
+static void fz_load_store(void)
+{
+	snprintf(fz_dir, sizeof(fz_dir), "%s/annals-fuzz.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	FZ_ASSERT(mkdtemp(fz_dir) != NULL, "mkdtemp %s", fz_dir);
+	atexit(fz_cleanup);
+	st_options o = {.no_sync = true, .map_size = 64u << 20};
+	st_err err = {0};
+	FZ_ASSERT(st_open(fz_dir, &o, &fz_store, &err) == ANNALS_OK, "st_open: %s", err.msg);
+
+	ar_arena a;
+	ar_init(&a);
+	Annals__V1__Dataset *d = fz_load_dataset(&a);
+	Annals__V1__BatchRequest batch = ANNALS__V1__BATCH_REQUEST__INIT;
+	fz_dataset_batch(&a, d, &batch);
+	st_write w = {.op = ST_BATCH, .req = &batch.base, .request_id = "annals-seed-v1"};
+	st_options limits = *st_limits(fz_store);
+	limits.max_batch_ops = (unsigned)batch.n_ops;
+	FZ_ASSERT(st_validate(&w, &limits, &err) == ANNALS_OK, "the data set does not validate: %s", err.msg);
+	FZ_ASSERT(st_apply(fz_store, &w, 1) == ANNALS_OK && w.code == ANNALS_OK,
+	          "loading the data set failed: %s", w.msg);
+	free(w.reply);
+	ar_free(&a);
+	fz_txn = st_txn_new(fz_store);
+	FZ_ASSERT(fz_txn != NULL, "st_txn_new");
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	const char *lax = getenv("ANNALS_FUZZ_LAX");
+	fz_lax = lax && *lax && strcmp(lax, "0") != 0;
+	ar_init(&fz_arena);
+	fz_load_store();
+	return 0;
+}
+
+/* Statuses a hostile request may earn: the client's fault, never ours. */
+static bool fz_client_error(int rc)
+{
+	return rc == ANNALS_INVALID_ARGUMENT || rc == ANNALS_NOT_FOUND ||
+	       rc == ANNALS_FAILED_PRECONDITION || rc == ANNALS_OUT_OF_RANGE;
+}
+
+static void fz_check_error(const char *method, int rc, const char *msg)
+{
+	FZ_ASSERT(fz_client_error(rc), "%s: status %s (%d) on client input: \"%s\"", method,
+	          annals_status_name(rc), rc, msg);
+	FZ_ASSERT(msg[0] != '\0', "%s: status %s without a message", method, annals_status_name(rc));
+	FZ_ASSERT(fz_lax || fz_utf8(msg), "%s: the error message is not UTF-8: \"%s\"", method, msg);
+}
+
+static void fz_check_reply(const char *method, const ProtobufCMessage *out)
+{
+	const char *bad = NULL;
+	FZ_ASSERT(fz_lax || fz_message_ok(out, false, &bad),
+	          "%s: the reply's field %s is not UTF-8", method, bad ? bad : "?");
+	fz_pack_roundtrip(out, method);
+}
+
+/* ---- writes: decoding and validation --------------------------------------- */
+
+static void fz_write(const char *name, const ProtobufCMessage *in, const char *request_id)
+{
+	st_write w = {0};
+	w.req = in;
+	w.request_id = request_id;
+	if (strcmp(name, "Batch") == 0) {
+		w.op = ST_BATCH;
+	} else {
+		w.op = strncmp(name, "Put", 3) == 0 ? ST_PUT : ST_DELETE;
+		const char *kind = name + (w.op == ST_PUT ? 3 : 6);
+		w.kind = strcmp(kind, "Entity") == 0  ? ST_ENTITY
+		         : strcmp(kind, "Event") == 0 ? ST_EVENT
+		         : strcmp(kind, "Relation") == 0 ? ST_RELATION
+		                                         : ST_DOCUMENT;
+	}
+	st_err err = {0};
+	int rc = st_validate(&w, st_limits(fz_store), &err);
+	if (rc != ANNALS_OK) {
+		fz_check_error(name, rc, err.msg);
+		return;
+	}
+	const char *bad = NULL;
+	FZ_ASSERT(fz_message_ok(in, true, &bad),
+	          "%s: st_validate accepted a request whose field %s is not UTF-8 or not a known enum value",
+	          name, bad ? bad : "?");
+}
+
+/* ---- reads: the queries ---------------------------------------------------- */
+
+static void fz_get(const char *name, st_kind kind, const Annals__V1__GetRequest *in)
+{
+	if (in->id[0] == '\0')
+		return; /* the handler answers this itself */
+	const uint8_t *data;
+	size_t len;
+	int rc = st_get(fz_txn, kind, in->id, &data, &len);
+	if (rc != ANNALS_OK) {
+		FZ_ASSERT(rc == ANNALS_NOT_FOUND, "%s: st_get returned %s", name, annals_status_name(rc));
+		return;
+	}
+	const ProtobufCMethodDescriptor *md = env_method(env_method_index(name));
+	ProtobufCMessage *m = protobuf_c_message_unpack(md->output, ar_pbc(&fz_arena), len, data);
+	FZ_ASSERT(m != NULL, "%s: the stored record does not unpack as %s", name, md->output->name);
+	fz_check_reply(name, m);
+}
+
+#define FZ_QUERY(Method, fn, Req, Rep, INIT)                                                      \
+	if (strcmp(name, #Method) == 0) {                                                             \
+		Annals__V1__##Rep out = INIT;                                                             \
+		st_err err = {0};                                                                         \
+		int rc = st_q_##fn(fz_txn, (const Annals__V1__##Req *)in, &fz_arena, &out, &err);         \
+		if (rc == ANNALS_OK)                                                                      \
+			fz_check_reply(name, &out.base);                                                      \
+		else                                                                                      \
+			fz_check_error(name, rc, err.msg);                                                    \
+		return;                                                                                   \
+	}
+
+static void fz_query(const char *name, const ProtobufCMessage *in)
+{
+	FZ_QUERY(ListEntities, list_entities, ListEntitiesRequest, EntityPage, ANNALS__V1__ENTITY_PAGE__INIT)
+	FZ_QUERY(FindEntities, find_entities, FindEntitiesRequest, EntityPage, ANNALS__V1__ENTITY_PAGE__INIT)
+	FZ_QUERY(ListEvents, list_events, ListEventsRequest, EventPage, ANNALS__V1__EVENT_PAGE__INIT)
+	FZ_QUERY(ListRelations, list_relations, ListRelationsRequest, RelationPage, ANNALS__V1__RELATION_PAGE__INIT)
+	FZ_QUERY(ListDocuments, list_documents, ListDocumentsRequest, DocumentPage, ANNALS__V1__DOCUMENT_PAGE__INIT)
+	FZ_QUERY(Timeline, timeline, TimelineRequest, TimelineReply, ANNALS__V1__TIMELINE_REPLY__INIT)
+	FZ_QUERY(Resolve, resolve, ResolveRequest, ResolveReply, ANNALS__V1__RESOLVE_REPLY__INIT)
+	FZ_QUERY(NameAt, name_at, NameAtRequest, NameAtReply, ANNALS__V1__NAME_AT_REPLY__INIT)
+	FZ_QUERY(Relations, relations, RelationsRequest, RelationsReply, ANNALS__V1__RELATIONS_REPLY__INIT)
+	FZ_QUERY(History, history, HistoryRequest, RelationsReply, ANNALS__V1__RELATIONS_REPLY__INIT)
+	FZ_QUERY(Members, members, MembersRequest, MembersReply, ANNALS__V1__MEMBERS_REPLY__INIT)
+	FZ_QUERY(Holder, holder, HolderRequest, HolderReply, ANNALS__V1__HOLDER_REPLY__INIT)
+	FZ_QUERY(Succession, succession, SuccessionRequest, SuccessionReply, ANNALS__V1__SUCCESSION_REPLY__INIT)
+	FZ_QUERY(Evidence, evidence, EvidenceRequest, EvidenceReply, ANNALS__V1__EVIDENCE_REPLY__INIT)
+	FZ_QUERY(Facts, facts, FactsRequest, FactsReply, ANNALS__V1__FACTS_REPLY__INIT)
+	FZ_QUERY(Changes, changes, ChangesRequest, ChangesReply, ANNALS__V1__CHANGES_REPLY__INIT)
+
+	if (strcmp(name, "GetEntity") == 0)
+		fz_get(name, ST_ENTITY, (const void *)in);
+	else if (strcmp(name, "GetEvent") == 0)
+		fz_get(name, ST_EVENT, (const void *)in);
+	else if (strcmp(name, "GetRelation") == 0)
+		fz_get(name, ST_RELATION, (const void *)in);
+	else if (strcmp(name, "GetDocument") == 0)
+		fz_get(name, ST_DOCUMENT, (const void *)in);
+	else if (strcmp(name, "ServerInfo") == 0) {
+		st_stats st;
+		FZ_ASSERT(st_stats_get(fz_txn, &st) == ANNALS_OK, "st_stats_get");
+	} else if (strcmp(name, "Health") == 0) {
+		FZ_ASSERT(st_revision(fz_store) >= 1, "revision");
+	} else {
+		FZ_ASSERT(0, "method %s has no read path in this target: add it", name);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	Annals__V1__Call *call = (Annals__V1__Call *)protobuf_c_message_unpack(
+		&annals__v1__call__descriptor, ar_pbc(&fz_arena), size, data);
+	if (call == NULL)
+		goto out;
+	int mi = env_method_index(call->method);
+	const ProtobufCMethodDescriptor *md = env_method(mi);
+	if (md == NULL)
+		goto out;
+	ProtobufCMessage *in =
+		protobuf_c_message_unpack(md->input, ar_pbc(&fz_arena), call->body.len, call->body.data);
+	if (in == NULL)
+		goto out;
+	if (env_method_is_write(mi)) {
+		fz_write(md->name, in, call->request_id);
+	} else {
+		FZ_ASSERT(st_txn_begin(fz_txn) == ANNALS_OK, "st_txn_begin");
+		fz_query(md->name, in);
+		st_txn_end(fz_txn);
+	}
+out:
+	ar_reset(&fz_arena);
+	return 0;
+}

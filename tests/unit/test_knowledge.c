@@ -1,0 +1,986 @@
+/*
+ * Unit tests of the knowledge queries (src/store/query_*.c) on a real LMDB
+ * store in a temporary directory, loaded through st_apply like any write.
+ *
+ * The small data set below is written for these tests (JSON with single
+ * quotes, turned into double quotes before parsing, so it reads without
+ * escapes). It has the traps the queries must handle: "CST" naming two
+ * things, a relative date whose anchor has no known date, a start relative
+ * to an event, membership segments, an end "at or after", a tenure with no
+ * start. The built-in data set, when found, is checked too.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/check.h"
+#include "annals/annals.h"
+#include "common/date.h"
+#include "common/pbjson.h"
+#include "store/query.h"
+
+/* clang-format off */
+static const char test_dataset[] =
+"{'documents': ["
+" {'id': 'doc:t1', 'title': 'A report', 'length': 500,"
+"  'published': {'precision': 'PRECISION_DAY', 'year': 2021, 'month': 5, 'day': 13},"
+"  'sentences': [{'number': 1, 'start': 0, 'end': 100}, {'number': 2, 'start': 101, 'end': 200},"
+"                {'number': 3, 'start': 201, 'end': 300}]},"
+" {'id': 'doc:nodate', 'title': 'An undated report', 'length': 100,"
+"  'sentences': [{'number': 1, 'start': 0, 'end': 100}]}],"
+"'entities': ["
+" {'id': 'org:csto', 'type': 'ENTITY_TYPE_ORGANIZATION', 'summary': 'a regional security organization',"
+"  'names': ["
+"   {'text': 'Collective Security Treaty Organization', 'kind': 'NAME_KIND_OFFICIAL',"
+"    'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_MONTH', 'year': 2002, 'month': 10}}},"
+"    'evidence': [{'document': 'doc:t1', 'sentences': [3], 'span_start': 201, 'span_end': 250}]},"
+"   {'text': 'CSTO', 'kind': 'NAME_KIND_ACRONYM',"
+"    'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_MONTH', 'year': 2002, 'month': 10}}}},"
+"   {'text': 'Collective Security Treaty', 'kind': 'NAME_KIND_FORMER',"
+"    'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 1992}},"
+"              'end': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_MONTH', 'year': 2002, 'month': 10}}}},"
+"   {'text': 'CST', 'kind': 'NAME_KIND_ACRONYM',"
+"    'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 1992}},"
+"              'end': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_MONTH', 'year': 2002, 'month': 10}}}}],"
+"  'evidence': [{'document': 'doc:t1', 'sentences': [1], 'span_start': 10, 'span_end': 40}]},"
+" {'id': 'treaty:cst', 'type': 'ENTITY_TYPE_TREATY', 'names': ["
+"   {'text': 'Collective Security Treaty', 'kind': 'NAME_KIND_OFFICIAL'},"
+"   {'text': 'CST', 'kind': 'NAME_KIND_ACRONYM'}]},"
+" {'id': 'country:armenia', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'Armenia', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'country:azerbaijan', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'Azerbaijan', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'country:tajikistan', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'Tajikistan', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'country:uzbekistan', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'Uzbekistan', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'position:sg', 'type': 'ENTITY_TYPE_POSITION', 'names': [{'text': 'Secretary General of the CSTO', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'person:zas', 'type': 'ENTITY_TYPE_PERSON',"
+"  'names': [{'text': 'Stanislav Zas', 'kind': 'NAME_KIND_OFFICIAL',"
+"             'evidence': [{'document': 'doc:t1', 'sentences': [1], 'span_start': 60, 'span_end': 73}]},"
+"            {'text': 'Zas', 'kind': 'NAME_KIND_ALIAS'}],"
+"  'attributes': [{'key': 'rank', 'value': 'Major-General',"
+"                  'evidence': [{'document': 'doc:t1', 'sentences': [2], 'span_start': 101, 'span_end': 115}]}],"
+"  'evidence': [{'document': 'doc:t1', 'sentences': [1, 2], 'span_start': 60, 'span_end': 150}]},"
+" {'id': 'person:khachaturov', 'type': 'ENTITY_TYPE_PERSON', 'names': [{'text': 'Yuri Khachaturov', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'person:rahmon', 'type': 'ENTITY_TYPE_PERSON', 'names': [{'text': 'Emomali Rahmon', 'kind': 'NAME_KIND_OFFICIAL'}]}],"
+"'relations': ["
+" {'id': 'rel:armenia.member', 'subject': 'country:armenia', 'predicate': 'member_of', 'object': 'org:csto', 'status': 'active',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 1992}}}},"
+" {'id': 'rel:tajikistan.member', 'subject': 'country:tajikistan', 'predicate': 'member_of', 'object': 'org:csto', 'status': 'active',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 1992}}}},"
+" {'id': 'rel:azerbaijan.member', 'subject': 'country:azerbaijan', 'predicate': 'member_of', 'object': 'org:csto', 'status': 'active',"
+"  'note': 'missing from the 1999 renewal',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'anchor': 'event:ev:founded', 'offset_years': 1}},"
+"            'end': {'kind': 'BOUND_KIND_AFTER', 'date': {'precision': 'PRECISION_MONTH', 'year': 1999, 'month': 4}}}},"
+" {'id': 'rel:uzbekistan.member.1992', 'subject': 'country:uzbekistan', 'predicate': 'member_of', 'object': 'org:csto', 'status': 'active',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 1992}},"
+"            'end': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 1999}}}},"
+" {'id': 'rel:uzbekistan.member.1999', 'subject': 'country:uzbekistan', 'predicate': 'member_of', 'object': 'org:csto', 'status': 'suspended',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 1999}},"
+"            'end': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 2006}}}},"
+" {'id': 'rel:uzbekistan.member.2006', 'subject': 'country:uzbekistan', 'predicate': 'member_of', 'object': 'org:csto', 'status': 'active',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 2006}},"
+"            'end': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_DAY', 'year': 2012, 'month': 6, 'day': 28}}},"
+"  'evidence': [{'document': 'doc:t1', 'sentences': [3], 'span_start': 220, 'span_end': 260}]},"
+" {'id': 'rel:uzbekistan.member.2012', 'subject': 'country:uzbekistan', 'predicate': 'member_of', 'object': 'org:csto', 'status': 'suspended',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_DAY', 'year': 2012, 'month': 6, 'day': 28}}}},"
+" {'id': 'rel:zas.sg', 'subject': 'person:zas', 'predicate': 'holds_position', 'object': 'position:sg',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_DAY', 'year': 2020, 'month': 1, 'day': 1}, 'event': 'ev:zas-appointed'},"
+"            'end': {'kind': 'BOUND_KIND_OBSERVED', 'date': {'precision': 'PRECISION_DAY', 'anchor': 'doc:t1'}}},"
+"  'evidence': [{'document': 'doc:t1', 'sentences': [1], 'span_start': 60, 'span_end': 99}]},"
+" {'id': 'rel:khachaturov.sg', 'subject': 'person:khachaturov', 'predicate': 'holds_position', 'object': 'position:sg',"
+"  'valid': {'end': {'kind': 'BOUND_KIND_BEFORE', 'date': {'precision': 'PRECISION_DAY', 'year': 2020, 'month': 1, 'day': 1}}}},"
+" {'id': 'rel:tajikistan.chairs', 'subject': 'country:tajikistan', 'predicate': 'chairs', 'object': 'org:csto',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_OBSERVED', 'date': {'precision': 'PRECISION_DAY', 'anchor': 'doc:nodate', 'offset_days': -1}},"
+"            'end': {'kind': 'BOUND_KIND_OBSERVED', 'date': {'precision': 'PRECISION_DAY', 'anchor': 'doc:nodate'}}}}],"
+"'events': ["
+" {'id': 'ev:founded', 'type': 'founding', 'summary': 'The organization is founded.',"
+"  'when': {'precision': 'PRECISION_YEAR', 'year': 1992},"
+"  'participants': [{'entity': 'org:csto'}, {'entity': 'country:armenia'}]},"
+" {'id': 'ev:renamed', 'type': 'renaming', 'summary': 'Renamed CSTO.',"
+"  'when': {'precision': 'PRECISION_MONTH', 'year': 2002, 'month': 10}, 'participants': [{'entity': 'org:csto'}]},"
+" {'id': 'ev:zas-appointed', 'type': 'appointment', 'summary': 'Zas takes office.',"
+"  'when': {'precision': 'PRECISION_DAY', 'year': 2020, 'month': 1, 'day': 1},"
+"  'participants': [{'entity': 'person:zas'}, {'entity': 'position:sg'}],"
+"  'evidence': [{'document': 'doc:t1', 'sentences': [2], 'span_start': 120, 'span_end': 160}]},"
+" {'id': 'ev:meeting', 'type': 'meeting', 'summary': 'Rahmon meets Zas.',"
+"  'when': {'precision': 'PRECISION_DAY', 'anchor': 'doc:t1', 'offset_days': -1},"
+"  'participants': [{'entity': 'person:rahmon', 'role': 'host'}, {'entity': 'person:zas', 'role': 'visitor'}],"
+"  'evidence': [{'document': 'doc:t1', 'sentences': [1], 'span_start': 0, 'span_end': 90, 'modality': 'MODALITY_REPORTED'}]},"
+" {'id': 'ev:undated-talk', 'type': 'discussion', 'summary': 'Zas talks, the day before an undated report.',"
+"  'when': {'precision': 'PRECISION_DAY', 'anchor': 'doc:nodate', 'offset_days': -1},"
+"  'participants': [{'entity': 'person:zas'}]}]}";
+/* clang-format on */
+
+typedef struct fixture {
+	char dir[64];
+	st_store *store;
+	st_txn *txn;
+	ar_arena a;
+	bool ok;
+} fixture;
+
+static void rm_dir(const char *dir)
+{
+	char path[256];
+	const char *files[] = {"data.mdb", "lock.mdb"};
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+static void load_op(ar_arena *a, Annals__V1__BatchRequest *b, Annals__V1__Op__OpCase c, void *rec)
+{
+	Annals__V1__Op *op = AR_NEW(a, Annals__V1__Op, ANNALS__V1__OP__INIT);
+	op->op_case = c;
+	if (c == ANNALS__V1__OP__OP_PUT_DOCUMENT)
+		op->put_document = rec;
+	else if (c == ANNALS__V1__OP__OP_PUT_EVENT)
+		op->put_event = rec;
+	else if (c == ANNALS__V1__OP__OP_PUT_ENTITY)
+		op->put_entity = rec;
+	else
+		op->put_relation = rec;
+	AR_PUSH(a, b->ops, b->n_ops, op);
+}
+
+/* Parses a Dataset and writes it as one batch. */
+static bool load_json(fixture *f, const char *json, size_t len)
+{
+	char err[512] = "";
+	Annals__V1__Dataset *d =
+	        (Annals__V1__Dataset *)pbjson_parse(&annals__v1__dataset__descriptor, json, len, &f->a, err, sizeof(err));
+	if (d == NULL) {
+		fprintf(stderr, "  dataset: %s\n", err);
+		return false;
+	}
+	Annals__V1__BatchRequest b = ANNALS__V1__BATCH_REQUEST__INIT;
+	for (size_t i = 0; i < d->n_documents; i++)
+		load_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_DOCUMENT, d->documents[i]);
+	for (size_t i = 0; i < d->n_events; i++)
+		load_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_EVENT, d->events[i]);
+	for (size_t i = 0; i < d->n_entities; i++)
+		load_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_ENTITY, d->entities[i]);
+	for (size_t i = 0; i < d->n_relations; i++)
+		load_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_RELATION, d->relations[i]);
+	st_write w = {.op = ST_BATCH, .req = &b.base};
+	st_options limits = *st_limits(f->store);
+	limits.max_batch_ops = (unsigned)b.n_ops;
+	st_err verr = {0};
+	if (st_validate(&w, &limits, &verr) != ANNALS_OK) {
+		fprintf(stderr, "  dataset invalid: %s\n", verr.msg);
+		return false;
+	}
+	int rc = st_apply(f->store, &w, 1);
+	free(w.reply);
+	if (rc != ANNALS_OK || w.code != ANNALS_OK) {
+		fprintf(stderr, "  apply: %d/%d %s\n", rc, w.code, w.msg);
+		return false;
+	}
+	return true;
+}
+
+static bool fixture_open(fixture *f, const char *json, size_t len)
+{
+	memset(f, 0, sizeof(*f));
+	ar_init(&f->a);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/annals-test-knowledge-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return false;
+	st_options opt = {.no_sync = true};
+	st_err err = {0};
+	if (st_open(f->dir, &opt, &f->store, &err) != ANNALS_OK) {
+		fprintf(stderr, "  st_open: %s\n", err.msg);
+		return false;
+	}
+	if (!load_json(f, json, len))
+		return false;
+	ar_reset(&f->a);
+	f->txn = st_txn_new(f->store);
+	f->ok = f->txn != NULL && st_txn_begin(f->txn) == ANNALS_OK;
+	return f->ok;
+}
+
+static void fixture_close(fixture *f)
+{
+	if (f->txn != NULL) {
+		st_txn_end(f->txn);
+		st_txn_free(f->txn);
+	}
+	if (f->store != NULL)
+		st_close(f->store);
+	ar_free(&f->a);
+	rm_dir(f->dir);
+}
+
+static fixture fx; /* the test data set, opened once in main */
+
+static Annals__V1__Date *mkdate(const char *s)
+{
+	Annals__V1__Date *d = ar_alloc(&fx.a, sizeof(*d));
+	char msg[128];
+	if (date_parse(s, d, msg, sizeof(msg)) != 0)
+		fprintf(stderr, "  bad test date %s: %s\n", s, msg);
+	return d;
+}
+
+/* ---- entity references ---------------------------------------------------------- */
+
+static void test_entity_ref(void)
+{
+	Annals__V1__Entity *e;
+	st_err err;
+	CHECK_EQ_INT(st_entity_ref(fx.txn, "person:zas", "entity", &fx.a, &e, &err), ANNALS_OK);
+	CHECK_EQ_STR(e->id, "person:zas");
+	CHECK_EQ_INT(st_entity_ref(fx.txn, "stanislav ZAS", "entity", &fx.a, &e, &err), ANNALS_OK);
+	CHECK_EQ_STR(e->id, "person:zas");
+	CHECK_EQ_INT(st_entity_ref(fx.txn, "csto", "organization", &fx.a, &e, &err), ANNALS_OK);
+	CHECK_EQ_STR(e->id, "org:csto");
+
+	CHECK_EQ_INT(st_entity_ref(fx.txn, "CST", "entity", &fx.a, &e, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_EQ_INT(err.code, ANNALS_INVALID_ARGUMENT);
+	CHECK_EQ_STR(err.msg, "entity: 'CST' is ambiguous: org:csto (Collective Security Treaty Organization), "
+	                      "treaty:cst (Collective Security Treaty); give an id");
+	CHECK(e == NULL);
+
+	CHECK_EQ_INT(st_entity_ref(fx.txn, "Atlantis", "object", &fx.a, &e, &err), ANNALS_NOT_FOUND);
+	CHECK_CONTAINS(err.msg, "object:");
+	CHECK_CONTAINS(err.msg, "'Atlantis'");
+	CHECK_EQ_INT(st_entity_ref(fx.txn, "", "entity", &fx.a, &e, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "entity: required");
+	/* a relation id is not an entity */
+	CHECK_EQ_INT(st_entity_ref(fx.txn, "rel:zas.sg", "entity", &fx.a, &e, &err), ANNALS_NOT_FOUND);
+}
+
+/* ---- Resolve ---------------------------------------------------------------------- */
+
+static const Annals__V1__Candidate *find_candidate(const Annals__V1__ResolveReply *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_candidates; i++)
+		if (strcmp(r->candidates[i]->entity, id) == 0)
+			return r->candidates[i];
+	return NULL;
+}
+
+static void test_resolve(void)
+{
+	Annals__V1__ResolveRequest in = ANNALS__V1__RESOLVE_REQUEST__INIT;
+	Annals__V1__ResolveReply out = ANNALS__V1__RESOLVE_REPLY__INIT;
+	st_err err;
+	in.name = "cst";
+	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(out.n_candidates, 2);
+	const Annals__V1__Candidate *org = find_candidate(&out, "org:csto");
+	const Annals__V1__Candidate *tr = find_candidate(&out, "treaty:cst");
+	CHECK(org != NULL && tr != NULL);
+	if (org == NULL || tr == NULL)
+		return;
+	CHECK_EQ_STR(org->matched, "CST");
+	CHECK_EQ_INT(org->kind, ANNALS__V1__NAME_KIND__NAME_KIND_ACRONYM);
+	CHECK_EQ_STR(org->display_name, "Collective Security Treaty Organization");
+	CHECK_EQ_INT(org->type, ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_ORGANIZATION);
+	CHECK(org->valid != NULL);
+	CHECK_EQ_INT(org->valid_at, ANNALS__V1__TRUTH__TRUTH_UNSPECIFIED);
+
+	/* with a date: the organization's "CST" was in use in 1995, not in 2010 */
+	Annals__V1__ResolveReply out2 = ANNALS__V1__RESOLVE_REPLY__INIT;
+	in.at = mkdate("1995");
+	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
+	CHECK_EQ_INT(find_candidate(&out2, "org:csto")->valid_at, ANNALS__V1__TRUTH__TRUTH_TRUE);
+	CHECK_EQ_INT(find_candidate(&out2, "treaty:cst")->valid_at, ANNALS__V1__TRUTH__TRUTH_TRUE);
+	Annals__V1__ResolveReply out3 = ANNALS__V1__RESOLVE_REPLY__INIT;
+	in.at = mkdate("2010");
+	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
+	CHECK_EQ_INT(find_candidate(&out3, "org:csto")->valid_at, ANNALS__V1__TRUTH__TRUTH_FALSE);
+	/* the year of the renaming: unknown */
+	Annals__V1__ResolveReply out4 = ANNALS__V1__RESOLVE_REPLY__INIT;
+	in.at = mkdate("2002");
+	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out4, &err), ANNALS_OK);
+	CHECK_EQ_INT(find_candidate(&out4, "org:csto")->valid_at, ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+
+	/* a type filter */
+	Annals__V1__ResolveReply out5 = ANNALS__V1__RESOLVE_REPLY__INIT;
+	in.at = NULL;
+	in.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_TREATY;
+	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out5, &err), ANNALS_OK);
+	CHECK_EQ_INT(out5.n_candidates, 1);
+	CHECK_EQ_STR(out5.candidates[0]->entity, "treaty:cst");
+
+	/* nothing by that name: no candidates, not an error */
+	Annals__V1__ResolveReply out6 = ANNALS__V1__RESOLVE_REPLY__INIT;
+	in.type = 0;
+	in.name = "Atlantis";
+	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out6, &err), ANNALS_OK);
+	CHECK_EQ_INT(out6.n_candidates, 0);
+	in.name = "";
+	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out6, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "name: required");
+}
+
+/* ---- NameAt ------------------------------------------------------------------------ */
+
+static int name_at(const char *entity, const char *at, const char *at_doc, Annals__V1__NameAtReply *out, st_err *err)
+{
+	Annals__V1__NameAtRequest in = ANNALS__V1__NAME_AT_REQUEST__INIT;
+	Annals__V1__NameAtReply init = ANNALS__V1__NAME_AT_REPLY__INIT;
+	*out = init;
+	in.entity = (char *)entity;
+	in.at = at ? mkdate(at) : NULL;
+	in.at_document = (char *)(at_doc ? at_doc : "");
+	return st_q_name_at(fx.txn, &in, &fx.a, out, err);
+}
+
+static void test_name_at(void)
+{
+	Annals__V1__NameAtReply out;
+	st_err err;
+	CHECK_EQ_INT(name_at("org:csto", "1995", NULL, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.entity, "org:csto");
+	CHECK_EQ_STR(out.name, "Collective Security Treaty");
+	CHECK_EQ_INT(out.truth, ANNALS__V1__TRUTH__TRUTH_TRUE);
+	CHECK_EQ_INT(out.n_names, 4);
+	CHECK_EQ_INT(out.names[0]->truth, ANNALS__V1__TRUTH__TRUTH_FALSE); /* the CSTO name: not yet */
+	CHECK_EQ_INT(out.names[2]->truth, ANNALS__V1__TRUTH__TRUTH_TRUE);
+
+	CHECK_EQ_INT(name_at("CSTO", "2010-03-04", NULL, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.name, "Collective Security Treaty Organization");
+	CHECK_EQ_INT(out.truth, ANNALS__V1__TRUTH__TRUTH_TRUE);
+
+	/* October 2002 as a whole: renamed during it, so no name is certain */
+	CHECK_EQ_INT(name_at("org:csto", "2002-10", NULL, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.name, "");
+	CHECK_EQ_INT(out.truth, ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+
+	/* at the publication of a dated document */
+	CHECK_EQ_INT(name_at("org:csto", NULL, "doc:t1", &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.name, "Collective Security Treaty Organization");
+
+	/* no date: the current name, no truth claimed */
+	CHECK_EQ_INT(name_at("org:csto", NULL, NULL, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.name, "Collective Security Treaty Organization");
+	CHECK_EQ_INT(out.truth, ANNALS__V1__TRUTH__TRUTH_UNSPECIFIED);
+	CHECK_EQ_INT(out.names[0]->truth, ANNALS__V1__TRUTH__TRUTH_UNSPECIFIED);
+
+	CHECK_EQ_INT(name_at("org:csto", NULL, "doc:nodate", &out, &err), ANNALS_FAILED_PRECONDITION);
+	CHECK_CONTAINS(err.msg, "document doc:nodate has no known publication date");
+	CHECK_EQ_INT(name_at("org:csto", NULL, "doc:missing", &out, &err), ANNALS_NOT_FOUND);
+	CHECK_CONTAINS(err.msg, "at_document");
+	CHECK_EQ_INT(name_at("org:csto", "2019", "doc:t1", &out, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "not both");
+	CHECK_EQ_INT(name_at("CST", "2019", NULL, &out, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "ambiguous");
+
+	/* a bad date names its field */
+	Annals__V1__NameAtRequest in = ANNALS__V1__NAME_AT_REQUEST__INIT;
+	Annals__V1__Date bad = ANNALS__V1__DATE__INIT;
+	bad.precision = ANNALS__V1__PRECISION__PRECISION_MONTH;
+	bad.year = 2019;
+	bad.month = 13;
+	in.entity = "org:csto";
+	in.at = &bad;
+	CHECK_EQ_INT(st_q_name_at(fx.txn, &in, &fx.a, &out, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_EQ_STR(err.msg, "at.month: 13 is not a month");
+	/* a relative `at` resolves through its anchor, or fails clearly */
+	Annals__V1__Date rel = ANNALS__V1__DATE__INIT;
+	rel.precision = ANNALS__V1__PRECISION__PRECISION_DAY;
+	rel.anchor = "doc:t1";
+	rel.offset_years = -10;
+	in.at = &rel;
+	CHECK_EQ_INT(st_q_name_at(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.name, "Collective Security Treaty Organization");
+	rel.anchor = "doc:nodate";
+	CHECK_EQ_INT(st_q_name_at(fx.txn, &in, &fx.a, &out, &err), ANNALS_FAILED_PRECONDITION);
+	CHECK_CONTAINS(err.msg, "at: ");
+}
+
+/* ---- Relations and History ------------------------------------------------------------ */
+
+static const Annals__V1__RelationFact *find_fact(const Annals__V1__RelationsReply *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_facts; i++)
+		if (strcmp(r->facts[i]->relation->id, id) == 0)
+			return r->facts[i];
+	return NULL;
+}
+
+static int relations(const char *entity, const char *predicate, const char *object, bool inverse, const char *at,
+                     Annals__V1__RelationsReply *out, st_err *err)
+{
+	Annals__V1__RelationsRequest in = ANNALS__V1__RELATIONS_REQUEST__INIT;
+	Annals__V1__RelationsReply init = ANNALS__V1__RELATIONS_REPLY__INIT;
+	*out = init;
+	in.entity = (char *)entity;
+	in.predicate = (char *)(predicate ? predicate : "");
+	in.object = (char *)(object ? object : "");
+	in.inverse = inverse;
+	in.at = at ? mkdate(at) : NULL;
+	return st_q_relations(fx.txn, &in, &fx.a, out, err);
+}
+
+static Annals__V1__Truth truth_of(const char *entity, const char *rel, const char *at)
+{
+	Annals__V1__RelationsReply out;
+	st_err err;
+	if (relations(entity, NULL, NULL, false, at, &out, &err) != ANNALS_OK)
+		return 0;
+	const Annals__V1__RelationFact *f = find_fact(&out, rel);
+	return f ? f->truth : 0;
+}
+
+static void test_relations_truth(void)
+{
+	enum { T = ANNALS__V1__TRUTH__TRUTH_TRUE, F = ANNALS__V1__TRUTH__TRUTH_FALSE, U = ANNALS__V1__TRUTH__TRUTH_UNKNOWN };
+	/* Zas: in office from 2020-01-01, seen in office at the 2021-05-13 publication */
+	CHECK_EQ_INT(truth_of("person:zas", "rel:zas.sg", "2019-12-31"), F);
+	CHECK_EQ_INT(truth_of("person:zas", "rel:zas.sg", "2020-01-01"), T);
+	CHECK_EQ_INT(truth_of("person:zas", "rel:zas.sg", "2021-05-13"), T);
+	CHECK_EQ_INT(truth_of("person:zas", "rel:zas.sg", "2021-05-14"), U);
+	CHECK_EQ_INT(truth_of("person:zas", "rel:zas.sg", "2020"), T);
+	CHECK_EQ_INT(truth_of("person:zas", "rel:zas.sg", "2019"), F);
+	/* Azerbaijan: joined "the year after" the 1992 founding, relative to an event */
+	CHECK_EQ_INT(truth_of("country:azerbaijan", "rel:azerbaijan.member", "1992-12-31"), F);
+	CHECK_EQ_INT(truth_of("country:azerbaijan", "rel:azerbaijan.member", "1993-06-01"), U);
+	CHECK_EQ_INT(truth_of("country:azerbaijan", "rel:azerbaijan.member", "1993"), U);
+	CHECK_EQ_INT(truth_of("country:azerbaijan", "rel:azerbaijan.member", "1993-12-31"), T);
+	CHECK_EQ_INT(truth_of("country:azerbaijan", "rel:azerbaijan.member", "1999-03-31"), T);
+	CHECK_EQ_INT(truth_of("country:azerbaijan", "rel:azerbaijan.member", "1999-04-01"), U);
+	CHECK_EQ_INT(truth_of("country:azerbaijan", "rel:azerbaijan.member", "2020"), U);
+	/* a fact anchored to an undated document stays unknown */
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2021"), U);
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "1800"), U);
+}
+
+static void test_relations_reasons_and_filters(void)
+{
+	Annals__V1__RelationsReply out;
+	st_err err;
+	CHECK_EQ_INT(relations("Azerbaijan", "member_of", "CSTO", false, "2000", &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(out.n_facts, 1);
+	const Annals__V1__RelationFact *f = out.n_facts ? out.facts[0] : NULL;
+	if (f == NULL)
+		return;
+	CHECK_EQ_INT(f->truth, ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+	CHECK_CONTAINS(f->reason, "may have ended");
+	CHECK_CONTAINS(f->reason, "ended at or after 1999-04 (month)");
+	CHECK_CONTAINS(f->reason, "missing from the 1999 renewal");
+	CHECK_EQ_STR(f->subject_name, "Azerbaijan");
+	CHECK_EQ_STR(f->object_name, "Collective Security Treaty Organization");
+	/* the relative start was resolved in the reply */
+	CHECK(f->relation->valid->start->date->resolved);
+	CHECK_EQ_INT(f->relation->valid->start->date->year, 1993);
+
+	CHECK_EQ_INT(relations("person:zas", "holds_position", NULL, false, "2020-06-01", &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(out.n_facts, 1);
+	CHECK_CONTAINS(out.facts[0]->reason, "started 2020-01-01 (day)");
+	CHECK_CONTAINS(out.facts[0]->reason, "observed still holding 2021-05-13 (day)");
+	CHECK_EQ_INT(relations("person:zas", "holds_position", NULL, false, "2019-06", &out, &err), ANNALS_OK);
+	CHECK_CONTAINS(out.facts[0]->reason, "not yet begun");
+	CHECK_EQ_INT(relations("Uzbekistan", "member_of", NULL, false, "2015", &out, &err), ANNALS_OK);
+	const Annals__V1__RelationFact *over = find_fact(&out, "rel:uzbekistan.member.2006");
+	CHECK(over != NULL && over->truth == ANNALS__V1__TRUTH__TRUTH_FALSE);
+	if (over != NULL)
+		CHECK_CONTAINS(over->reason, "over by 2015 (year): ended 2012-06-28 (day)");
+	CHECK_EQ_INT(relations("country:tajikistan", "chairs", NULL, false, "2021", &out, &err), ANNALS_OK);
+	CHECK_CONTAINS(out.facts[0]->reason, "unresolved");
+	CHECK_CONTAINS(out.facts[0]->reason, "doc:nodate");
+
+	/* inverse: who is related to the organization; `object` filters the subject */
+	CHECK_EQ_INT(relations("org:csto", "member_of", "Uzbekistan", true, NULL, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(out.n_facts, 4);
+	CHECK_EQ_INT(out.facts[0]->truth, ANNALS__V1__TRUTH__TRUTH_UNSPECIFIED);
+	CHECK_EQ_INT(relations("org:csto", NULL, NULL, true, NULL, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(out.n_facts, 8); /* 7 membership segments and the chair */
+	CHECK_EQ_INT(relations("org:csto", NULL, NULL, false, NULL, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(out.n_facts, 0);
+	CHECK_EQ_INT(relations("org:csto", NULL, "Atlantis", true, NULL, &out, &err), ANNALS_NOT_FOUND);
+	CHECK_CONTAINS(err.msg, "object: ");
+	CHECK_EQ_INT(relations("nobody", NULL, NULL, false, NULL, &out, &err), ANNALS_NOT_FOUND);
+	CHECK_CONTAINS(err.msg, "entity: ");
+}
+
+static void test_history(void)
+{
+	Annals__V1__HistoryRequest in = ANNALS__V1__HISTORY_REQUEST__INIT;
+	Annals__V1__RelationsReply out = ANNALS__V1__RELATIONS_REPLY__INIT;
+	st_err err;
+	in.entity = "country:uzbekistan";
+	in.predicate = "member_of";
+	CHECK_EQ_INT(st_q_history(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(out.n_facts, 4);
+	if (out.n_facts != 4)
+		return;
+	CHECK_EQ_STR(out.facts[0]->relation->id, "rel:uzbekistan.member.1992");
+	CHECK_EQ_STR(out.facts[1]->relation->id, "rel:uzbekistan.member.1999");
+	CHECK_EQ_STR(out.facts[2]->relation->id, "rel:uzbekistan.member.2006");
+	CHECK_EQ_STR(out.facts[3]->relation->id, "rel:uzbekistan.member.2012");
+	CHECK_EQ_INT(out.facts[0]->truth, ANNALS__V1__TRUTH__TRUTH_UNSPECIFIED);
+	CHECK_EQ_STR(out.facts[0]->reason, "started 1992 (year); ended 1999 (year)");
+	/* from the organization's side, filtered to one member */
+	Annals__V1__RelationsReply out2 = ANNALS__V1__RELATIONS_REPLY__INIT;
+	in.entity = "org:csto";
+	in.object = "Uzbekistan";
+	CHECK_EQ_INT(st_q_history(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
+	CHECK_EQ_INT(out2.n_facts, 4);
+	/* the organization's whole membership history, in time order */
+	Annals__V1__RelationsReply out3 = ANNALS__V1__RELATIONS_REPLY__INIT;
+	in.object = "";
+	CHECK_EQ_INT(st_q_history(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
+	CHECK_EQ_INT(out3.n_facts, 7);
+	for (size_t i = 1; i < out3.n_facts; i++) {
+		int32_t a = out3.facts[i - 1]->relation->valid->start->date->earliest;
+		int32_t b = out3.facts[i]->relation->valid->start->date->earliest;
+		CHECK(a <= b);
+	}
+}
+
+/* ---- Members ------------------------------------------------------------------------- */
+
+static int members(const char *org, const char *at, Annals__V1__MembersReply *out, st_err *err)
+{
+	Annals__V1__MembersRequest in = ANNALS__V1__MEMBERS_REQUEST__INIT;
+	Annals__V1__MembersReply init = ANNALS__V1__MEMBERS_REPLY__INIT;
+	*out = init;
+	in.organization = (char *)org;
+	in.at = at ? mkdate(at) : NULL;
+	return st_q_members(fx.txn, &in, &fx.a, out, err);
+}
+
+static const char *names_of(Annals__V1__Member **m, size_t n)
+{
+	char *s = ar_strdup(&fx.a, "");
+	for (size_t i = 0; i < n; i++)
+		s = ar_printf(&fx.a, "%s%s%s", s, i ? "," : "", m[i]->name);
+	return s;
+}
+
+static void test_members(void)
+{
+	Annals__V1__MembersReply out;
+	st_err err;
+	CHECK_EQ_INT(members("CSTO", "2008", &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.organization, "org:csto");
+	CHECK_EQ_STR(names_of(out.members, out.n_members), "Armenia,Tajikistan,Uzbekistan");
+	CHECK_EQ_STR(names_of(out.unknown, out.n_unknown), "Azerbaijan");
+	CHECK_EQ_INT(out.n_suspended, 0);
+	CHECK_EQ_INT(out.n_not_members, 0);
+	if (out.n_members == 3) {
+		const Annals__V1__Member *uz = out.members[2];
+		CHECK_EQ_STR(uz->entity, "country:uzbekistan");
+		CHECK_EQ_STR(uz->status, "active");
+		CHECK_EQ_INT(uz->truth, ANNALS__V1__TRUTH__TRUTH_TRUE);
+		CHECK_EQ_STR(uz->deciding->relation->id, "rel:uzbekistan.member.2006");
+		CHECK_EQ_INT(uz->deciding->truth, ANNALS__V1__TRUTH__TRUTH_TRUE);
+		CHECK(uz->deciding->relation->n_evidence == 1);
+	}
+	if (out.n_unknown == 1) {
+		CHECK_EQ_INT(out.unknown[0]->truth, ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+		CHECK_EQ_STR(out.unknown[0]->status, "");
+		CHECK_CONTAINS(out.unknown[0]->deciding->reason, "1999-04");
+	}
+
+	CHECK_EQ_INT(members("org:csto", "2003", &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(names_of(out.suspended, out.n_suspended), "Uzbekistan");
+	if (out.n_suspended == 1) {
+		CHECK_EQ_STR(out.suspended[0]->status, "suspended");
+		CHECK_EQ_INT(out.suspended[0]->truth, ANNALS__V1__TRUTH__TRUTH_FALSE);
+		CHECK_EQ_STR(out.suspended[0]->deciding->relation->id, "rel:uzbekistan.member.1999");
+	}
+	CHECK_EQ_INT(members("org:csto", "2012-06-28", &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(names_of(out.suspended, out.n_suspended), "Uzbekistan");
+	CHECK_EQ_INT(members("org:csto", "2012-06-27", &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(names_of(out.members, out.n_members), "Armenia,Tajikistan,Uzbekistan");
+	/* 1999 as a whole: Uzbekistan was suspended during it, nobody can say when */
+	CHECK_EQ_INT(members("org:csto", "1999", &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(names_of(out.unknown, out.n_unknown), "Azerbaijan,Uzbekistan");
+	CHECK_EQ_STR(names_of(out.members, out.n_members), "Armenia,Tajikistan");
+	/* before the founding: nobody, each with the segment that says so */
+	CHECK_EQ_INT(members("org:csto", "1991", &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(out.n_members + out.n_unknown + out.n_suspended, 0);
+	CHECK_EQ_STR(names_of(out.not_members, out.n_not_members), "Armenia,Azerbaijan,Tajikistan,Uzbekistan");
+	if (out.n_not_members == 4) {
+		CHECK_CONTAINS(out.not_members[3]->deciding->reason, "not yet begun");
+		CHECK_EQ_STR(out.not_members[3]->deciding->relation->id, "rel:uzbekistan.member.1992");
+	}
+	CHECK_EQ_INT(members("org:csto", NULL, &out, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "at: required");
+	CHECK_EQ_INT(members("CST", "2008", &out, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "organization: 'CST' is ambiguous");
+}
+
+/* ---- Holder and Succession ----------------------------------------------------------------- */
+
+static void test_holder(void)
+{
+	Annals__V1__HolderRequest in = ANNALS__V1__HOLDER_REQUEST__INIT;
+	Annals__V1__HolderReply out = ANNALS__V1__HOLDER_REPLY__INIT;
+	st_err err;
+	in.position = "Secretary General of the CSTO";
+	in.at = mkdate("2020-06-01");
+	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.position, "position:sg");
+	CHECK_EQ_INT(out.n_holders, 1); /* Khachaturov is certainly out: omitted */
+	if (out.n_holders == 1) {
+		CHECK_EQ_STR(out.holders[0]->relation->subject, "person:zas");
+		CHECK_EQ_INT(out.holders[0]->truth, ANNALS__V1__TRUTH__TRUTH_TRUE);
+		CHECK_EQ_STR(out.holders[0]->subject_name, "Stanislav Zas");
+	}
+	/* mid-2019: Khachaturov's start is not stated and his end only "before 2020" */
+	Annals__V1__HolderReply out2 = ANNALS__V1__HOLDER_REPLY__INIT;
+	in.at = mkdate("2019-06");
+	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
+	CHECK_EQ_INT(out2.n_holders, 1);
+	if (out2.n_holders == 1) {
+		CHECK_EQ_STR(out2.holders[0]->relation->subject, "person:khachaturov");
+		CHECK_EQ_INT(out2.holders[0]->truth, ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+		CHECK_CONTAINS(out2.holders[0]->reason, "start not stated");
+	}
+	/* after the last observation: unknown, but still listed */
+	Annals__V1__HolderReply out3 = ANNALS__V1__HOLDER_REPLY__INIT;
+	in.at = mkdate("2023");
+	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
+	CHECK_EQ_INT(out3.n_holders, 1);
+	if (out3.n_holders == 1)
+		CHECK_EQ_INT(out3.holders[0]->truth, ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+	in.at = NULL;
+	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out3, &err), ANNALS_INVALID_ARGUMENT);
+	in.at_document = "doc:t1";
+	Annals__V1__HolderReply out4 = ANNALS__V1__HOLDER_REPLY__INIT;
+	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out4, &err), ANNALS_OK);
+	CHECK_EQ_INT(out4.n_holders, 1);
+}
+
+static void test_succession(void)
+{
+	Annals__V1__SuccessionRequest in = ANNALS__V1__SUCCESSION_REQUEST__INIT;
+	Annals__V1__SuccessionReply out = ANNALS__V1__SUCCESSION_REPLY__INIT;
+	st_err err;
+	in.position = "position:sg";
+	CHECK_EQ_INT(st_q_succession(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.position, "position:sg");
+	CHECK_EQ_INT(out.n_tenures, 2);
+	if (out.n_tenures != 2)
+		return;
+	/* no start, ended by 2020-01-01: before the tenure that began that day */
+	CHECK_EQ_STR(out.tenures[0]->holder, "person:khachaturov");
+	CHECK_EQ_STR(out.tenures[0]->name, "Yuri Khachaturov");
+	CHECK_EQ_STR(out.tenures[0]->predecessor, "");
+	CHECK_EQ_STR(out.tenures[0]->successor, "person:zas");
+	CHECK_EQ_STR(out.tenures[1]->holder, "person:zas");
+	CHECK_EQ_STR(out.tenures[1]->predecessor, "person:khachaturov");
+	CHECK_EQ_STR(out.tenures[1]->successor, "");
+	CHECK_EQ_STR(out.tenures[1]->relation->id, "rel:zas.sg");
+	in.position = "Atlantis";
+	CHECK_EQ_INT(st_q_succession(fx.txn, &in, &fx.a, &out, &err), ANNALS_NOT_FOUND);
+	CHECK_CONTAINS(err.msg, "position: ");
+}
+
+/* ---- Evidence and Facts ---------------------------------------------------------------------- */
+
+static void test_evidence(void)
+{
+	Annals__V1__EvidenceRequest in = ANNALS__V1__EVIDENCE_REQUEST__INIT;
+	Annals__V1__EvidenceReply out = ANNALS__V1__EVIDENCE_REPLY__INIT;
+	st_err err;
+	in.id = "person:zas";
+	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(out.record->kind, ANNALS__V1__RECORD_KIND__RECORD_KIND_ENTITY);
+	CHECK_EQ_STR(out.record->id, "person:zas");
+	CHECK_EQ_INT(out.n_items, 3);
+	if (out.n_items == 3) {
+		CHECK_EQ_STR(out.items[0]->path, "");
+		CHECK_EQ_STR(out.items[0]->fact, "Stanislav Zas (person:zas) is a person");
+		CHECK_EQ_STR(out.items[1]->path, "names[0]");
+		CHECK_EQ_STR(out.items[1]->fact, "Stanislav Zas is called \"Stanislav Zas\" (official name)");
+		CHECK_EQ_STR(out.items[2]->path, "attributes[0]");
+		CHECK_EQ_STR(out.items[2]->fact, "Stanislav Zas: rank is Major-General");
+		CHECK_EQ_STR(out.items[2]->evidence->document, "doc:t1");
+	}
+	Annals__V1__EvidenceReply rel = ANNALS__V1__EVIDENCE_REPLY__INIT;
+	in.id = "rel:zas.sg";
+	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &rel, &err), ANNALS_OK);
+	CHECK_EQ_INT(rel.record->kind, ANNALS__V1__RECORD_KIND__RECORD_KIND_RELATION);
+	CHECK_EQ_INT(rel.n_items, 1);
+	if (rel.n_items == 1)
+		CHECK_EQ_STR(rel.items[0]->fact, "Stanislav Zas holds_position Secretary General of the CSTO; "
+		                                 "started 2020-01-01 (day); observed still holding 2021-05-13 (day), "
+		                                 "so ended then or later, if at all");
+	Annals__V1__EvidenceReply ev = ANNALS__V1__EVIDENCE_REPLY__INIT;
+	in.id = "ev:meeting";
+	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &ev, &err), ANNALS_OK);
+	CHECK_EQ_INT(ev.n_items, 1);
+	if (ev.n_items == 1)
+		CHECK_EQ_STR(ev.items[0]->fact, "Rahmon meets Zas. (meeting, 2021-05-12 (day))");
+	Annals__V1__EvidenceReply none = ANNALS__V1__EVIDENCE_REPLY__INIT;
+	in.id = "person:khachaturov";
+	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &none, &err), ANNALS_OK);
+	CHECK_EQ_INT(none.n_items, 0);
+	in.id = "nothing:here";
+	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &none, &err), ANNALS_NOT_FOUND);
+	CHECK_CONTAINS(err.msg, "nothing:here");
+}
+
+static void test_facts(void)
+{
+	Annals__V1__FactsRequest in = ANNALS__V1__FACTS_REQUEST__INIT;
+	Annals__V1__FactsReply out = ANNALS__V1__FACTS_REPLY__INIT;
+	st_err err;
+	in.document = "doc:t1";
+	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.document, "doc:t1");
+	/* org:csto 2, zas 3, rel:uzbekistan 2006 1, rel:zas.sg 1, two events */
+	CHECK_EQ_INT(out.n_facts, 9);
+	for (size_t i = 1; i < out.n_facts; i++)
+		CHECK(out.facts[i - 1]->sentence <= out.facts[i]->sentence);
+
+	Annals__V1__FactsReply s2 = ANNALS__V1__FACTS_REPLY__INIT;
+	in.sentence = 2;
+	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &s2, &err), ANNALS_OK);
+	CHECK_EQ_INT(s2.n_facts, 3); /* Zas (sentences 1 and 2), his rank, the appointment */
+	bool rank = false;
+	for (size_t i = 0; i < s2.n_facts; i++) {
+		CHECK_EQ_INT(s2.facts[i]->sentence, 2);
+		if (strcmp(s2.facts[i]->path, "attributes[0]") == 0) {
+			rank = true;
+			CHECK_EQ_STR(s2.facts[i]->record->id, "person:zas");
+			CHECK_EQ_INT(s2.facts[i]->record->kind, ANNALS__V1__RECORD_KIND__RECORD_KIND_ENTITY);
+			CHECK_EQ_STR(s2.facts[i]->fact, "Stanislav Zas: rank is Major-General");
+		}
+	}
+	CHECK(rank);
+	in.sentence = 99;
+	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &s2, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "sentence: 99");
+	in.sentence = 0;
+	in.document = "doc:gone";
+	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &s2, &err), ANNALS_NOT_FOUND);
+	CHECK_CONTAINS(err.msg, "document: ");
+	Annals__V1__FactsReply quiet = ANNALS__V1__FACTS_REPLY__INIT;
+	in.document = "doc:nodate";
+	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &quiet, &err), ANNALS_OK);
+	CHECK_EQ_INT(quiet.n_facts, 0);
+}
+
+/* ---- Timeline ----------------------------------------------------------------------------- */
+
+static const char *kinds_of(const Annals__V1__TimelineReply *r)
+{
+	char *s = ar_strdup(&fx.a, "");
+	for (size_t i = 0; i < r->n_items; i++)
+		s = ar_printf(&fx.a, "%s%s%s%s", s, i ? "," : "", r->items[i]->kind, r->items[i]->undated ? "?" : "");
+	return s;
+}
+
+static void test_timeline(void)
+{
+	Annals__V1__TimelineRequest in = ANNALS__V1__TIMELINE_REQUEST__INIT;
+	Annals__V1__TimelineReply out = ANNALS__V1__TIMELINE_REPLY__INIT;
+	st_err err;
+	in.entity = "Stanislav Zas";
+	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(out.entity, "person:zas");
+	/* 2020-01-01 appointment and tenure start; the meeting "yesterday" of
+	 * 2021-05-13; the tenure last seen then; the talk of an undated report */
+	CHECK_EQ_STR(kinds_of(&out), "event,relation_start,event,relation_end,event?");
+	if (out.n_items == 5) {
+		CHECK_EQ_STR(out.items[0]->event->id, "ev:zas-appointed");
+		CHECK_EQ_STR(out.items[2]->event->id, "ev:meeting");
+		CHECK(out.items[2]->when->resolved);
+		CHECK_EQ_INT(out.items[2]->when->day, 12);
+		CHECK_CONTAINS(out.items[3]->description, "observed still holding 2021-05-13");
+		CHECK_EQ_STR(out.items[4]->event->id, "ev:undated-talk");
+		CHECK(!out.items[4]->when->resolved);
+	}
+	/* from 2021: the 2020 items drop out, the undated one stays */
+	Annals__V1__TimelineReply out2 = ANNALS__V1__TIMELINE_REPLY__INIT;
+	in.from = mkdate("2021");
+	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
+	CHECK_EQ_STR(kinds_of(&out2), "event,relation_end,event?");
+	Annals__V1__TimelineReply out3 = ANNALS__V1__TIMELINE_REPLY__INIT;
+	in.from = NULL;
+	in.to = mkdate("2020-01");
+	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
+	CHECK_EQ_STR(kinds_of(&out3), "event,relation_start,event?");
+
+	/* an organization: its names change, its members come and go */
+	Annals__V1__TimelineReply org = ANNALS__V1__TIMELINE_REPLY__INIT;
+	in.entity = "org:csto";
+	in.to = mkdate("1993");
+	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &org, &err), ANNALS_OK);
+	CHECK_EQ_STR(kinds_of(&org), "event,relation_start,relation_start,relation_start,name_start,name_start,"
+	                             "relation_start,relation_start?,relation_end?");
+	in.from = mkdate("2000");
+	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &org, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "to: ");
+}
+
+/* ---- the built-in data set, and speed -------------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf != NULL)
+		buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void test_builtin_dataset(void)
+{
+	/* tests/run.sh says where the tree is; by hand, run from its root */
+	const char *root = getenv("ANNALS_ROOT");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/data/seed/dataset.json", root ? root : ".");
+	size_t len = 0;
+	char *json = read_file(path, &len);
+	CHECK(json != NULL || root == NULL);
+	if (json == NULL) {
+		fprintf(stderr, "  %s not found: skipped\n", path);
+		return;
+	}
+	fixture seed;
+	bool ok = fixture_open(&seed, json, len);
+	free(json);
+	CHECK(ok);
+	if (ok) {
+		Annals__V1__Entity *e;
+		st_err err;
+		CHECK_EQ_INT(st_entity_ref(seed.txn, "CST", "entity", &seed.a, &e, &err), ANNALS_INVALID_ARGUMENT);
+		CHECK_CONTAINS(err.msg, "org:csto (Collective Security Treaty Organization)");
+		CHECK_CONTAINS(err.msg, "treaty:collective-security-treaty");
+
+		Annals__V1__MembersRequest in = ANNALS__V1__MEMBERS_REQUEST__INIT;
+		Annals__V1__MembersReply out = ANNALS__V1__MEMBERS_REPLY__INIT;
+		in.organization = "CSTO";
+		in.at = mkdate("2008-01-01");
+		CHECK_EQ_INT(st_q_members(seed.txn, &in, &seed.a, &out, &err), ANNALS_OK);
+		CHECK_EQ_STR(names_of(out.members, out.n_members), "Armenia,Belarus,Kazakhstan,Kyrgyzstan,Russia,Tajikistan,Uzbekistan");
+		CHECK_EQ_STR(names_of(out.unknown, out.n_unknown), "Azerbaijan,Georgia");
+
+		/* the article's publication date is not known */
+		Annals__V1__MembersReply out2 = ANNALS__V1__MEMBERS_REPLY__INIT;
+		in.at = NULL;
+		in.at_document = "doc:ad6eff3e562ac92b";
+		CHECK_EQ_INT(st_q_members(seed.txn, &in, &seed.a, &out2, &err), ANNALS_FAILED_PRECONDITION);
+		CHECK_CONTAINS(err.msg, "has no known publication date");
+
+		Annals__V1__SuccessionRequest sin = ANNALS__V1__SUCCESSION_REQUEST__INIT;
+		Annals__V1__SuccessionReply sout = ANNALS__V1__SUCCESSION_REPLY__INIT;
+		sin.position = "position:csto-secretary-general";
+		CHECK_EQ_INT(st_q_succession(seed.txn, &sin, &seed.a, &sout, &err), ANNALS_OK);
+		CHECK_EQ_INT(sout.n_tenures, 2);
+		if (sout.n_tenures == 2) {
+			CHECK_EQ_STR(sout.tenures[0]->holder, "person:yuri-khachaturov");
+			CHECK_EQ_STR(sout.tenures[1]->holder, "person:stanislav-zas");
+		}
+
+		/* speed: the heaviest queries, each well under a millisecond */
+		Annals__V1__Date y2008 = *mkdate("2008");
+		double t0 = now_ms();
+		int rounds = 200;
+		for (int i = 0; i < rounds; i++) {
+			ar_reset(&seed.a);
+			Annals__V1__MembersReply m = ANNALS__V1__MEMBERS_REPLY__INIT;
+			in.at_document = "";
+			in.at = &y2008;
+			st_q_members(seed.txn, &in, &seed.a, &m, &err);
+			Annals__V1__TimelineRequest tin = ANNALS__V1__TIMELINE_REQUEST__INIT;
+			Annals__V1__TimelineReply tout = ANNALS__V1__TIMELINE_REPLY__INIT;
+			tin.entity = "org:csto";
+			st_q_timeline(seed.txn, &tin, &seed.a, &tout, &err);
+		}
+		double per = (now_ms() - t0) / (2.0 * rounds);
+		fprintf(stderr, "  members/timeline on the built-in data: %.3f ms per query (this build)\n", per);
+		CHECK(per < 5.0); /* generous for sanitizer builds; release is far below 1 ms */
+	}
+	fixture_close(&seed);
+}
+
+/* Dates are resolved when asked, so a publication date learned later
+ * dates everything anchored to that document at once. Runs last: it
+ * changes the fixture. */
+static void test_anchor_learned_later(void)
+{
+	st_err err;
+	Annals__V1__Document *doc = st_load_document(fx.txn, "doc:nodate", &fx.a);
+	CHECK(doc != NULL);
+	if (doc == NULL)
+		return;
+	doc->published = mkdate("2022-03-10");
+	Annals__V1__PutDocumentRequest put = ANNALS__V1__PUT_DOCUMENT_REQUEST__INIT;
+	put.document = doc;
+	st_write w = {.op = ST_PUT, .kind = ST_DOCUMENT, .req = &put.base};
+	st_txn_end(fx.txn);
+	CHECK_EQ_INT(st_apply(fx.store, &w, 1), ANNALS_OK);
+	CHECK_EQ_INT(w.code, ANNALS_OK);
+	free(w.reply);
+	CHECK_EQ_INT(st_txn_begin(fx.txn), ANNALS_OK);
+
+	/* seen chairing the day before and on the day of publication */
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-09"), ANNALS__V1__TRUTH__TRUTH_TRUE);
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-10"), ANNALS__V1__TRUTH__TRUTH_TRUE);
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-11"), ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-08"), ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+	Annals__V1__NameAtReply na;
+	CHECK_EQ_INT(name_at("org:csto", NULL, "doc:nodate", &na, &err), ANNALS_OK);
+	CHECK_EQ_STR(na.name, "Collective Security Treaty Organization");
+	/* the talk "the day before" that report now has its day, and its place in time */
+	Annals__V1__TimelineRequest in = ANNALS__V1__TIMELINE_REQUEST__INIT;
+	Annals__V1__TimelineReply out = ANNALS__V1__TIMELINE_REPLY__INIT;
+	in.entity = "person:zas";
+	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(kinds_of(&out), "event,relation_start,event,relation_end,event");
+	if (out.n_items == 5) {
+		CHECK_EQ_STR(out.items[4]->event->id, "ev:undated-talk");
+		CHECK_EQ_INT(out.items[4]->when->earliest, date_days_from_civil(2022, 3, 9));
+	}
+}
+
+int main(void)
+{
+	/* single quotes in the source, double quotes for the parser */
+	char *json = strdup(test_dataset);
+	for (char *p = json; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	bool ok = fixture_open(&fx, json, strlen(json));
+	free(json);
+	if (!ok) {
+		printf("FAIL fixture\n");
+		fixture_close(&fx);
+		return 1;
+	}
+	RUN(test_entity_ref);
+	RUN(test_resolve);
+	RUN(test_name_at);
+	RUN(test_relations_truth);
+	RUN(test_relations_reasons_and_filters);
+	RUN(test_history);
+	RUN(test_members);
+	RUN(test_holder);
+	RUN(test_succession);
+	RUN(test_evidence);
+	RUN(test_facts);
+	RUN(test_timeline);
+	RUN(test_builtin_dataset);
+	RUN(test_anchor_learned_later);
+	fixture_close(&fx);
+	return CHECK_DONE();
+}
