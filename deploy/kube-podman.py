@@ -8,7 +8,7 @@
         declared ports, and the security context is the restrictive one.
 
     kube-podman.py render K8S_DIR --image IMG --prefix P --port N --metrics-port N
-                          --secrets-dir DIR [--tokens-file F]
+                          --secrets-dir DIR [--secret-file KEY=FILE ...]
         Writes to stdout one multi-document YAML that podman 4.3 can play.
         podman has no StatefulSet, Service or PodDisruptionBudget, so:
           - the StatefulSet becomes its pod <prefix>-0 plus one
@@ -19,7 +19,8 @@
           - Services and the PDB are left out (they are checked, not played).
         Every object is renamed with the prefix so a test leaves no name
         collisions behind, container ports are published on 127.0.0.1 only,
-        and --tokens-file replaces the Secret's placeholder tokens.
+        env values from a secretKeyRef are written in, and --secret-file
+        replaces a Secret's placeholder values (tokens, probe-token).
 
 Uses only the Python standard library and PyYAML (Debian's python3-yaml).
 """
@@ -86,7 +87,8 @@ def check(k8s_dir):
          "StatefulSet: its governing Service must be headless")
 
     configmaps = {c["metadata"]["name"] for c in by_kind(docs, "ConfigMap")}
-    secrets = {s["metadata"]["name"] for s in by_kind(docs, "Secret")}
+    secret_data = {s["metadata"]["name"]: secret_files(s) for s in by_kind(docs, "Secret")}
+    secrets = set(secret_data)
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     claims = {c["metadata"]["name"] for c in spec.get("volumeClaimTemplates", [])}
     need(claims, "StatefulSet: a volumeClaimTemplate for the LMDB directory")
@@ -115,6 +117,17 @@ def check(k8s_dir):
                 need(ef["configMapRef"]["name"] in configmaps, f"{cname}: envFrom names no ConfigMap")
             if "secretRef" in ef:
                 need(ef["secretRef"]["name"] in secrets, f"{cname}: envFrom names no Secret")
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                need(ref["key"] in secret_data.get(ref["name"], {}),
+                     f"{cname}: env {e['name']} names no key {ref['key']} of a Secret {ref['name']}")
+            if e["name"] == "ANNALS_TOKEN" and ref:
+                data = secret_data.get(ref["name"], {})
+                token = data.get(ref["key"], b"").decode().strip()
+                lines = {tuple(line.split()) for line in data.get("tokens", b"").decode().splitlines()}
+                need(any(len(t) == 2 and t[1] == token for t in lines),
+                     f"{cname}: the ANNALS_TOKEN of the pod ({ref['key']}) must be a line of the tokens file")
         for m in c.get("volumeMounts", []):
             need(m["name"] in volumes or m["name"] in claims, f"{cname}: mount {m['name']} has no volume")
             mounts.add(m["mountPath"])
@@ -148,11 +161,19 @@ def check(k8s_dir):
     return errors
 
 
+def secret_files(secret):
+    """A Secret's keys and their bytes, from data (base64) and stringData."""
+    files = {k: base64.b64decode(v) for k, v in (secret.get("data") or {}).items()}
+    files.update({k: v.encode() for k, v in (secret.get("stringData") or {}).items()})
+    return files
+
+
 def render(args):
     docs = load(args.k8s_dir)
     p = args.prefix
     names = {}  # old name -> new name, for ConfigMaps and Secrets
     secret_dirs = {}  # Secret name -> the directory holding its files
+    secret_values = {}  # Secret name -> {key: bytes}
     for d in docs:
         if d["kind"] in ("ConfigMap", "Secret"):
             names[d["metadata"]["name"]] = f"{p}-{d['metadata']['name'].split('annals-', 1)[-1]}"
@@ -171,11 +192,12 @@ def render(args):
             # writes each data value into the volume still base64-encoded. So
             # the Secret's files are written to --secrets-dir and mounted from
             # there (a hostPath volume) at the same path, with the same names.
-            files = {k: base64.b64decode(v) for k, v in (d.get("data") or {}).items()}
-            files.update({k: v.encode() for k, v in (d.get("stringData") or {}).items()})
-            if args.tokens_file:
-                with open(args.tokens_file, "rb") as f:
-                    files["tokens"] = f.read()
+            files = secret_files(d)
+            for item in args.secret_file:
+                key, _, path = item.partition("=")
+                with open(path, "rb") as f:
+                    files[key] = f.read()
+            secret_values[d["metadata"]["name"]] = files
             secret_dir = os.path.join(os.path.abspath(args.secrets_dir), d["metadata"]["name"])
             os.makedirs(secret_dir, mode=0o755, exist_ok=True)
             os.chmod(secret_dir, 0o755)
@@ -205,6 +227,11 @@ def render(args):
             for c in spec["containers"]:
                 c["image"] = args.image
                 c["imagePullPolicy"] = "Never"
+                for e in c.get("env", []):  # secretKeyRef: the value itself
+                    ref = e.get("valueFrom", {}).get("secretKeyRef")
+                    if ref:
+                        e.pop("valueFrom")
+                        e["value"] = secret_values[ref["name"]][ref["key"]].decode().strip()
                 for ef in c.get("envFrom", []):
                     for ref in ("configMapRef", "secretRef"):
                         if ref in ef:
@@ -230,7 +257,8 @@ def main():
     r.add_argument("--prefix", required=True)
     r.add_argument("--port", type=int, required=True)
     r.add_argument("--metrics-port", type=int, required=True)
-    r.add_argument("--tokens-file")
+    r.add_argument("--secret-file", action="append", default=[], metavar="KEY=FILE",
+                   help="replace a Secret key's value with a file's contents")
     r.add_argument("--secrets-dir", required=True)
     args = ap.parse_args()
     if args.cmd == "check":

@@ -23,11 +23,11 @@
 #include "annals/annals.h"
 #include "common/arena.h"
 
-#define CLI_EXIT_USAGE 64   /* bad command line (sysexits EX_USAGE) */
+#define CLI_EXIT_USAGE   64 /* bad command line (sysexits EX_USAGE) */
 #define CLI_EXIT_NOINPUT 66 /* an input file cannot be read (EX_NOINPUT) */
-#define CLI_EXIT_IOERR 74   /* output cannot be written (EX_IOERR) */
+#define CLI_EXIT_IOERR   74 /* output cannot be written (EX_IOERR) */
 
-#define CLI_MAX_POS 16
+#define CLI_MAX_POS  16
 #define CLI_MAX_OPTS 48
 
 typedef struct cli_optspec {
@@ -48,13 +48,13 @@ typedef struct cli_args {
 typedef struct cli_ctx cli_ctx;
 
 typedef struct cli_cmd {
-	const char *group;    /* "entity" for `annals entity get`, NULL for top-level commands */
-	const char *name;     /* "get" */
-	const char *synopsis; /* what follows the command words: "ID [--expect-revision N]" */
-	const char *summary;  /* one line for the command lists */
-	const char *details;  /* option descriptions for --help, or NULL */
-	const cli_optspec *opts;  /* the command's own options, {NULL}-terminated; NULL: none */
-	int min_pos, max_pos; /* positional arguments accepted */
+	const char *group;       /* "entity" for `annals entity get`, NULL for top-level commands */
+	const char *name;        /* "get" */
+	const char *synopsis;    /* what follows the command words: "ID [--expect-revision N]" */
+	const char *summary;     /* one line for the command lists */
+	const char *details;     /* option descriptions for --help, or NULL */
+	const cli_optspec *opts; /* the command's own options, {NULL}-terminated; NULL: none */
+	int min_pos, max_pos;    /* positional arguments accepted */
 	int (*run)(cli_ctx *ctx);
 	const void *data; /* a constant the command is parameterised by (e.g. a record kind) */
 } cli_cmd;
@@ -105,8 +105,8 @@ int cli_opt_u64(cli_ctx *ctx, const char *name, uint64_t *out, bool *given);
 int cli_opt_date(cli_ctx *ctx, const char *name, Annals__V1__Date **out);
 /* --at DATE or --at pub:DOC (the publication date of a document). */
 int cli_opt_at(cli_ctx *ctx, const char *name, Annals__V1__Date **at, char **doc);
-int cli_opt_enum(cli_ctx *ctx, const char *name, const ProtobufCEnumDescriptor *d,
-                 const char *prefix, int *out);
+int cli_opt_enum(cli_ctx *ctx, const char *name, const ProtobufCEnumDescriptor *d, const char *prefix,
+                 int *out);
 int cli_opt_entity_type(cli_ctx *ctx, const char *name, Annals__V1__EntityType *out);
 /* The same rules for a positional argument (its meaning named by `what`). */
 int cli_pos_u32(cli_ctx *ctx, int i, const char *what, uint32_t *out);

@@ -17,9 +17,8 @@
 #include "common/date.h"
 
 const cli_optspec cli_global_opts[] = {
-	{"server", true},  {"timeout", true}, {"token", true}, {"tls-ca", true},
-	{"tls-cert", true}, {"tls-key", true}, {"json", false}, {"help", false},
-	{"version", false}, {NULL, false},
+    {"server", true},  {"timeout", true}, {"token", true}, {"tls-ca", true},   {"tls-cert", true},
+    {"tls-key", true}, {"json", false},   {"help", false}, {"version", false}, {NULL, false},
 };
 
 const cli_optspec *cli_opt_find(const cli_optspec *spec, const char *name, size_t len)
@@ -52,8 +51,8 @@ static int args_add_pos(cli_args *out, const char *arg, char *msg, size_t msglen
 }
 
 /* One "--name", "--name=value" or "--name value"; *i advances past what it used. */
-static int args_long(int argc, char **argv, int *i, const cli_optspec *cmd_opts, cli_args *out,
-                     char *msg, size_t msglen)
+static int args_long(int argc, char **argv, int *i, const cli_optspec *cmd_opts, cli_args *out, char *msg,
+                     size_t msglen)
 {
 	const char *arg = argv[*i] + 2;
 	const char *eq = strchr(arg, '=');
@@ -254,8 +253,7 @@ static bool args_word_eq(const char *text, const char *word)
 
 /* Accepts "person", "media-source" or "ENTITY_TYPE_PERSON" in any case;
  * the UNSPECIFIED value is never a valid choice. */
-static int args_enum_value(const ProtobufCEnumDescriptor *d, const char *prefix, const char *text,
-                           int *out)
+static int args_enum_value(const ProtobufCEnumDescriptor *d, const char *prefix, const char *text, int *out)
 {
 	size_t plen = strlen(prefix);
 	for (unsigned i = 0; i < d->n_values; i++) {
@@ -269,8 +267,8 @@ static int args_enum_value(const ProtobufCEnumDescriptor *d, const char *prefix,
 	return -1;
 }
 
-int cli_opt_enum(cli_ctx *ctx, const char *name, const ProtobufCEnumDescriptor *d,
-                 const char *prefix, int *out)
+int cli_opt_enum(cli_ctx *ctx, const char *name, const ProtobufCEnumDescriptor *d, const char *prefix,
+                 int *out)
 {
 	const char *v = cli_opt(ctx, name);
 	if (v == NULL)

@@ -15,11 +15,11 @@ static int call_client(cli_ctx *ctx, annals_error *err)
 	if (ctx->client != NULL)
 		return ANNALS_OK;
 	annals_options o = {
-		.timeout_ms = ctx->timeout_ms,
-		.token = ctx->token,
-		.tls_ca_file = ctx->tls_ca,
-		.tls_cert_file = ctx->tls_cert,
-		.tls_key_file = ctx->tls_key,
+	    .timeout_ms = ctx->timeout_ms,
+	    .token = ctx->token,
+	    .tls_ca_file = ctx->tls_ca,
+	    .tls_cert_file = ctx->tls_cert,
+	    .tls_key_file = ctx->tls_key,
 	};
 	return annals_open(&ctx->client, ctx->server, &o, err);
 }
@@ -32,8 +32,8 @@ int cli_call_quiet(cli_ctx *ctx, const char *method, const ProtobufCMessage *req
 	if (rc != ANNALS_OK)
 		return rc;
 	annals_call_opts opts = {
-		.timeout_ms = timeout_ms ? timeout_ms : ctx->timeout_ms,
-		.request_id = ctx->request_id,
+	    .timeout_ms = timeout_ms ? timeout_ms : ctx->timeout_ms,
+	    .request_id = ctx->request_id,
 	};
 	return annals_call(ctx->client, method, req, (ProtobufCMessage **)reply, &opts, err);
 }

@@ -183,18 +183,21 @@ static int cmd_changes(cli_ctx *ctx)
 }
 
 static const cli_optspec changes_opts[] = {{"since", true}, {"follow", false}, {"kind", true},
-                                       {"id", true},    {"limit", true},   {NULL, false}};
+                                           {"id", true},    {"limit", true},   {NULL, false}};
 
 const cli_cmd cli_cmds_changes[] = {
-	{.name = "changes", .synopsis = "--since N [--follow] [--kind K] [--id X] [--limit N]",
-	 .summary = "the change feed: every committed change set after revision N",
-	 .details = "  --since N        change sets with a revision above N (default 0: all retained)\n"
-	            "  --follow         keep waiting for new change sets (long poll) until Ctrl-C\n"
-	            "  --kind K         only entity, event, relation or document changes\n"
-	            "  --id X           only changes of this record\n"
-	            "  --limit N        at most N change sets per answer (server default 100)\n"
-	            "With --json, one ChangeSet per line (JSON lines).\n"
-	            "When N is older than the feed keeps, exits 11 (OUT_OF_RANGE) naming the oldest.\n",
-	 .opts = changes_opts, .max_pos = 0, .run = cmd_changes},
-	{.run = NULL},
+    {.name = "changes",
+     .synopsis = "--since N [--follow] [--kind K] [--id X] [--limit N]",
+     .summary = "the change feed: every committed change set after revision N",
+     .details = "  --since N        change sets with a revision above N (default 0: all retained)\n"
+                "  --follow         keep waiting for new change sets (long poll) until Ctrl-C\n"
+                "  --kind K         only entity, event, relation or document changes\n"
+                "  --id X           only changes of this record\n"
+                "  --limit N        at most N change sets per answer (server default 100)\n"
+                "With --json, one ChangeSet per line (JSON lines).\n"
+                "When N is older than the feed keeps, exits 11 (OUT_OF_RANGE) naming the oldest.\n",
+     .opts = changes_opts,
+     .max_pos = 0,
+     .run = cmd_changes},
+    {.run = NULL},
 };

@@ -18,7 +18,7 @@
 #include "common/validate.h"
 
 #define DATA_MAX_REPORTED 20 /* invalid records listed before "and N more" */
-#define DATA_PAGE 1000
+#define DATA_PAGE         1000
 
 static void data_progress(const char *what)
 {
@@ -111,10 +111,18 @@ static void data_add_op(ar_arena *a, Annals__V1__BatchRequest *b, Annals__V1__Op
 	Annals__V1__Op *op = AR_NEW(a, Annals__V1__Op, ANNALS__V1__OP__INIT);
 	op->op_case = which;
 	switch (which) {
-	case ANNALS__V1__OP__OP_PUT_ENTITY: op->put_entity = rec; break;
-	case ANNALS__V1__OP__OP_PUT_EVENT: op->put_event = rec; break;
-	case ANNALS__V1__OP__OP_PUT_RELATION: op->put_relation = rec; break;
-	default: op->put_document = rec; break;
+	case ANNALS__V1__OP__OP_PUT_ENTITY:
+		op->put_entity = rec;
+		break;
+	case ANNALS__V1__OP__OP_PUT_EVENT:
+		op->put_event = rec;
+		break;
+	case ANNALS__V1__OP__OP_PUT_RELATION:
+		op->put_relation = rec;
+		break;
+	default:
+		op->put_document = rec;
+		break;
 	}
 	AR_PUSH(a, b->ops, b->n_ops, op);
 }
@@ -198,7 +206,7 @@ static void *data_concat(ar_arena *a, const cli_pages *p, size_t *n)
 	size_t total = 0;
 	for (size_t i = 0; i < p->n; i++)
 		total += cli_page_items(p->replies[i], &items);
-	ProtobufCMessage **all = ar_alloc(a, (total ? total : 1) * sizeof(*all));
+	ProtobufCMessage **all = ar_alloc(a, (total ? total : 1) * sizeof(ProtobufCMessage *));
 	*n = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		size_t k = cli_page_items(p->replies[i], &items);
@@ -265,23 +273,34 @@ static const cli_optspec batch_opts[] = {{"request-id", true}, {NULL, false}};
 static const cli_optspec export_opts[] = {{"out", true}, {NULL, false}};
 
 const cli_cmd cli_cmds_data[] = {
-	{.name = "batch", .synopsis = "FILE.json|- [--request-id ID]",
-	 .summary = "apply a BatchRequest (JSON) atomically: all of its writes or none",
-	 .details = "  --request-id ID  the write's id; a retry with the same id is applied once\n",
-	 .opts = batch_opts, .min_pos = 1, .max_pos = 1, .run = cmd_batch},
-	{.name = "import", .synopsis = "FILE.json|- [--request-id ID]",
-	 .summary = "import a Dataset (JSON) as one atomic batch, after checking every record",
-	 .details = "Every record is checked first and every problem reported with its path\n"
-	            "(\"events[3].when.month: 13 is not a month\"); then nothing is sent (exit 3).\n"
-	            "Importing the same file again changes nothing: records stored exactly so are\n"
-	            "reported unchanged.\n\n"
-	            "  --request-id ID  the write's id; a retry with the same id is applied once\n",
-	 .opts = batch_opts, .min_pos = 1, .max_pos = 1, .run = cmd_import},
-	{.name = "export", .synopsis = "[--out FILE]",
-	 .summary = "write every record as one Dataset (JSON) that import accepts",
-	 .details = "Server-set fields (revisions, resolved dates) are left out, so the file\n"
-	            "imports into any server.\n\n"
-	            "  --out FILE       write to FILE (replaced only once complete) instead of stdout\n",
-	 .opts = export_opts, .max_pos = 0, .run = cmd_export},
-	{.run = NULL},
+    {.name = "batch",
+     .synopsis = "FILE.json|- [--request-id ID]",
+     .summary = "apply a BatchRequest (JSON) atomically: all of its writes or none",
+     .details = "  --request-id ID  the write's id; a retry with the same id is applied once\n",
+     .opts = batch_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_batch},
+    {.name = "import",
+     .synopsis = "FILE.json|- [--request-id ID]",
+     .summary = "import a Dataset (JSON) as one atomic batch, after checking every record",
+     .details = "Every record is checked first and every problem reported with its path\n"
+                "(\"events[3].when.month: 13 is not a month\"); then nothing is sent (exit 3).\n"
+                "Importing the same file again changes nothing: records stored exactly so are\n"
+                "reported unchanged.\n\n"
+                "  --request-id ID  the write's id; a retry with the same id is applied once\n",
+     .opts = batch_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_import},
+    {.name = "export",
+     .synopsis = "[--out FILE]",
+     .summary = "write every record as one Dataset (JSON) that import accepts",
+     .details = "Server-set fields (revisions, resolved dates) are left out, so the file\n"
+                "imports into any server.\n\n"
+                "  --out FILE       write to FILE (replaced only once complete) instead of stdout\n",
+     .opts = export_opts,
+     .max_pos = 0,
+     .run = cmd_export},
+    {.run = NULL},
 };

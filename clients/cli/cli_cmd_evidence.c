@@ -53,10 +53,11 @@ static int ev_source_check(cli_ctx *ctx, ev_source *s, const char *doc_id)
 		return rc;
 	bool same = strcasecmp(doc->sha256, s->sha256) == 0 && doc->length == s->len;
 	if (!same)
-		rc = cli_fail(ctx, ANNALS_FAILED_PRECONDITION,
-		              "%s is not the text of %s: sha256 %s, %zu bytes; the document record has sha256 %s, "
-		              "%u bytes (--source needs the document's exact bytes)",
-		              s->path, doc_id, s->sha256, s->len, doc->sha256[0] ? doc->sha256 : "(none)", doc->length);
+		rc = cli_fail(
+		    ctx, ANNALS_FAILED_PRECONDITION,
+		    "%s is not the text of %s: sha256 %s, %zu bytes; the document record has sha256 %s, "
+		    "%u bytes (--source needs the document's exact bytes)",
+		    s->path, doc_id, s->sha256, s->len, doc->sha256[0] ? doc->sha256 : "(none)", doc->length);
 	else
 		s->doc = doc_id;
 	annals_free(doc);
@@ -77,7 +78,8 @@ static int ev_source_match(cli_ctx *ctx, ev_source *s, const Annals__V1__Evidenc
 static void ev_quote(const ev_source *s, const Annals__V1__Evidence *ev)
 {
 	if (ev->span_end > s->len || ev->span_start > ev->span_end) {
-		printf("    (span [%u,%u) lies outside the %zu-byte file)\n", ev->span_start, ev->span_end, s->len);
+		printf("    (span [%u,%u) lies outside the %zu-byte file)\n", ev->span_start, ev->span_end,
+		       s->len);
 		return;
 	}
 	fputs("    \"", stdout);
@@ -106,7 +108,8 @@ static void ev_print(cli_ctx *ctx, const Annals__V1__EvidenceReply *r, const ev_
 		printf("    document %s, sentence %s, bytes [%u,%u)", ev->document, cli_sentences(a, ev),
 		       ev->span_start, ev->span_end);
 		if (ev->modality)
-			printf(", %s", cli_enum_word(a, &annals__v1__modality__descriptor, "MODALITY_", ev->modality));
+			printf(", %s", cli_enum_word(a, &annals__v1__modality__descriptor, "MODALITY_",
+			                             ev->modality));
 		if (ev->attributed_to[0])
 			printf(", attributed to %s", ev->attributed_to);
 		if (ev->inferred)
@@ -145,11 +148,15 @@ static int cmd_evidence(cli_ctx *ctx)
 static const cli_optspec evidence_opts[] = {{"source", true}, {NULL, false}};
 
 const cli_cmd cli_cmds_evidence[] = {
-	{.name = "evidence", .synopsis = "RECORD_ID [--source FILE]",
-	 .summary = "the evidence behind a record: document, sentence, byte span, attribution",
-	 .details = "  --source FILE    the document's text (annals stores only its fingerprint): after\n"
-	            "                   checking the file's sha256 against the document record, print\n"
-	            "                   the cited span of each item\n",
-	 .opts = evidence_opts, .min_pos = 1, .max_pos = 1, .run = cmd_evidence},
-	{.run = NULL},
+    {.name = "evidence",
+     .synopsis = "RECORD_ID [--source FILE]",
+     .summary = "the evidence behind a record: document, sentence, byte span, attribution",
+     .details = "  --source FILE    the document's text (annals stores only its fingerprint): after\n"
+                "                   checking the file's sha256 against the document record, print\n"
+                "                   the cited span of each item\n",
+     .opts = evidence_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_evidence},
+    {.run = NULL},
 };

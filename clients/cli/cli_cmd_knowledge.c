@@ -34,12 +34,15 @@ static int cmd_resolve(cli_ctx *ctx)
 		ar_arena *a = &ctx->ar;
 		cli_table t;
 		cli_table_init(&t, a, 7);
-		cli_table_row(&t, "ENTITY", "TYPE", "NAME", "MATCHED", "KIND", "VALID", req.at ? "VALID AT" : "");
+		cli_table_row(&t, "ENTITY", "TYPE", "NAME", "MATCHED", "KIND", "VALID",
+		              req.at ? "VALID AT" : "");
 		for (size_t i = 0; i < rep->n_candidates; i++) {
 			const Annals__V1__Candidate *c = rep->candidates[i];
-			cli_table_row(&t, c->entity, cli_entity_type(a, c->type), c->display_name, c->matched,
-			              cli_enum_word(a, &annals__v1__name_kind__descriptor, "NAME_KIND_", c->kind),
-			              c->valid ? cli_interval(a, c->valid) : "always", req.at ? cli_truth(c->valid_at) : "");
+			cli_table_row(
+			    &t, c->entity, cli_entity_type(a, c->type), c->display_name, c->matched,
+			    cli_enum_word(a, &annals__v1__name_kind__descriptor, "NAME_KIND_", c->kind),
+			    c->valid ? cli_interval(a, c->valid) : "always",
+			    req.at ? cli_truth(c->valid_at) : "");
 		}
 		cli_table_print(&t, stdout, "");
 	}
@@ -60,8 +63,8 @@ static void kn_print_name_at(cli_ctx *ctx, const Annals__V1__NameAtReply *r)
 		if (n == NULL)
 			continue;
 		cli_table_row(&t, cli_truth(r->names[i]->truth),
-		              cli_enum_word(a, &annals__v1__name_kind__descriptor, "NAME_KIND_", n->kind), n->text,
-		              n->valid ? cli_interval(a, n->valid) : "always");
+		              cli_enum_word(a, &annals__v1__name_kind__descriptor, "NAME_KIND_", n->kind),
+		              n->text, n->valid ? cli_interval(a, n->valid) : "always");
 	}
 	cli_table_print(&t, stdout, "  ");
 }
@@ -93,13 +96,18 @@ static void kn_print_facts(cli_ctx *ctx, Annals__V1__RelationFact *const *facts,
 	}
 	cli_table t;
 	cli_table_init(&t, a, 8);
-	cli_table_row(&t, dated ? "TRUTH" : "", "SUBJECT", "PREDICATE", "OBJECT", "STATUS", "VALID", "ID", "REASON");
+	cli_table_row(&t, dated ? "TRUTH" : "", "SUBJECT", "PREDICATE", "OBJECT", "STATUS", "VALID", "ID",
+	              "REASON");
 	for (size_t i = 0; i < n; i++) {
 		const Annals__V1__Relation *r = facts[i]->relation;
 		if (r == NULL)
 			continue;
-		const char *subj = facts[i]->subject_name[0] ? ar_printf(a, "%s (%s)", r->subject, facts[i]->subject_name) : r->subject;
-		const char *obj = facts[i]->object_name[0] ? ar_printf(a, "%s (%s)", r->object, facts[i]->object_name) : r->object;
+		const char *subj = facts[i]->subject_name[0]
+		                       ? ar_printf(a, "%s (%s)", r->subject, facts[i]->subject_name)
+		                       : r->subject;
+		const char *obj = facts[i]->object_name[0]
+		                      ? ar_printf(a, "%s (%s)", r->object, facts[i]->object_name)
+		                      : r->object;
 		cli_table_row(&t, dated ? cli_truth(facts[i]->truth) : "", subj, r->predicate, obj, r->status,
 		              cli_interval(a, r->valid), r->id, facts[i]->reason);
 	}
@@ -193,8 +201,11 @@ static void kn_print_facts_of_doc(cli_ctx *ctx, const Annals__V1__FactsReply *r)
 	cli_table_row(&t, "SENTENCE", "RECORD", "PATH", "SPAN", "FACT");
 	for (size_t i = 0; i < r->n_facts; i++) {
 		const Annals__V1__Fact *f = r->facts[i];
-		const char *span = f->evidence ? ar_printf(a, "[%u,%u)", f->evidence->span_start, f->evidence->span_end) : "";
-		cli_table_row(&t, ar_printf(a, "%u", f->sentence), f->record ? f->record->id : "", f->path, span, f->fact);
+		const char *span =
+		    f->evidence ? ar_printf(a, "[%u,%u)", f->evidence->span_start, f->evidence->span_end)
+		                : "";
+		cli_table_row(&t, ar_printf(a, "%u", f->sentence), f->record ? f->record->id : "", f->path,
+		              span, f->fact);
 	}
 	printf("facts of %s (%zu)\n", r->document, r->n_facts);
 	cli_table_print(&t, stdout, "  ");
@@ -219,43 +230,69 @@ static int cmd_facts(cli_ctx *ctx)
 static const cli_optspec resolve_opts[] = {{"type", true}, {"at", true}, {NULL, false}};
 static const cli_optspec at_opts[] = {{"at", true}, {NULL, false}};
 static const cli_optspec relations_opts[] = {
-	{"predicate", true}, {"object", true}, {"inverse", false}, {"at", true}, {NULL, false}};
+    {"predicate", true}, {"object", true}, {"inverse", false}, {"at", true}, {NULL, false}};
 static const cli_optspec history_opts[] = {{"predicate", true}, {"object", true}, {NULL, false}};
 static const cli_optspec timeline_opts[] = {{"from", true}, {"to", true}, {NULL, false}};
 static const cli_optspec facts_opts[] = {{"sentence", true}, {NULL, false}};
 
-#define KN_AT_HELP \
-	"  --at DATE        as of this date: 2019, 2019-05 or 2019-05-01 (a year asks about every\n" \
-	"                   day of it: TRUE only if the fact held all year, UNKNOWN if unsure)\n" \
+#define KN_AT_HELP                                                                                           \
+	"  --at DATE        as of this date: 2019, 2019-05 or 2019-05-01 (a year asks about every\n"         \
+	"                   day of it: TRUE only if the fact held all year, UNKNOWN if unsure)\n"            \
 	"  --at pub:DOC     as of the publication date of document DOC\n"
 
 const cli_cmd cli_cmds_knowledge[] = {
-	{.name = "resolve", .synopsis = "NAME [--type T] [--at DATE]",
-	 .summary = "which entities a name can mean (ids, official names, aliases, acronyms)",
-	 .details = "  --type T         only entities of this type\n"
-	            "  --at DATE        also say whether each name was in use then\n",
-	 .opts = resolve_opts, .min_pos = 1, .max_pos = 1, .run = cmd_resolve},
-	{.name = "name", .synopsis = "ENTITY --at DATE|pub:DOC",
-	 .summary = "the official name of an entity on a date, and every name's truth then",
-	 .details = KN_AT_HELP, .opts = at_opts, .min_pos = 1, .max_pos = 1, .run = cmd_name},
-	{.name = "relations", .synopsis = "ENTITY [--predicate P] [--object X] [--inverse] [--at DATE|pub:DOC]",
-	 .summary = "standing facts about an entity, optionally as of a date",
-	 .details = "  --predicate P    only this predicate (member_of, holds_position, chairs, ...)\n"
-	            "  --object X       only facts about this object (id or name)\n"
-	            "  --inverse        facts where the entity is the object (members of an org, ...)\n" KN_AT_HELP,
-	 .opts = relations_opts, .min_pos = 1, .max_pos = 1, .run = cmd_relations},
-	{.name = "history", .synopsis = "ENTITY [--predicate P] [--object X]",
-	 .summary = "every segment of an entity's standing facts, in time order",
-	 .details = "  --predicate P    only this predicate\n"
-	            "  --object X       only facts about this object\n",
-	 .opts = history_opts, .min_pos = 1, .max_pos = 1, .run = cmd_history},
-	{.name = "timeline", .synopsis = "ENTITY [--from D] [--to D]",
-	 .summary = "events and changes of an entity in time order (undated ones last)",
-	 .details = "  --from D, --to D only this time range\n",
-	 .opts = timeline_opts, .min_pos = 1, .max_pos = 1, .run = cmd_timeline},
-	{.name = "facts", .synopsis = "DOC [--sentence N]",
-	 .summary = "what a document supports, sentence by sentence",
-	 .details = "  --sentence N     only sentence N (1-based)\n",
-	 .opts = facts_opts, .min_pos = 1, .max_pos = 1, .run = cmd_facts},
-	{.run = NULL},
+    {.name = "resolve",
+     .synopsis = "NAME [--type T] [--at DATE]",
+     .summary = "which entities a name can mean (ids, official names, aliases, acronyms)",
+     .details = "  --type T         only entities of this type\n"
+                "  --at DATE        also say whether each name was in use then\n",
+     .opts = resolve_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_resolve},
+    {.name = "name",
+     .synopsis = "ENTITY --at DATE|pub:DOC",
+     .summary = "the official name of an entity on a date, and every name's truth then",
+     .details = KN_AT_HELP,
+     .opts = at_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_name},
+    {.name = "relations",
+     .synopsis = "ENTITY [--predicate P] [--object X] [--inverse] [--at DATE|pub:DOC]",
+     .summary = "standing facts about an entity, optionally as of a date",
+     .details =
+         "  --predicate P    only this predicate (member_of, holds_position, chairs, ...)\n"
+         "  --object X       only facts about this object (id or name)\n"
+         "  --inverse        facts where the entity is the object (members of an org, ...)\n" KN_AT_HELP,
+     .opts = relations_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_relations},
+    {.name = "history",
+     .synopsis = "ENTITY [--predicate P] [--object X]",
+     .summary = "every segment of an entity's standing facts, in time order",
+     .details = "  --predicate P    only this predicate\n"
+                "  --object X       only facts about this object\n",
+     .opts = history_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_history},
+    {.name = "timeline",
+     .synopsis = "ENTITY [--from D] [--to D]",
+     .summary = "events and changes of an entity in time order (undated ones last)",
+     .details = "  --from D, --to D only this time range\n",
+     .opts = timeline_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_timeline},
+    {.name = "facts",
+     .synopsis = "DOC [--sentence N]",
+     .summary = "what a document supports, sentence by sentence",
+     .details = "  --sentence N     only sentence N (1-based)\n",
+     .opts = facts_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_facts},
+    {.run = NULL},
 };

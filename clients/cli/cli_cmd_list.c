@@ -7,7 +7,7 @@
 #include "cli.h"
 
 #define LIST_DEFAULT_LIMIT 100
-#define LIST_MAX_PAGE 1000
+#define LIST_MAX_PAGE      1000
 
 /* How one record kind is shown: its header and one row per record. */
 typedef struct list_kind {
@@ -25,21 +25,24 @@ static void row_entity(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
 static void row_event(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
 {
 	const Annals__V1__Event *e = (const Annals__V1__Event *)m;
-	cli_table_row(t, e->id, e->type,
-	              cli_enum_word(&ctx->ar, &annals__v1__event_status__descriptor, "EVENT_STATUS_", e->status),
-	              e->when ? cli_date(&ctx->ar, e->when) : "undated", e->place);
+	cli_table_row(
+	    t, e->id, e->type,
+	    cli_enum_word(&ctx->ar, &annals__v1__event_status__descriptor, "EVENT_STATUS_", e->status),
+	    e->when ? cli_date(&ctx->ar, e->when) : "undated", e->place);
 }
 
 static void row_relation(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
 {
 	const Annals__V1__Relation *r = (const Annals__V1__Relation *)m;
-	cli_table_row(t, r->subject, r->predicate, r->object, r->status, cli_interval(&ctx->ar, r->valid), r->id);
+	cli_table_row(t, r->subject, r->predicate, r->object, r->status, cli_interval(&ctx->ar, r->valid),
+	              r->id);
 }
 
 static void row_document(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
 {
 	const Annals__V1__Document *d = (const Annals__V1__Document *)m;
-	cli_table_row(t, d->id, ar_printf(&ctx->ar, "%u", d->length), ar_printf(&ctx->ar, "%zu", d->n_sentences),
+	cli_table_row(t, d->id, ar_printf(&ctx->ar, "%u", d->length),
+	              ar_printf(&ctx->ar, "%zu", d->n_sentences),
 	              d->published ? cli_date(&ctx->ar, d->published) : "unknown", d->title);
 }
 
@@ -57,7 +60,8 @@ static int list_print(cli_ctx *ctx, const cli_pages *p, const list_kind *k)
 {
 	if (ctx->json) {
 		ProtobufCMessage *all = cli_pages_merge(p);
-		int rc = all ? cli_print_json(all) : cli_fail(ctx, ANNALS_RESOURCE_EXHAUSTED, "out of memory");
+		int rc =
+		    all ? cli_print_json(all) : cli_fail(ctx, ANNALS_RESOURCE_EXHAUSTED, "out of memory");
 		cli_merged_free(all);
 		return rc;
 	}
@@ -171,49 +175,72 @@ static int cmd_document_list(cli_ctx *ctx)
 }
 
 static const cli_optspec entity_list_opts[] = {
-	{"type", true}, {"prefix", true}, {"limit", true}, {"all", false}, {NULL, false}};
-static const cli_optspec entity_find_opts[] = {{"type", true}, {"prefix", false}, {"limit", true}, {NULL, false}};
-static const cli_optspec event_list_opts[] = {
-	{"participant", true}, {"type", true},  {"place", true}, {"status", true}, {"from", true},
-	{"to", true},          {"limit", true}, {"all", false},  {NULL, false}};
+    {"type", true}, {"prefix", true}, {"limit", true}, {"all", false}, {NULL, false}};
+static const cli_optspec entity_find_opts[] = {
+    {"type", true}, {"prefix", false}, {"limit", true}, {NULL, false}};
+static const cli_optspec event_list_opts[] = {{"participant", true}, {"type", true}, {"place", true},
+                                              {"status", true},      {"from", true}, {"to", true},
+                                              {"limit", true},       {"all", false}, {NULL, false}};
 static const cli_optspec relation_list_opts[] = {{"subject", true}, {"predicate", true}, {"object", true},
-                                             {"limit", true},   {"all", false},      {NULL, false}};
+                                                 {"limit", true},   {"all", false},      {NULL, false}};
 static const cli_optspec document_list_opts[] = {{"limit", true}, {"all", false}, {NULL, false}};
 
-#define LIST_PAGING_HELP \
-	"  --limit N        show at most N (default 100)\n" \
+#define LIST_PAGING_HELP                                                                                     \
+	"  --limit N        show at most N (default 100)\n"                                                  \
 	"  --all            show every one, page after page\n"
 
 const cli_cmd cli_cmds_list[] = {
-	{.group = "entity", .name = "list", .synopsis = "[--type T] [--prefix P] [--limit N] [--all]",
-	 .summary = "list entities in id order",
-	 .details = "  --type T         only this type (person, organization, country, place, position,\n"
-	            "                   treaty, group, media_source, document)\n"
-	            "  --prefix P       only entities with a name starting with P (any case)\n" LIST_PAGING_HELP,
-	 .opts = entity_list_opts, .max_pos = 0, .run = cmd_entity_list},
-	{.group = "entity", .name = "find", .synopsis = "NAME [--type T] [--prefix] [--limit N]",
-	 .summary = "entities with this name or alias (any case)",
-	 .details = "  --type T         only this type\n"
-	            "  --prefix         NAME is the start of a name\n"
-	            "  --limit N        at most N\n",
-	 .opts = entity_find_opts, .min_pos = 1, .max_pos = 1, .run = cmd_entity_find},
-	{.group = "event", .name = "list",
-	 .synopsis = "[--participant X] [--type T] [--place P] [--status S] [--from D] [--to D] [--limit N] [--all]",
-	 .summary = "list events",
-	 .details = "  --participant X  events this entity (id or name) takes part in\n"
-	            "  --type T         event type: meeting, appointment, renaming, ...\n"
-	            "  --place P        events at this place (entity id)\n"
-	            "  --status S       occurred, planned or cancelled\n"
-	            "  --from D, --to D events in this time range (2019, 2019-05, 2019-05-01)\n" LIST_PAGING_HELP,
-	 .opts = event_list_opts, .max_pos = 0, .run = cmd_event_list},
-	{.group = "relation", .name = "list", .synopsis = "[--subject X] [--predicate P] [--object Y] [--limit N] [--all]",
-	 .summary = "list relations (standing facts with their validity)",
-	 .details = "  --subject X      relations of this subject (entity id)\n"
-	            "  --predicate P    member_of, holds_position, chairs, ...\n"
-	            "  --object Y       relations to this object (entity id)\n" LIST_PAGING_HELP,
-	 .opts = relation_list_opts, .max_pos = 0, .run = cmd_relation_list},
-	{.group = "document", .name = "list", .synopsis = "[--limit N] [--all]",
-	 .summary = "list source documents", .details = LIST_PAGING_HELP,
-	 .opts = document_list_opts, .max_pos = 0, .run = cmd_document_list},
-	{.run = NULL},
+    {.group = "entity",
+     .name = "list",
+     .synopsis = "[--type T] [--prefix P] [--limit N] [--all]",
+     .summary = "list entities in id order",
+     .details = "  --type T         only this type (person, organization, country, place, position,\n"
+                "                   treaty, group, media_source, document)\n"
+                "  --prefix P       only entities with a name starting with P (any case)\n" LIST_PAGING_HELP,
+     .opts = entity_list_opts,
+     .max_pos = 0,
+     .run = cmd_entity_list},
+    {.group = "entity",
+     .name = "find",
+     .synopsis = "NAME [--type T] [--prefix] [--limit N]",
+     .summary = "entities with this name or alias (any case)",
+     .details = "  --type T         only this type\n"
+                "  --prefix         NAME is the start of a name\n"
+                "  --limit N        at most N\n",
+     .opts = entity_find_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_entity_find},
+    {.group = "event",
+     .name = "list",
+     .synopsis =
+         "[--participant X] [--type T] [--place P] [--status S] [--from D] [--to D] [--limit N] [--all]",
+     .summary = "list events",
+     .details = "  --participant X  events this entity (id or name) takes part in\n"
+                "  --type T         event type: meeting, appointment, renaming, ...\n"
+                "  --place P        events at this place (entity id)\n"
+                "  --status S       occurred, planned or cancelled\n"
+                "  --from D, --to D events in this time range (2019, 2019-05, 2019-05-01)\n" LIST_PAGING_HELP,
+     .opts = event_list_opts,
+     .max_pos = 0,
+     .run = cmd_event_list},
+    {.group = "relation",
+     .name = "list",
+     .synopsis = "[--subject X] [--predicate P] [--object Y] [--limit N] [--all]",
+     .summary = "list relations (standing facts with their validity)",
+     .details = "  --subject X      relations of this subject (entity id)\n"
+                "  --predicate P    member_of, holds_position, chairs, ...\n"
+                "  --object Y       relations to this object (entity id)\n" LIST_PAGING_HELP,
+     .opts = relation_list_opts,
+     .max_pos = 0,
+     .run = cmd_relation_list},
+    {.group = "document",
+     .name = "list",
+     .synopsis = "[--limit N] [--all]",
+     .summary = "list source documents",
+     .details = LIST_PAGING_HELP,
+     .opts = document_list_opts,
+     .max_pos = 0,
+     .run = cmd_document_list},
+    {.run = NULL},
 };

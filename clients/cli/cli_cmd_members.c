@@ -109,7 +109,8 @@ static void mem_print_succession(cli_ctx *ctx, const Annals__V1__SuccessionReply
 		const Annals__V1__Tenure *tn = r->tenures[i];
 		cli_table_row(&t, ar_printf(a, "%zu", i + 1), tn->holder, tn->name,
 		              tn->relation ? cli_interval(a, tn->relation->valid) : "",
-		              tn->predecessor[0] ? tn->predecessor : "-", tn->successor[0] ? tn->successor : "-");
+		              tn->predecessor[0] ? tn->predecessor : "-",
+		              tn->successor[0] ? tn->successor : "-");
 	}
 	cli_table_print(&t, stdout, "  ");
 }
@@ -132,22 +133,34 @@ static int cmd_succession(cli_ctx *ctx)
 
 static const cli_optspec mem_at_opts[] = {{"at", true}, {NULL, false}};
 
-#define MEM_AT_HELP \
-	"  --at DATE        2019, 2019-05 or 2019-05-01; a year or month asks about every day\n" \
-	"                   in it, so a change inside it makes the answer UNKNOWN\n" \
+#define MEM_AT_HELP                                                                                          \
+	"  --at DATE        2019, 2019-05 or 2019-05-01; a year or month asks about every day\n"             \
+	"                   in it, so a change inside it makes the answer UNKNOWN\n"                         \
 	"  --at pub:DOC     as of the publication date of document DOC\n"
 
 const cli_cmd cli_cmds_members[] = {
-	{.name = "members", .synopsis = "ORG --at DATE|pub:DOC",
-	 .summary = "members of an organization on a date: members, suspended, unknown, not members",
-	 .details = "Each line: the entity, its name, its membership status, the relation segment that\n"
-	            "decides it with its validity, and the reason.\n\n" MEM_AT_HELP,
-	 .opts = mem_at_opts, .min_pos = 1, .max_pos = 1, .run = cmd_members},
-	{.name = "holder", .synopsis = "POSITION --at DATE|pub:DOC",
-	 .summary = "who holds an office on a date (TRUE or UNKNOWN tenures)",
-	 .details = MEM_AT_HELP, .opts = mem_at_opts, .min_pos = 1, .max_pos = 1, .run = cmd_holder},
-	{.name = "succession", .synopsis = "POSITION",
-	 .summary = "the holders of an office in order of succession",
-	 .min_pos = 1, .max_pos = 1, .run = cmd_succession},
-	{.run = NULL},
+    {.name = "members",
+     .synopsis = "ORG --at DATE|pub:DOC",
+     .summary = "members of an organization on a date: members, suspended, unknown, not members",
+     .details = "Each line: the entity, its name, its membership status, the relation segment that\n"
+                "decides it with its validity, and the reason.\n\n" MEM_AT_HELP,
+     .opts = mem_at_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_members},
+    {.name = "holder",
+     .synopsis = "POSITION --at DATE|pub:DOC",
+     .summary = "who holds an office on a date (TRUE or UNKNOWN tenures)",
+     .details = MEM_AT_HELP,
+     .opts = mem_at_opts,
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_holder},
+    {.name = "succession",
+     .synopsis = "POSITION",
+     .summary = "the holders of an office in order of succession",
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_succession},
+    {.run = NULL},
 };

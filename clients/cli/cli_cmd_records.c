@@ -136,33 +136,50 @@ static int cmd_delete(cli_ctx *ctx)
 
 static const cli_optspec rec_put_opts[] = {{"expect-revision", true}, {"request-id", true}, {NULL, false}};
 
-#define REC_GET_HELP                                                                              \
-	"Prints the record; with --json, the stored message in the proto3 JSON mapping (which\n" \
+#define REC_GET_HELP                                                                                         \
+	"Prints the record; with --json, the stored message in the proto3 JSON mapping (which\n"             \
 	"`put` accepts back).\n"
-#define REC_PUT_HELP                                                                                \
-	"FILE holds one record in JSON (proto3 mapping; `-` reads stdin). Fields only the server\n"   \
-	"sets (revision, a date's resolved/earliest/latest) are ignored. Writing a record exactly\n"  \
-	"as stored changes nothing and says so.\n\n"                                                  \
-	"  --expect-revision N  write only if the stored record is at revision N (0: only if new)\n" \
+#define REC_PUT_HELP                                                                                         \
+	"FILE holds one record in JSON (proto3 mapping; `-` reads stdin). Fields only the server\n"          \
+	"sets (revision, a date's resolved/earliest/latest) are ignored. Writing a record exactly\n"         \
+	"as stored changes nothing and says so.\n\n"                                                         \
+	"  --expect-revision N  write only if the stored record is at revision N (0: only if new)\n"         \
 	"  --request-id ID      the write's id; a retry with the same id is applied once\n"
-#define REC_DELETE_HELP                                                                             \
-	"  --expect-revision N  delete only if the stored record is at revision N\n"                  \
+#define REC_DELETE_HELP                                                                                      \
+	"  --expect-revision N  delete only if the stored record is at revision N\n"                         \
 	"  --request-id ID      the write's id; a retry with the same id is applied once\n"
 
-#define REC_CMDS(kind, KIND_WORD, A)                                                                \
-	{.group = KIND_WORD, .name = "get", .synopsis = "ID", .summary = "show one " KIND_WORD,    \
-	 .details = REC_GET_HELP, .min_pos = 1, .max_pos = 1, .run = cmd_get, .data = &kind},     \
-	{.group = KIND_WORD, .name = "put", .synopsis = "FILE.json|- [--expect-revision N] [--request-id ID]",         \
-	 .summary = "create or replace " A " " KIND_WORD " from JSON", .details = REC_PUT_HELP,        \
-	 .opts = rec_put_opts, .min_pos = 1, .max_pos = 1, .run = cmd_put, .data = &kind},         \
-	{.group = KIND_WORD, .name = "delete", .synopsis = "ID [--expect-revision N] [--request-id ID]",               \
-	 .summary = "delete " A " " KIND_WORD, .details = REC_DELETE_HELP, .opts = rec_put_opts,        \
-	 .min_pos = 1, .max_pos = 1, .run = cmd_delete, .data = &kind}
+#define REC_CMDS(kind, KIND_WORD, A)                                                                         \
+	{.group = KIND_WORD,                                                                                 \
+	 .name = "get",                                                                                      \
+	 .synopsis = "ID",                                                                                   \
+	 .summary = "show one " KIND_WORD,                                                                   \
+	 .details = REC_GET_HELP,                                                                            \
+	 .min_pos = 1,                                                                                       \
+	 .max_pos = 1,                                                                                       \
+	 .run = cmd_get,                                                                                     \
+	 .data = &kind},                                                                                     \
+	    {.group = KIND_WORD,                                                                             \
+	     .name = "put",                                                                                  \
+	     .synopsis = "FILE.json|- [--expect-revision N] [--request-id ID]",                              \
+	     .summary = "create or replace " A " " KIND_WORD " from JSON",                                   \
+	     .details = REC_PUT_HELP,                                                                        \
+	     .opts = rec_put_opts,                                                                           \
+	     .min_pos = 1,                                                                                   \
+	     .max_pos = 1,                                                                                   \
+	     .run = cmd_put,                                                                                 \
+	     .data = &kind},                                                                                 \
+	{                                                                                                    \
+		.group = KIND_WORD, .name = "delete",                                                        \
+		.synopsis = "ID [--expect-revision N] [--request-id ID]",                                    \
+		.summary = "delete " A " " KIND_WORD, .details = REC_DELETE_HELP, .opts = rec_put_opts,      \
+		.min_pos = 1, .max_pos = 1, .run = cmd_delete, .data = &kind                                 \
+	}
 
 const cli_cmd cli_cmds_records[] = {
-	REC_CMDS(rec_entity, "entity", "an"),
-	REC_CMDS(rec_event, "event", "an"),
-	REC_CMDS(rec_relation, "relation", "a"),
-	REC_CMDS(rec_document, "document", "a"),
-	{.run = NULL},
+    REC_CMDS(rec_entity, "entity", "an"),
+    REC_CMDS(rec_event, "event", "an"),
+    REC_CMDS(rec_relation, "relation", "a"),
+    REC_CMDS(rec_document, "document", "a"),
+    {.run = NULL},
 };

@@ -37,11 +37,13 @@ static void info_print(cli_ctx *ctx, const Annals__V1__ServerInfoReply *r)
 	cli_table_row(&t, "uptime", ar_printf(a, "%.1f s", (double)r->uptime_ms / 1000));
 	if (r->counts)
 		cli_table_row(&t, "records",
-		              ar_printf(a, "%" PRIu64 " entities, %" PRIu64 " events, %" PRIu64
-		                           " relations, %" PRIu64 " documents",
+		              ar_printf(a,
+		                        "%" PRIu64 " entities, %" PRIu64 " events, %" PRIu64
+		                        " relations, %" PRIu64 " documents",
 		                        r->counts->entities, r->counts->events, r->counts->relations,
 		                        r->counts->documents));
-	cli_table_row(&t, "map", ar_printf(a, "%s used of %s", info_size(a, r->map_used), info_size(a, r->map_size)));
+	cli_table_row(&t, "map",
+	              ar_printf(a, "%s used of %s", info_size(a, r->map_used), info_size(a, r->map_size)));
 	cli_table_row(&t, "max message", info_size(a, r->max_message_bytes));
 	for (size_t i = 0; i < r->n_listen; i++)
 		cli_table_row(&t, i == 0 ? "listening" : "", r->listen[i]);
@@ -73,13 +75,13 @@ static int cmd_info(cli_ctx *ctx)
 }
 
 const cli_cmd cli_cmds_server[] = {
-	{.name = "health",
-	 .synopsis = "",
-	 .summary = "whether the server answers, and its store revision",
-	 .run = cmd_health},
-	{.name = "info",
-	 .synopsis = "",
-	 .summary = "server version, revision, record counts, storage and methods",
-	 .run = cmd_info},
-	{.run = NULL},
+    {.name = "health",
+     .synopsis = "",
+     .summary = "whether the server answers, and its store revision",
+     .run = cmd_health},
+    {.name = "info",
+     .synopsis = "",
+     .summary = "server version, revision, record counts, storage and methods",
+     .run = cmd_info},
+    {.run = NULL},
 };

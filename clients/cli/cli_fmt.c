@@ -99,10 +99,14 @@ const char *cli_record_kind(ar_arena *a, int kind)
 const char *cli_truth(int truth)
 {
 	switch (truth) {
-	case ANNALS__V1__TRUTH__TRUTH_TRUE: return "TRUE";
-	case ANNALS__V1__TRUTH__TRUTH_FALSE: return "FALSE";
-	case ANNALS__V1__TRUTH__TRUTH_UNKNOWN: return "UNKNOWN";
-	default: return "-";
+	case ANNALS__V1__TRUTH__TRUTH_TRUE:
+		return "TRUE";
+	case ANNALS__V1__TRUTH__TRUTH_FALSE:
+		return "FALSE";
+	case ANNALS__V1__TRUTH__TRUTH_UNKNOWN:
+		return "UNKNOWN";
+	default:
+		return "-";
 	}
 }
 
@@ -119,8 +123,8 @@ const char *cli_evidence_brief(ar_arena *a, const Annals__V1__Evidence *ev)
 {
 	if (ev == NULL)
 		return "";
-	const char *s = ar_printf(a, "%s s%s [%u,%u)", ev->document, cli_sentences(a, ev),
-	                          ev->span_start, ev->span_end);
+	const char *s =
+	    ar_printf(a, "%s s%s [%u,%u)", ev->document, cli_sentences(a, ev), ev->span_start, ev->span_end);
 	if (ev->modality != ANNALS__V1__MODALITY__MODALITY_UNSPECIFIED)
 		s = ar_printf(a, "%s %s", s,
 		              cli_enum_word(a, &annals__v1__modality__descriptor, "MODALITY_", ev->modality));

@@ -28,8 +28,7 @@ int cli_read_message(cli_ctx *ctx, const char *path, const ProtobufCMessageDescr
 	*out = pbjson_parse(d, text, len, &ctx->ar, why, sizeof(why));
 	free(text);
 	if (*out == NULL)
-		return cli_fail(ctx, ANNALS_INVALID_ARGUMENT, "%s is not a valid %s: %s", name,
-		                d->name, why);
+		return cli_fail(ctx, ANNALS_INVALID_ARGUMENT, "%s is not a valid %s: %s", name, d->name, why);
 	cli_strip_server_fields(*out);
 	return 0;
 }
@@ -72,7 +71,8 @@ void cli_strip_server_fields(ProtobufCMessage *m)
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		if (input_is_record(d) && f->type == PROTOBUF_C_TYPE_UINT64 && strcmp(f->name, "revision") == 0)
+		if (input_is_record(d) && f->type == PROTOBUF_C_TYPE_UINT64 &&
+		    strcmp(f->name, "revision") == 0)
 			*(uint64_t *)((char *)m + f->offset) = 0;
 		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
 			continue;
@@ -80,7 +80,8 @@ void cli_strip_server_fields(ProtobufCMessage *m)
 		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 		    *(uint32_t *)((char *)m + f->quantifier_offset) != f->id)
 			continue;
-		size_t n = f->label == PROTOBUF_C_LABEL_REPEATED ? *(size_t *)((char *)m + f->quantifier_offset) : 1;
+		size_t n =
+		    f->label == PROTOBUF_C_LABEL_REPEATED ? *(size_t *)((char *)m + f->quantifier_offset) : 1;
 		for (size_t k = 0; k < n; k++)
 			cli_strip_server_fields(input_sub(m, f, k));
 	}

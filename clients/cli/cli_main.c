@@ -11,34 +11,34 @@
 
 #include "cli.h"
 
-#define MAIN_DEFAULT_SERVER "tcp://127.0.0.1:7700"
+#define MAIN_DEFAULT_SERVER     "tcp://127.0.0.1:7700"
 #define MAIN_DEFAULT_TIMEOUT_MS 5000
 
 static const cli_cmd *const main_tables[] = {
-	cli_cmds_server,    cli_cmds_records, cli_cmds_list, cli_cmds_knowledge,
-	cli_cmds_members,   cli_cmds_evidence, cli_cmds_data, cli_cmds_changes,
+    cli_cmds_server,  cli_cmds_records,  cli_cmds_list, cli_cmds_knowledge,
+    cli_cmds_members, cli_cmds_evidence, cli_cmds_data, cli_cmds_changes,
 };
 #define MAIN_NTABLES (sizeof(main_tables) / sizeof(main_tables[0]))
 
 static const char main_global_help[] =
-	"global flags (before or after the command):\n"
-	"  --server URL        the server: tcp://HOST:PORT, ipc:///PATH or tls+tcp://HOST:PORT\n"
-	"                      (ANNALS_SERVER; default " MAIN_DEFAULT_SERVER ")\n"
-	"  --timeout MS        how long to wait for each answer (default 5000)\n"
-	"  --token T           bearer token, when the server wants one (ANNALS_TOKEN)\n"
-	"  --tls-ca FILE       CA that signed the server's certificate (tls+tcp://)\n"
-	"  --tls-cert FILE     client certificate and --tls-key FILE its key (mutual TLS)\n"
-	"  --json              print the reply message as JSON (proto3 mapping, .proto field names)\n"
-	"  --help              help; also after any command: annals members --help\n"
-	"  --version           the client's version\n";
+    "global flags (before or after the command):\n"
+    "  --server URL        the server: tcp://HOST:PORT, ipc:///PATH or tls+tcp://HOST:PORT\n"
+    "                      (ANNALS_SERVER; default " MAIN_DEFAULT_SERVER ")\n"
+    "  --timeout MS        how long to wait for each answer (default 5000)\n"
+    "  --token T           bearer token, when the server wants one (ANNALS_TOKEN)\n"
+    "  --tls-ca FILE       CA that signed the server's certificate (tls+tcp://)\n"
+    "  --tls-cert FILE     client certificate and --tls-key FILE its key (mutual TLS)\n"
+    "  --json              print the reply message as JSON (proto3 mapping, .proto field names)\n"
+    "  --help              help; also after any command: annals members --help\n"
+    "  --version           the client's version\n";
 
 static const char main_notes[] =
-	"dates: ISO 8601 at the precision you mean: 2019, 2019-05 or 2019-05-01; --at pub:DOC\n"
-	"means the publication date of document DOC. Types: person, organization, country, place,\n"
-	"position, treaty, group, media_source, document.\n"
-	"\n"
-	"exit status: 0 success; 1..16 the status code of the call that failed (3 INVALID_ARGUMENT,\n"
-	"5 NOT_FOUND, 14 UNAVAILABLE, ...); 64 a usage error; 66 an input file cannot be read.\n";
+    "dates: ISO 8601 at the precision you mean: 2019, 2019-05 or 2019-05-01; --at pub:DOC\n"
+    "means the publication date of document DOC. Types: person, organization, country, place,\n"
+    "position, treaty, group, media_source, document.\n"
+    "\n"
+    "exit status: 0 success; 1..16 the status code of the call that failed (3 INVALID_ARGUMENT,\n"
+    "5 NOT_FOUND, 14 UNAVAILABLE, ...); 64 a usage error; 66 an input file cannot be read.\n";
 
 static bool main_is_group(const char *word)
 {
@@ -66,7 +66,8 @@ static const cli_cmd *main_find_cmd(const char *group, const char *name)
 {
 	for (size_t t = 0; t < MAIN_NTABLES; t++)
 		for (const cli_cmd *c = main_tables[t]; c->run; c++) {
-			bool same_group = group ? (c->group && strcmp(c->group, group) == 0) : c->group == NULL;
+			bool same_group =
+			    group ? (c->group && strcmp(c->group, group) == 0) : c->group == NULL;
 			if (same_group && strcmp(c->name, name) == 0)
 				return c;
 		}
@@ -113,7 +114,8 @@ static void main_list_cmds(cli_ctx *ctx, const char *group)
 static int main_help(cli_ctx *ctx)
 {
 	printf("annals — the command-line client of the annals entity-and-event registry\n\n"
-	       "usage: annals [global flags] COMMAND [ARGS] [flags]\n\n%s\ncommands (annals COMMAND --help tells more):\n",
+	       "usage: annals [global flags] COMMAND [ARGS] [flags]\n\n%s\ncommands (annals COMMAND --help "
+	       "tells more):\n",
 	       main_global_help);
 	main_list_cmds(ctx, NULL);
 	printf("\n%s", main_notes);

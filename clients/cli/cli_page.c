@@ -11,8 +11,7 @@
 
 #include "cli.h"
 
-static void *page_field_ptr(const ProtobufCMessage *m, const char *name,
-                            const ProtobufCFieldDescriptor **fd)
+static void *page_field_ptr(const ProtobufCMessage *m, const char *name, const ProtobufCFieldDescriptor **fd)
 {
 	*fd = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
 	return *fd ? (char *)m + (*fd)->offset : NULL;
@@ -43,7 +42,7 @@ static int page_keep(cli_pages *p, ProtobufCMessage *reply)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 8;
-		ProtobufCMessage **r = realloc(p->replies, cap * sizeof(*r));
+		ProtobufCMessage **r = realloc(p->replies, cap * sizeof(ProtobufCMessage *));
 		if (r == NULL)
 			return -1;
 		p->replies = r;
@@ -102,7 +101,7 @@ ProtobufCMessage *cli_pages_merge(const cli_pages *p)
 		total += cli_page_items(p->replies[i], &items);
 	}
 	ProtobufCMessage *m = calloc(1, d->sizeof_message);
-	ProtobufCMessage **all = calloc(total ? total : 1, sizeof(*all));
+	ProtobufCMessage **all = calloc(total ? total : 1, sizeof(ProtobufCMessage *));
 	if (m == NULL || all == NULL || f == NULL) {
 		free(m);
 		free(all);
@@ -112,7 +111,8 @@ ProtobufCMessage *cli_pages_merge(const cli_pages *p)
 	for (size_t i = 0, k = 0; i < p->n; i++) {
 		ProtobufCMessage **items;
 		size_t n = cli_page_items(p->replies[i], &items);
-		memcpy(all + k, items, n * sizeof(*all));
+		if (n > 0) /* an empty page may have no array at all */
+			memcpy(all + k, items, n * sizeof(ProtobufCMessage *));
 		k += n;
 	}
 	/* borrowed pointers: cli_merged_free() releases only the array */

@@ -93,8 +93,8 @@ void cli_show_event(cli_ctx *ctx, const Annals__V1__Event *e)
 void cli_show_relation(cli_ctx *ctx, const Annals__V1__Relation *r)
 {
 	printf("%s  (revision %" PRIu64 ")\n", r->id, r->revision);
-	printf("%s %s %s%s%s%s\n", r->subject, r->predicate, r->object, r->status[0] ? " [" : "",
-	       r->status, r->status[0] ? "]" : "");
+	printf("%s %s %s%s%s%s\n", r->subject, r->predicate, r->object, r->status[0] ? " [" : "", r->status,
+	       r->status[0] ? "]" : "");
 	printf("valid: %s\n", cli_interval(&ctx->ar, r->valid));
 	if (r->valid && r->valid->start && r->valid->start->event[0])
 		printf("opened by: %s\n", r->valid->start->event);
@@ -125,7 +125,8 @@ void cli_show_document(cli_ctx *ctx, const Annals__V1__Document *d)
 		cli_table_row(&t, "SENTENCE", "START", "END");
 		for (size_t i = 0; i < d->n_sentences; i++)
 			cli_table_row(&t, ar_printf(a, "%u", d->sentences[i]->number),
-			              ar_printf(a, "%u", d->sentences[i]->start), ar_printf(a, "%u", d->sentences[i]->end));
+			              ar_printf(a, "%u", d->sentences[i]->start),
+			              ar_printf(a, "%u", d->sentences[i]->end));
 		printf("sentences (%zu):\n", d->n_sentences);
 		cli_table_print(&t, stdout, "  ");
 	}

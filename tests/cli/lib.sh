@@ -1,4 +1,6 @@
-# Shared helpers for the CLI tests (sourced by tests/cli/test_cli_*.sh).
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are for the scripts that source this
+# Shared helpers for the CLI tests (sourced by tests/cli/test_*.sh).
 #
 # start_server runs a real annalsd from $ANNALS_BIN (tests/run.sh points it
 # at the ASan build) on a free loopback port with its own data directory,
@@ -28,8 +30,8 @@ pass() { echo "PASS $1"; }
 fail() {
 	echo "FAIL $1: $2"
 	CLI_FAILS=$((CLI_FAILS + 1))
-	if [ -s "$OUT" ]; then sed -e 's/^/    stdout| /' "$OUT" | head -n 20; fi
-	if [ -s "$ERR" ]; then sed -e 's/^/    stderr| /' "$ERR" | head -n 20; fi
+	if [ -s "$OUT" ]; then cut -c1-200 "$OUT" | head -n 20 | sed -e 's/^/    stdout| /'; fi
+	if [ -s "$ERR" ]; then cut -c1-200 "$ERR" | head -n 20 | sed -e 's/^/    stderr| /'; fi
 }
 skip() { echo "SKIP $1: $2"; }
 
@@ -41,14 +43,15 @@ free_port() {
 annals() { "$ANNALS_EXE" "$@"; }
 
 # start_server [annalsd flags...] — sets URL (and ANNALS_SERVER) to the new server.
+# shellcheck disable=SC2120 # flags are optional
 start_server() {
-	local port dir i
+	local port dir
 	port=$(free_port)
 	dir=$(mktemp -d "$CLI_TMP/server.XXXXXX")
 	URL="tcp://127.0.0.1:$port"
 	"$ANNALSD_EXE" --listen "$URL" --data "$dir/db" "$@" >"$dir.log" 2>&1 &
 	CLI_PIDS+=("$!:$dir.log")
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		if "$ANNALS_EXE" --server "$URL" --timeout 500 health >/dev/null 2>&1; then
 			export ANNALS_SERVER="$URL"
 			return 0
@@ -135,7 +138,7 @@ expect_contains() {
 check() {
 	local name=$1
 	shift
-	if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "condition failed: $*"; fi
+	if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "condition failed: $(echo "$*" | head -c 200)"; fi
 }
 
 # section TITLE FILE — the lines of one group of `annals members` output:

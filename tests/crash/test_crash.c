@@ -56,7 +56,7 @@
 #include "../lib/check.h"
 #include "../lib/harness.h"
 
-#define MAX_WRITERS 16
+#define MAX_WRITERS     16
 #define CALL_TIMEOUT_MS 1500
 
 /* ---- the server process --------------------------------------------------------- */
@@ -203,8 +203,8 @@ typedef struct op_rec {
 	uint64_t counter;   /* the counter value it sets; 0: does not touch the counter */
 	char rid[48];
 	bool acked;
-	uint64_t revision;  /* from the WriteReply / BatchReply */
-	int cycle;          /* when it was acknowledged */
+	uint64_t revision; /* from the WriteReply / BatchReply */
+	int cycle;         /* when it was acknowledged */
 } op_rec;
 
 typedef struct writer {
@@ -214,9 +214,9 @@ typedef struct writer {
 	uint64_t next_seq;
 	uint64_t counter_acked; /* last acknowledged counter value (0: never set) */
 	uint64_t counter_rev;
-	op_rec *ops;            /* every logical write, in order */
+	op_rec *ops; /* every logical write, in order */
 	size_t n_ops, cap_ops;
-	int errors;             /* definitive non-OK answers: a test failure */
+	int errors; /* definitive non-OK answers: a test failure */
 	char first_error[300];
 } writer;
 
@@ -286,7 +286,8 @@ static void make_counter(ent_buf *b, int w, uint64_t value)
 {
 	snprintf(b->id, sizeof(b->id), "group:crash-counter-%d", w);
 	snprintf(b->name, sizeof(b->name), "Crash Counter %d", w);
-	snprintf(b->summary, sizeof(b->summary), "counter of writer %d at %llu", w, (unsigned long long)value);
+	snprintf(b->summary, sizeof(b->summary), "counter of writer %d at %llu", w,
+	         (unsigned long long)value);
 	snprintf(b->seqtxt, sizeof(b->seqtxt), "%llu", (unsigned long long)value);
 	annals__v1__name__init(&b->nm);
 	b->nm.text = b->name;
@@ -360,8 +361,8 @@ static int send_op(writer *w, op_rec *op)
 			op->revision = br->revision;
 			if (br->n_results != k) {
 				rc = ANNALS_INTERNAL;
-				snprintf(err.message, sizeof(err.message), "BatchReply has %zu results for %zu ops",
-				         br->n_results, k);
+				snprintf(err.message, sizeof(err.message),
+				         "BatchReply has %zu results for %zu ops", br->n_results, k);
 			}
 		}
 		free(ops);
@@ -414,7 +415,8 @@ static void *writer_main(void *arg)
 		op_rec *op = w->n_ops ? &w->ops[w->n_ops - 1] : NULL;
 		bool resend = op && !op->acked;
 		if (!resend) {
-			local_seed ^= local_seed << 13, local_seed ^= local_seed >> 7, local_seed ^= local_seed << 17;
+			local_seed ^= local_seed << 13, local_seed ^= local_seed >> 7,
+			    local_seed ^= local_seed << 17;
 			unsigned pick = (unsigned)(local_seed % 100);
 			if (pick < 55) {
 				op = new_op(w, OP_PUT);
@@ -491,7 +493,8 @@ static int entity_state(const Annals__V1__Entity *want, uint64_t rev, const char
 	if (rc == ANNALS_NOT_FOUND)
 		return 0;
 	if (rc != ANNALS_OK) {
-		fprintf(stderr, "  %s: GetEntity %s: %s %s\n", why, want->id, annals_status_name(rc), err.message);
+		fprintf(stderr, "  %s: GetEntity %s: %s %s\n", why, want->id, annals_status_name(rc),
+		        err.message);
 		return -1;
 	}
 	uint64_t got_rev = got->revision;
@@ -507,8 +510,8 @@ static int entity_state(const Annals__V1__Entity *want, uint64_t rev, const char
 		return -1;
 	}
 	if (rev && got_rev != rev) {
-		fprintf(stderr, "  %s: %s has revision %llu, its write was acknowledged at %llu\n", why, want->id,
-		        (unsigned long long)got_rev, (unsigned long long)rev);
+		fprintf(stderr, "  %s: %s has revision %llu, its write was acknowledged at %llu\n", why,
+		        want->id, (unsigned long long)got_rev, (unsigned long long)rev);
 		return -1;
 	}
 	return 1;
@@ -550,8 +553,8 @@ static void verify_acked(const op_rec *op)
 		int st = entity_state(&b.e, op->revision, op->rid);
 		if (st != 1) {
 			fprintf(stderr, "  acknowledged %s (%s, cycle %d, revision %llu): %s %s\n", op->rid,
-			        op->kind == OP_BATCH ? "Batch" : "Put", op->cycle, (unsigned long long)op->revision,
-			        b.id, st == 0 ? "is missing" : "differs");
+			        op->kind == OP_BATCH ? "Batch" : "Put", op->cycle,
+			        (unsigned long long)op->revision, b.id, st == 0 ? "is missing" : "differs");
 			check_failed_now = 1;
 		}
 	}
@@ -574,9 +577,11 @@ static void verify_inflight(const writer *w, const op_rec *op, int64_t counter)
 	}
 	bool counter_new = op->counter && counter == (int64_t)op->counter;
 	if (op->counter && counter != (int64_t)op->counter && counter != (int64_t)w->counter_acked) {
-		fprintf(stderr, "  writer %d: counter is %lld, neither the acknowledged %llu nor the in-flight %llu\n",
-		        w->idx, (long long)counter, (unsigned long long)w->counter_acked,
-		        (unsigned long long)op->counter);
+		fprintf(
+		    stderr,
+		    "  writer %d: counter is %lld, neither the acknowledged %llu nor the in-flight %llu\n",
+		    w->idx, (long long)counter, (unsigned long long)w->counter_acked,
+		    (unsigned long long)op->counter);
 		check_failed_now = 1;
 	}
 	if (op->kind == OP_BATCH) {
@@ -584,8 +589,11 @@ static void verify_inflight(const writer *w, const op_rec *op, int64_t counter)
 		bool all = absent == 0 && (!op->counter || counter_new);
 		bool none = present == 0 && (!op->counter || !counter_new);
 		if (!all && !none) {
-			fprintf(stderr, "  Batch %s in flight at the kill is half applied: %d of %d entities, counter %s\n",
-			        op->rid, present, op->n, op->counter ? (counter_new ? "moved" : "not moved") : "untouched");
+			fprintf(stderr,
+			        "  Batch %s in flight at the kill is half applied: %d of %d entities, "
+			        "counter %s\n",
+			        op->rid, present, op->n,
+			        op->counter ? (counter_new ? "moved" : "not moved") : "untouched");
 			check_failed_now = 1;
 		}
 	}
@@ -597,7 +605,8 @@ static void verify_writers(bool everything)
 		writer *w = &g_writers[wi];
 		int64_t counter = counter_value(wi);
 		if (counter < 0) {
-			fprintf(stderr, "  writer %d: the counter entity cannot be read or has other content\n", wi);
+			fprintf(stderr,
+			        "  writer %d: the counter entity cannot be read or has other content\n", wi);
 			check_failed_now = 1;
 		}
 		const op_rec *last = w->n_ops ? &w->ops[w->n_ops - 1] : NULL;
@@ -605,8 +614,8 @@ static void verify_writers(bool everything)
 		/* the counter: the acknowledged value, or the in-flight one */
 		if (!(inflight && last->counter && counter == (int64_t)last->counter) &&
 		    counter != (int64_t)w->counter_acked) {
-			fprintf(stderr, "  writer %d: counter is %lld, acknowledged value %llu\n", wi, (long long)counter,
-			        (unsigned long long)w->counter_acked);
+			fprintf(stderr, "  writer %d: counter is %lld, acknowledged value %llu\n", wi,
+			        (long long)counter, (unsigned long long)w->counter_acked);
 			check_failed_now = 1;
 		}
 		size_t n_acked = w->n_ops - (inflight ? 1 : 0);
@@ -658,18 +667,20 @@ static void verify_bench(bool everything)
 		int rc = annals_get_event(g_vc, &req, &ev, &err);
 		g_checked_records++;
 		if (rc != ANNALS_OK) {
-			fprintf(stderr, "  annals-bench acknowledged %s (%s, revision %llu): %s\n", id, rid, rev,
-			        annals_status_name(rc));
+			fprintf(stderr, "  annals-bench acknowledged %s (%s, revision %llu): %s\n", id, rid,
+			        rev, annals_status_name(rc));
 			check_failed_now = 1;
 			continue;
 		}
-		bool ok = ev->revision == rev && strcmp(ev->type, "meeting") == 0 && ev->n_participants == 2 &&
-		          ev->when && ev->when->year == 2021 && ev->when->month == 3 && ev->when->day == 14;
+		bool ok = ev->revision == rev && strcmp(ev->type, "meeting") == 0 &&
+		          ev->n_participants == 2 && ev->when && ev->when->year == 2021 &&
+		          ev->when->month == 3 && ev->when->day == 14;
 		for (size_t i = 0; ok && ev->summary[i]; i++)
 			ok = ev->summary[i] == words[i % (sizeof(words) - 1)];
 		if (!ok) {
-			fprintf(stderr, "  annals-bench's %s (revision %llu) is stored differently (revision %llu)\n", id,
-			        rev, (unsigned long long)ev->revision);
+			fprintf(stderr,
+			        "  annals-bench's %s (revision %llu) is stored differently (revision %llu)\n",
+			        id, rev, (unsigned long long)ev->revision);
 			check_failed_now = 1;
 		}
 		annals_free(ev);
@@ -690,8 +701,8 @@ static pid_t start_bench(int duration_ms)
 		int fd = open("/dev/null", O_WRONLY);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execl(bench, bench, "run", "-u", g_url, "-m", "put", "-c", "8", "-z", dur, "--timeout", "1000",
-		      "--ack-log", g_bench_log, "-q", (char *)NULL);
+		execl(bench, bench, "run", "-u", g_url, "-m", "put", "-c", "8", "-z", dur, "--timeout",
+		      "1000", "--ack-log", g_bench_log, "-q", (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -743,7 +754,9 @@ static void restart_and_check(void)
 	bool held = g_env != NULL;
 	int dead = held ? dead_readers() : hold_env();
 	if (dead != 0) {
-		fprintf(stderr, "  %d LMDB reader slot(s) of dead processes after the restart (-1: cannot open)\n", dead);
+		fprintf(stderr,
+		        "  %d LMDB reader slot(s) of dead processes after the restart (-1: cannot open)\n",
+		        dead);
 		check_failed_now = 1;
 	}
 	uint64_t acked = atomic_load(&g_max_acked_rev);
@@ -760,7 +773,8 @@ static void restart_and_check(void)
 	Annals__V1__Entity *e = NULL;
 	annals_error err;
 	if (annals_get_entity(g_vc, &req, &e, &err) != ANNALS_OK) {
-		fprintf(stderr, "  the built-in data is missing after restart %d: %s\n", g_restarts, err.message);
+		fprintf(stderr, "  the built-in data is missing after restart %d: %s\n", g_restarts,
+		        err.message);
 		check_failed_now = 1;
 	}
 	annals_free(e);
@@ -800,7 +814,8 @@ static void one_cycle(void)
 	if (pre > 0)
 		g_stale_seen++;
 	if (g_cycle < 3)
-		fprintf(stderr, "  (cycle %d: killed after %d ms; %d reader slot(s) of the dead server left)\n",
+		fprintf(stderr,
+		        "  (cycle %d: killed after %d ms; %d reader slot(s) of the dead server left)\n",
 		        (int)g_cycle, run_ms, pre);
 	restart_and_check();
 }
@@ -818,13 +833,15 @@ static void test_crash_kills(void)
 	if (g_n_writers < 1 || g_n_writers > MAX_WRITERS)
 		g_n_writers = 4;
 	const char *seed = getenv("CRASH_SEED");
-	g_seed = seed && *seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
+	g_seed =
+	    seed && *seed ? strtoull(seed, NULL, 0) : (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
 	if (g_seed == 0)
 		g_seed = 1;
-	fprintf(stderr, "  CRASH_SEED=%llu CRASH_KILLS=%d CRASH_WRITERS=%d\n", (unsigned long long)g_seed, kills,
-	        g_n_writers);
+	fprintf(stderr, "  CRASH_SEED=%llu CRASH_KILLS=%d CRASH_WRITERS=%d\n", (unsigned long long)g_seed,
+	        kills, g_n_writers);
 
-	snprintf(g_dir, sizeof(g_dir), "%s/annals-crash.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(g_dir, sizeof(g_dir), "%s/annals-crash.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(g_dir) == NULL) {
 		CHECK(!"mkdtemp");
 		return;
@@ -894,21 +911,23 @@ static void test_crash_kills(void)
 			batches += w->ops[k].acked && w->ops[k].kind == OP_BATCH;
 		}
 		if (w->errors) {
-			fprintf(stderr, "  writer %d: %d write(s) refused; first: %s\n", i, w->errors, w->first_error);
+			fprintf(stderr, "  writer %d: %d write(s) refused; first: %s\n", i, w->errors,
+			        w->first_error);
 			errors += w->errors;
 		}
 		free(w->ops);
 	}
 	CHECK_EQ_INT(errors, 0);
 	CHECK(acked > 0);
-	fprintf(stderr,
-	        "  (%d kills, %d of them during start-up; %d restarts; %zu writes acknowledged, %zu of them "
-	        "Batches; %d resends answered after a restart; %d in-flight Batches checked; %d record reads; "
-	        "annals-bench acks: %zu; %d kills left stale reader slots for the restart to clear; final "
-	        "revision %llu)\n",
-	        g_kills, g_early_kills, g_restarts, acked, batches, atomic_load(&g_resends_answered),
-	        g_checked_batches_inflight, g_checked_records, g_bench_checked_lines, g_stale_seen,
-	        (unsigned long long)g_last_rev);
+	fprintf(
+	    stderr,
+	    "  (%d kills, %d of them during start-up; %d restarts; %zu writes acknowledged, %zu of them "
+	    "Batches; %d resends answered after a restart; %d in-flight Batches checked; %d record reads; "
+	    "annals-bench acks: %zu; %d kills left stale reader slots for the restart to clear; final "
+	    "revision %llu)\n",
+	    g_kills, g_early_kills, g_restarts, acked, batches, atomic_load(&g_resends_answered),
+	    g_checked_batches_inflight, g_checked_records, g_bench_checked_lines, g_stale_seen,
+	    (unsigned long long)g_last_rev);
 	CHECK(g_kills >= kills);
 	/* a clean stop at the end */
 	if (g_pid > 0) {

@@ -84,12 +84,12 @@ static void fz_check_resolved(const Annals__V1__Date *d, const char *what)
 	if (!d->resolved)
 		return;
 	FZ_ASSERT(d->earliest <= d->latest, "%s: earliest %d > latest %d", what, d->earliest, d->latest);
-	FZ_ASSERT(d->earliest >= FZ_FIRST && d->latest <= FZ_LAST, "%s: [%d, %d] leaves years 1..9999",
-	          what, d->earliest, d->latest);
+	FZ_ASSERT(d->earliest >= FZ_FIRST && d->latest <= FZ_LAST, "%s: [%d, %d] leaves years 1..9999", what,
+	          d->earliest, d->latest);
 	int32_t lo, hi;
 	FZ_ASSERT(date_range(d, &lo, &hi), "%s: resolved but date_range says no", what);
-	FZ_ASSERT(lo == d->earliest && hi == d->latest, "%s: date_range [%d, %d] vs resolved [%d, %d]",
-	          what, lo, hi, d->earliest, d->latest);
+	FZ_ASSERT(lo == d->earliest && hi == d->latest, "%s: date_range [%d, %d] vs resolved [%d, %d]", what,
+	          lo, hi, d->earliest, d->latest);
 }
 
 static void fz_check_format(const Annals__V1__Date *d)

@@ -59,7 +59,8 @@ static void fz_cleanup(void)
 
 static void fz_load_store(void)
 {
-	snprintf(fz_dir, sizeof(fz_dir), "%s/annals-fuzz.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(fz_dir, sizeof(fz_dir), "%s/annals-fuzz.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	FZ_ASSERT(mkdtemp(fz_dir) != NULL, "mkdtemp %s", fz_dir);
 	atexit(fz_cleanup);
 	st_options o = {.no_sync = true, .map_size = 64u << 20};
@@ -97,8 +98,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Statuses a hostile request may earn: the client's fault, never ours. */
 static bool fz_client_error(int rc)
 {
-	return rc == ANNALS_INVALID_ARGUMENT || rc == ANNALS_NOT_FOUND ||
-	       rc == ANNALS_FAILED_PRECONDITION || rc == ANNALS_OUT_OF_RANGE;
+	return rc == ANNALS_INVALID_ARGUMENT || rc == ANNALS_NOT_FOUND || rc == ANNALS_FAILED_PRECONDITION ||
+	       rc == ANNALS_OUT_OF_RANGE;
 }
 
 static void fz_check_error(const char *method, int rc, const char *msg)
@@ -112,8 +113,8 @@ static void fz_check_error(const char *method, int rc, const char *msg)
 static void fz_check_reply(const char *method, const ProtobufCMessage *out)
 {
 	const char *bad = NULL;
-	FZ_ASSERT(fz_lax || fz_message_ok(out, false, &bad),
-	          "%s: the reply's field %s is not UTF-8", method, bad ? bad : "?");
+	FZ_ASSERT(fz_lax || fz_message_ok(out, false, &bad), "%s: the reply's field %s is not UTF-8", method,
+	          bad ? bad : "?");
 	fz_pack_roundtrip(out, method);
 }
 
@@ -129,8 +130,8 @@ static void fz_write(const char *name, const ProtobufCMessage *in, const char *r
 	} else {
 		w.op = strncmp(name, "Put", 3) == 0 ? ST_PUT : ST_DELETE;
 		const char *kind = name + (w.op == ST_PUT ? 3 : 6);
-		w.kind = strcmp(kind, "Entity") == 0  ? ST_ENTITY
-		         : strcmp(kind, "Event") == 0 ? ST_EVENT
+		w.kind = strcmp(kind, "Entity") == 0     ? ST_ENTITY
+		         : strcmp(kind, "Event") == 0    ? ST_EVENT
 		         : strcmp(kind, "Relation") == 0 ? ST_RELATION
 		                                         : ST_DOCUMENT;
 	}
@@ -165,16 +166,16 @@ static void fz_get(const char *name, st_kind kind, const Annals__V1__GetRequest 
 	fz_check_reply(name, m);
 }
 
-#define FZ_QUERY(Method, fn, Req, Rep, INIT)                                                      \
-	if (strcmp(name, #Method) == 0) {                                                             \
-		Annals__V1__##Rep out = INIT;                                                             \
-		st_err err = {0};                                                                         \
-		int rc = st_q_##fn(fz_txn, (const Annals__V1__##Req *)in, &fz_arena, &out, &err);         \
-		if (rc == ANNALS_OK)                                                                      \
-			fz_check_reply(name, &out.base);                                                      \
-		else                                                                                      \
-			fz_check_error(name, rc, err.msg);                                                    \
-		return;                                                                                   \
+#define FZ_QUERY(Method, fn, Req, Rep, INIT)                                                                 \
+	if (strcmp(name, #Method) == 0) {                                                                    \
+		Annals__V1__##Rep out = INIT;                                                                \
+		st_err err = {0};                                                                            \
+		int rc = st_q_##fn(fz_txn, (const Annals__V1__##Req *)in, &fz_arena, &out, &err);            \
+		if (rc == ANNALS_OK)                                                                         \
+			fz_check_reply(name, &out.base);                                                     \
+		else                                                                                         \
+			fz_check_error(name, rc, err.msg);                                                   \
+		return;                                                                                      \
 	}
 
 static void fz_query(const char *name, const ProtobufCMessage *in)
@@ -182,8 +183,10 @@ static void fz_query(const char *name, const ProtobufCMessage *in)
 	FZ_QUERY(ListEntities, list_entities, ListEntitiesRequest, EntityPage, ANNALS__V1__ENTITY_PAGE__INIT)
 	FZ_QUERY(FindEntities, find_entities, FindEntitiesRequest, EntityPage, ANNALS__V1__ENTITY_PAGE__INIT)
 	FZ_QUERY(ListEvents, list_events, ListEventsRequest, EventPage, ANNALS__V1__EVENT_PAGE__INIT)
-	FZ_QUERY(ListRelations, list_relations, ListRelationsRequest, RelationPage, ANNALS__V1__RELATION_PAGE__INIT)
-	FZ_QUERY(ListDocuments, list_documents, ListDocumentsRequest, DocumentPage, ANNALS__V1__DOCUMENT_PAGE__INIT)
+	FZ_QUERY(ListRelations, list_relations, ListRelationsRequest, RelationPage,
+	         ANNALS__V1__RELATION_PAGE__INIT)
+	FZ_QUERY(ListDocuments, list_documents, ListDocumentsRequest, DocumentPage,
+	         ANNALS__V1__DOCUMENT_PAGE__INIT)
 	FZ_QUERY(Timeline, timeline, TimelineRequest, TimelineReply, ANNALS__V1__TIMELINE_REPLY__INIT)
 	FZ_QUERY(Resolve, resolve, ResolveRequest, ResolveReply, ANNALS__V1__RESOLVE_REPLY__INIT)
 	FZ_QUERY(NameAt, name_at, NameAtRequest, NameAtReply, ANNALS__V1__NAME_AT_REPLY__INIT)
@@ -191,7 +194,8 @@ static void fz_query(const char *name, const ProtobufCMessage *in)
 	FZ_QUERY(History, history, HistoryRequest, RelationsReply, ANNALS__V1__RELATIONS_REPLY__INIT)
 	FZ_QUERY(Members, members, MembersRequest, MembersReply, ANNALS__V1__MEMBERS_REPLY__INIT)
 	FZ_QUERY(Holder, holder, HolderRequest, HolderReply, ANNALS__V1__HOLDER_REPLY__INIT)
-	FZ_QUERY(Succession, succession, SuccessionRequest, SuccessionReply, ANNALS__V1__SUCCESSION_REPLY__INIT)
+	FZ_QUERY(Succession, succession, SuccessionRequest, SuccessionReply,
+	         ANNALS__V1__SUCCESSION_REPLY__INIT)
 	FZ_QUERY(Evidence, evidence, EvidenceRequest, EvidenceReply, ANNALS__V1__EVIDENCE_REPLY__INIT)
 	FZ_QUERY(Facts, facts, FactsRequest, FactsReply, ANNALS__V1__FACTS_REPLY__INIT)
 	FZ_QUERY(Changes, changes, ChangesRequest, ChangesReply, ANNALS__V1__CHANGES_REPLY__INIT)
@@ -216,8 +220,8 @@ static void fz_query(const char *name, const ProtobufCMessage *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	Annals__V1__Call *call = (Annals__V1__Call *)protobuf_c_message_unpack(
-		&annals__v1__call__descriptor, ar_pbc(&fz_arena), size, data);
+	Annals__V1__Call *call = (Annals__V1__Call *)protobuf_c_message_unpack(&annals__v1__call__descriptor,
+	                                                                       ar_pbc(&fz_arena), size, data);
 	if (call == NULL)
 		goto out;
 	int mi = env_method_index(call->method);
@@ -225,7 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (md == NULL)
 		goto out;
 	ProtobufCMessage *in =
-		protobuf_c_message_unpack(md->input, ar_pbc(&fz_arena), call->body.len, call->body.data);
+	    protobuf_c_message_unpack(md->input, ar_pbc(&fz_arena), call->body.len, call->body.data);
 	if (in == NULL)
 		goto out;
 	if (env_method_is_write(mi)) {

@@ -39,12 +39,13 @@ static void fz_roundtrip(const ProtobufCMessage *m, int flags, ar_arena *a)
 	FZ_ASSERT(text != NULL, "pbjson_dumps returned NULL");
 	char err[512] = "";
 	ProtobufCMessage *back = pbjson_parse(m->descriptor, text, strlen(text), a, err, sizeof(err));
-	FZ_ASSERT(back != NULL, "our own JSON (flags %d) does not parse back: %s\n  %.2000s", flags, err, text);
+	FZ_ASSERT(back != NULL, "our own JSON (flags %d) does not parse back: %s\n  %.2000s", flags, err,
+	          text);
 	size_t n1, n2;
 	uint8_t *p1 = fz_pack(m, &n1), *p2 = fz_pack(back, &n2);
 	FZ_ASSERT(n1 == n2 && memcmp(p1, p2, n1) == 0,
-	          "JSON round trip (flags %d) changed the message (%zu vs %zu bytes):\n  %.2000s", flags,
-	          n1, n2, text);
+	          "JSON round trip (flags %d) changed the message (%zu vs %zu bytes):\n  %.2000s", flags, n1,
+	          n2, text);
 	free(p1);
 	free(p2);
 	free(text);
@@ -56,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ar_init(&a);
 	char err[512] = "";
 	ProtobufCMessage *m =
-		pbjson_parse(&annals__v1__dataset__descriptor, (const char *)data, size, &a, err, sizeof(err));
+	    pbjson_parse(&annals__v1__dataset__descriptor, (const char *)data, size, &a, err, sizeof(err));
 	if (m == NULL) {
 		/* Not checked for UTF-8: jansson's syntax errors quote the input
 		 * ("near '...'") cut at a byte count, and this text only ever goes
@@ -69,9 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char msg[512] = "";
 	if (val_dataset(ds, msg, sizeof(msg)) == 0) {
 		const char *bad = NULL;
-		FZ_ASSERT(fz_message_ok(m, true, &bad),
-		          "val_dataset accepted a data set whose field %s is not UTF-8 or not a known enum value",
-		          bad ? bad : "?");
+		FZ_ASSERT(
+		    fz_message_ok(m, true, &bad),
+		    "val_dataset accepted a data set whose field %s is not UTF-8 or not a known enum value",
+		    bad ? bad : "?");
 	} else {
 		FZ_ASSERT(msg[0] != '\0', "val_dataset failed without saying why");
 		FZ_ASSERT(fz_utf8(msg), "val_dataset's message is not UTF-8: %s", msg);

@@ -31,8 +31,8 @@ static inline Annals__V1__Dataset *fz_load_dataset(ar_arena *a)
 		abort();
 	}
 	char err[512] = "";
-	Annals__V1__Dataset *d = (Annals__V1__Dataset *)pbjson_parse(&annals__v1__dataset__descriptor,
-	                                                             text, len, a, err, sizeof(err));
+	Annals__V1__Dataset *d = (Annals__V1__Dataset *)pbjson_parse(&annals__v1__dataset__descriptor, text,
+	                                                             len, a, err, sizeof(err));
 	free(text);
 	if (d == NULL) {
 		fprintf(stderr, "fuzz: %s does not parse: %s\n", path, err);
@@ -46,20 +46,30 @@ static inline Annals__V1__Op *fz_op(ar_arena *a, Annals__V1__Op__OpCase c, void 
 	Annals__V1__Op *op = AR_NEW(a, Annals__V1__Op, ANNALS__V1__OP__INIT);
 	op->op_case = c;
 	switch (c) {
-	case ANNALS__V1__OP__OP_PUT_ENTITY: op->put_entity = rec; break;
-	case ANNALS__V1__OP__OP_PUT_EVENT: op->put_event = rec; break;
-	case ANNALS__V1__OP__OP_PUT_RELATION: op->put_relation = rec; break;
-	case ANNALS__V1__OP__OP_PUT_DOCUMENT: op->put_document = rec; break;
-	case ANNALS__V1__OP__OP_DELETE: op->delete_ = rec; break;
-	default: break;
+	case ANNALS__V1__OP__OP_PUT_ENTITY:
+		op->put_entity = rec;
+		break;
+	case ANNALS__V1__OP__OP_PUT_EVENT:
+		op->put_event = rec;
+		break;
+	case ANNALS__V1__OP__OP_PUT_RELATION:
+		op->put_relation = rec;
+		break;
+	case ANNALS__V1__OP__OP_PUT_DOCUMENT:
+		op->put_document = rec;
+		break;
+	case ANNALS__V1__OP__OP_DELETE:
+		op->delete_ = rec;
+		break;
+	default:
+		break;
 	}
 	return op;
 }
 
 /* Documents, events, entities, relations: anchors exist before the
  * records citing them (as src/server/seed.c does). */
-static inline void fz_dataset_batch(ar_arena *a, const Annals__V1__Dataset *d,
-                                    Annals__V1__BatchRequest *b)
+static inline void fz_dataset_batch(ar_arena *a, const Annals__V1__Dataset *d, Annals__V1__BatchRequest *b)
 {
 	for (size_t i = 0; i < d->n_documents; i++)
 		AR_PUSH(a, b->ops, b->n_ops, fz_op(a, ANNALS__V1__OP__OP_PUT_DOCUMENT, d->documents[i]));

@@ -17,15 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FZ_ASSERT(cond, ...)                                                         \
-	do {                                                                             \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "\nfuzz property failed at %s:%d: %s\n  ", __FILE__,     \
-			        __LINE__, #cond);                                                \
-			fprintf(stderr, __VA_ARGS__);                                            \
-			fprintf(stderr, "\n");                                                   \
-			abort();                                                                 \
-		}                                                                            \
+#define FZ_ASSERT(cond, ...)                                                                                 \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "\nfuzz property failed at %s:%d: %s\n  ", __FILE__, __LINE__,       \
+			        #cond);                                                                      \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fprintf(stderr, "\n");                                                               \
+			abort();                                                                             \
+		}                                                                                            \
 	} while (0)
 
 /* Strict UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */

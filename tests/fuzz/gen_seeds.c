@@ -263,9 +263,17 @@ static void write_dict(void)
 		fprintf(f, "\"%s%s\"\n", ENV_METHOD_PREFIX, sd->methods[i].name);
 		fprintf(f, "\"%s\"\n", sd->methods[i].name);
 	}
-	static const char *const words[] = {"org:csto", "doc:", "event:", "doc:ad6eff3e562ac92b",
-	                                    "person:stanislav-zas", "position:csto-secretary-general",
-	                                    "member_of", "holds_position", "CSTO", "\\xff", "\\xc3\\xa9"};
+	static const char *const words[] = {"org:csto",
+	                                    "doc:",
+	                                    "event:",
+	                                    "doc:ad6eff3e562ac92b",
+	                                    "person:stanislav-zas",
+	                                    "position:csto-secretary-general",
+	                                    "member_of",
+	                                    "holds_position",
+	                                    "CSTO",
+	                                    "\\xff",
+	                                    "\\xc3\\xa9"};
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		fprintf(f, "\"%s\"\n", words[i]);
 	fclose(f);
@@ -308,12 +316,12 @@ static void json_seeds(const Annals__V1__Dataset *d)
 	json_seed("mixed", &ds);
 	/* spelled by hand: camelCase keys, enum numbers, 64-bit strings, nulls */
 	static const char hand[] =
-		"{\"entities\":[{\"id\":\"person:x\",\"type\":1,\"names\":[{\"text\":\"X \\u00e9\","
-		"\"kind\":\"NAME_KIND_OFFICIAL\",\"valid\":{\"start\":{\"kind\":\"BOUND_KIND_EXACT\","
-		"\"date\":{\"precision\":\"PRECISION_MONTH\",\"year\":2019,\"month\":5}}}}],"
-		"\"revision\":\"18446744073709551615\",\"summary\":null}],"
-		"\"events\":[{\"id\":\"ev:y\",\"type\":\"meeting\",\"when\":{\"precision\":3,\"anchor\":"
-		"\"doc:d\",\"offsetDays\":-1},\"participants\":[{\"entity\":\"person:x\"}]}]}";
+	    "{\"entities\":[{\"id\":\"person:x\",\"type\":1,\"names\":[{\"text\":\"X \\u00e9\","
+	    "\"kind\":\"NAME_KIND_OFFICIAL\",\"valid\":{\"start\":{\"kind\":\"BOUND_KIND_EXACT\","
+	    "\"date\":{\"precision\":\"PRECISION_MONTH\",\"year\":2019,\"month\":5}}}}],"
+	    "\"revision\":\"18446744073709551615\",\"summary\":null}],"
+	    "\"events\":[{\"id\":\"ev:y\",\"type\":\"meeting\",\"when\":{\"precision\":3,\"anchor\":"
+	    "\"doc:d\",\"offsetDays\":-1},\"participants\":[{\"entity\":\"person:x\"}]}]}";
 	write_file("json_import", "hand", hand, sizeof(hand) - 1);
 	write_file("json_import", "empty", "{}", 2);
 }
@@ -380,9 +388,21 @@ static void date_seed(const char *name, const char *text, const date_fields *f)
 
 static void date_seeds(void)
 {
-	date_fields f = {.precision = 3, .year = 2019, .month = 5, .day = 1, .a_precision = 3,
-	                 .a_year = 2019, .a_month = 5, .a_day = 2, .some_day = 18000, .start_kind = 1,
-	                 .end_kind = 0, .has_start = 1, .has_end = 1, .q_precision = 2, .q_year = 2019,
+	date_fields f = {.precision = 3,
+	                 .year = 2019,
+	                 .month = 5,
+	                 .day = 1,
+	                 .a_precision = 3,
+	                 .a_year = 2019,
+	                 .a_month = 5,
+	                 .a_day = 2,
+	                 .some_day = 18000,
+	                 .start_kind = 1,
+	                 .end_kind = 0,
+	                 .has_start = 1,
+	                 .has_end = 1,
+	                 .q_precision = 2,
+	                 .q_year = 2019,
 	                 .q_month = 6};
 	date_seed("day", "2019-05-01", &f);
 	f.precision = 2, f.day = 0;

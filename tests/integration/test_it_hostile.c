@@ -190,7 +190,8 @@ static void expect_reply(Annals__V1__Reply *r, int code, const char *needle, int
 		check_failed_now = 1;
 	}
 	if (!is_utf8(r->message)) {
-		fprintf(stderr, "  line %d: Reply.message is not UTF-8 (a proto3 string): \"%s\"\n", line, r->message);
+		fprintf(stderr, "  line %d: Reply.message is not UTF-8 (a proto3 string): \"%s\"\n", line,
+		        r->message);
 		check_failed_now = 1;
 	}
 	if (needle && !strstr(r->message, needle)) {
@@ -277,7 +278,8 @@ static uint64_t revision_of(const char *url)
 	Annals__V1__Reply *r = call_msg(url, "annals.v1.Annals/Health", &hq.base, NULL);
 	uint64_t rev = 0;
 	if (r && r->code == ANNALS_OK) {
-		Annals__V1__HealthReply *h = annals__v1__health_reply__unpack(NULL, r->body.len, r->body.data);
+		Annals__V1__HealthReply *h =
+		    annals__v1__health_reply__unpack(NULL, r->body.len, r->body.data);
 		if (h)
 			rev = h->revision;
 		annals__v1__health_reply__free_unpacked(h, NULL);
@@ -388,14 +390,16 @@ static void test_frame_over_limit(void)
 		}
 		free(c);
 	}
-	CHECK_EQ_INT(get_code(small.url, "annals.v1.Annals/GetEntity", "person:over-limit"), ANNALS_NOT_FOUND);
+	CHECK_EQ_INT(get_code(small.url, "annals.v1.Annals/GetEntity", "person:over-limit"),
+	             ANNALS_NOT_FOUND);
 	CHECK_EQ_INT(revision_of(small.url), rev0 + 1);
 
 	/* ServerInfo tells clients the limit */
 	Annals__V1__ServerInfoRequest iq = ANNALS__V1__SERVER_INFO_REQUEST__INIT;
 	r = call_msg(small.url, "annals.v1.Annals/ServerInfo", &iq.base, NULL);
 	if (r && r->code == ANNALS_OK) {
-		Annals__V1__ServerInfoReply *info = annals__v1__server_info_reply__unpack(NULL, r->body.len, r->body.data);
+		Annals__V1__ServerInfoReply *info =
+		    annals__v1__server_info_reply__unpack(NULL, r->body.len, r->body.data);
 		CHECK(info && info->max_message_bytes == 65536);
 		annals__v1__server_info_reply__free_unpacked(info, NULL);
 	} else {
@@ -479,10 +483,10 @@ static uint64_t rng(void)
 static void test_not_protobuf(void)
 {
 	static const char *const texts[] = {
-		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-		"{\"method\":\"annals.v1.Annals/Health\"}",
-		"annals.v1.Annals/Health",
-		"\x0a\x30" "annals.v1.Annals/Health", /* a method field that claims 48 bytes */
+	    "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "{\"method\":\"annals.v1.Annals/Health\"}",
+	    "annals.v1.Annals/Health",
+	    "\x0a\x30"
+	    "annals.v1.Annals/Health", /* a method field that claims 48 bytes */
 	};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		Annals__V1__Reply *r = raw_send(srv.url, texts[i], strlen(texts[i]), 5000, NULL);
@@ -699,7 +703,7 @@ static void test_batch_million_ops(void)
 	uint8_t *before = csto_bytes(big.url, &before_len);
 	bb op = {0}, b = {0};
 	bb_tag(&op, 1, 0);
-	bb_varint(&op, 1);          /* RecordRef.kind = ENTITY */
+	bb_varint(&op, 1);               /* RecordRef.kind = ENTITY */
 	bb_bytes(&op, 2, "org:csto", 8); /* RecordRef.id */
 	bb ref = {0};
 	bb_bytes(&ref, 5, op.p, op.n); /* Op.delete */
@@ -759,11 +763,13 @@ static void test_batch_limit_boundary(void)
 	Annals__V1__Reply *rep = rb ? annals__v1__reply__unpack(NULL, rn, rb) : NULL;
 	CHECK(rep && rep->code == ANNALS_OK);
 	if (rep && rep->code == ANNALS_OK) {
-		Annals__V1__BatchReply *br = annals__v1__batch_reply__unpack(NULL, rep->body.len, rep->body.data);
+		Annals__V1__BatchReply *br =
+		    annals__v1__batch_reply__unpack(NULL, rep->body.len, rep->body.data);
 		CHECK(br && br->n_results == 10000 && br->revision == rev0 + 1);
 		annals__v1__batch_reply__free_unpacked(br, NULL);
 	} else if (rep) {
-		fprintf(stderr, "  a Batch of exactly 10000: %s %s\n", annals_status_name(rep->code), rep->message);
+		fprintf(stderr, "  a Batch of exactly 10000: %s %s\n", annals_status_name(rep->code),
+		        rep->message);
 	}
 	if (rep)
 		annals__v1__reply__free_unpacked(rep, NULL);
@@ -880,15 +886,15 @@ static void test_deeply_nested(void)
 	 * 3000 more levels of an unknown field inside the Date */
 	bb date = {0}, bound = {0}, iv = {0}, name = {0}, ent = {0};
 	nest(&date, 99, 3000, (const uint8_t *)"\x08\x01", 2);
-	bb_bytes(&bound, 2, date.p, date.n);    /* Bound.date */
-	bb_bytes(&iv, 1, bound.p, bound.n);     /* Interval.start */
-	bb_bytes(&name, 1, "N", 1);             /* Name.text */
-	bb_bytes(&name, 3, iv.p, iv.n);         /* Name.valid */
-	bb_bytes(&ent, 1, "person:deep", 11);  /* Entity.id */
+	bb_bytes(&bound, 2, date.p, date.n);  /* Bound.date */
+	bb_bytes(&iv, 1, bound.p, bound.n);   /* Interval.start */
+	bb_bytes(&name, 1, "N", 1);           /* Name.text */
+	bb_bytes(&name, 3, iv.p, iv.n);       /* Name.valid */
+	bb_bytes(&ent, 1, "person:deep", 11); /* Entity.id */
 	bb_tag(&ent, 2, 0);
-	bb_varint(&ent, 1);                     /* Entity.type */
-	bb_bytes(&ent, 3, name.p, name.n);      /* Entity.names */
-	bb_bytes(&b, 1, ent.p, ent.n);          /* PutEntityRequest.entity */
+	bb_varint(&ent, 1);                /* Entity.type */
+	bb_bytes(&ent, 3, name.p, name.n); /* Entity.names */
+	bb_bytes(&b, 1, ent.p, ent.n);     /* PutEntityRequest.entity */
 	r = raw_call(srv.url, "annals.v1.Annals/PutEntity", b.p, b.n, 0, "deep-1", NULL);
 	CHECK(r != NULL);
 	if (r)
@@ -925,12 +931,12 @@ static void put_entity_expect(const char *id, const char *name, const char *summ
 static void test_non_utf8_strings(void)
 {
 	static const char *const bad[] = {
-		"\xff",             /* never valid */
-		"\xc3\x28",         /* a lead byte without its continuation */
-		"\xc0\xaf",         /* overlong "/" */
-		"\xed\xa0\x80",     /* a UTF-16 surrogate */
-		"\xf4\x90\x80\x80", /* above U+10FFFF */
-		"ok\xe2\x82",       /* cut at the end */
+	    "\xff",             /* never valid */
+	    "\xc3\x28",         /* a lead byte without its continuation */
+	    "\xc0\xaf",         /* overlong "/" */
+	    "\xed\xa0\x80",     /* a UTF-16 surrogate */
+	    "\xf4\x90\x80\x80", /* above U+10FFFF */
+	    "ok\xe2\x82",       /* cut at the end */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char id[64], name[64], rid[32];
@@ -956,8 +962,8 @@ static void test_non_utf8_strings(void)
 		Annals__V1__BatchRequest bq = ANNALS__V1__BATCH_REQUEST__INIT;
 		bq.n_ops = 1;
 		bq.ops = ops;
-		EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Batch", &bq.base, rid), ANNALS_INVALID_ARGUMENT,
-		             "ops[0].put_relation.note");
+		EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Batch", &bq.base, rid),
+		             ANNALS_INVALID_ARGUMENT, "ops[0].put_relation.note");
 		/* reads: an id or a name that cannot exist is the caller's mistake */
 		Annals__V1__GetRequest get = ANNALS__V1__GET_REQUEST__INIT;
 		get.id = id;
@@ -981,7 +987,8 @@ static void test_non_utf8_strings(void)
 		             ANNALS_INVALID_ARGUMENT, "token");
 		char method[64];
 		snprintf(method, sizeof(method), "annals.v1.Annals/%s", bad[i]);
-		EXPECT_REPLY(raw_call(srv.url, method, hb, hl, 0, NULL, NULL), ANNALS_INVALID_ARGUMENT, "method");
+		EXPECT_REPLY(raw_call(srv.url, method, hb, hl, 0, NULL, NULL), ANNALS_INVALID_ARGUMENT,
+		             "method");
 		free(hb);
 	}
 	CHECK_EQ_INT(get_code(srv.url, "annals.v1.Annals/GetEntity", "person:utf8-test"), ANNALS_NOT_FOUND);
@@ -1038,8 +1045,8 @@ static void read_with_long_string(const char *method, const ProtobufCMessage *m)
 	if (r == NULL)
 		return;
 	if (r->code != ANNALS_OK && r->code != ANNALS_NOT_FOUND && r->code != ANNALS_INVALID_ARGUMENT) {
-		fprintf(stderr, "  %s with a 10 KB string: %s \"%.200s\"\n", method, annals_status_name(r->code),
-		        r->message);
+		fprintf(stderr, "  %s with a 10 KB string: %s \"%.200s\"\n", method,
+		        annals_status_name(r->code), r->message);
 		check_failed_now = 1;
 	}
 	if (!is_utf8(r->message)) {
@@ -1178,10 +1185,12 @@ static void test_ids_of_10kb(void)
 		Annals__V1__Reply *r = call_msg(srv.url, "annals.v1.Annals/FindEntities", &f.base, NULL);
 		CHECK(r && r->code == ANNALS_OK);
 		if (r && r->code == ANNALS_OK) {
-			Annals__V1__EntityPage *p = annals__v1__entity_page__unpack(NULL, r->body.len, r->body.data);
+			Annals__V1__EntityPage *p =
+			    annals__v1__entity_page__unpack(NULL, r->body.len, r->body.data);
 			CHECK(p && p->n_entities == 1);
 			if (p && p->n_entities == 1)
-				CHECK_EQ_STR(p->entities[0]->id, k ? "person:long-name-2" : "person:long-name-1");
+				CHECK_EQ_STR(p->entities[0]->id,
+				             k ? "person:long-name-2" : "person:long-name-1");
 			annals__v1__entity_page__free_unpacked(p, NULL);
 		}
 		if (r)
@@ -1225,7 +1234,8 @@ static void test_dates_out_of_range(void)
 	put_event_with_date(D, 0, 1, 1, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.year", __LINE__);
 	put_event_with_date(Y, 10000, 0, 0, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.year", __LINE__);
 	put_event_with_date(D, -1, 1, 1, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.year", __LINE__);
-	put_event_with_date(D, INT32_MIN, 1, 1, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.year", __LINE__);
+	put_event_with_date(D, INT32_MIN, 1, 1, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.year",
+	                    __LINE__);
 	put_event_with_date(M, 2019, 13, 0, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.month", __LINE__);
 	put_event_with_date(M, 2019, 0, 0, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.month", __LINE__);
 	put_event_with_date(D, 2019, 1, 32, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.day", __LINE__);
@@ -1233,13 +1243,16 @@ static void test_dates_out_of_range(void)
 	put_event_with_date(D, 2019, 2, 29, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.day", __LINE__);
 	put_event_with_date(D, 1900, 2, 29, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.day", __LINE__);
 	put_event_with_date(D, 2019, 5, -1, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.day", __LINE__);
-	put_event_with_date(7, 2019, 5, 1, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.precision", __LINE__);
-	put_event_with_date(0, 2019, 5, 1, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.precision", __LINE__);
+	put_event_with_date(7, 2019, 5, 1, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.precision",
+	                    __LINE__);
+	put_event_with_date(0, 2019, 5, 1, NULL, 0, ANNALS_INVALID_ARGUMENT, "event.when.precision",
+	                    __LINE__);
 	put_event_with_date(D, 2019, 5, 1, "doc:ad6eff3e562ac92b", INT32_MAX, ANNALS_INVALID_ARGUMENT,
 	                    "event.when.offset_days", __LINE__);
 	put_event_with_date(D, 2019, 5, 1, "doc:ad6eff3e562ac92b", INT32_MIN, ANNALS_INVALID_ARGUMENT,
 	                    "event.when.offset_days", __LINE__);
-	put_event_with_date(D, 2019, 5, 1, NULL, 3, ANNALS_INVALID_ARGUMENT, "event.when.offset_days", __LINE__);
+	put_event_with_date(D, 2019, 5, 1, NULL, 3, ANNALS_INVALID_ARGUMENT, "event.when.offset_days",
+	                    __LINE__);
 	/* the edges that are fine */
 	put_event_with_date(D, 2020, 2, 29, NULL, 0, ANNALS_OK, NULL, __LINE__);
 	put_event_with_date(D, 2000, 2, 29, NULL, 0, ANNALS_OK, NULL, __LINE__);
@@ -1255,25 +1268,30 @@ static void test_dates_out_of_range(void)
 	Annals__V1__MembersRequest mb = ANNALS__V1__MEMBERS_REQUEST__INIT;
 	mb.organization = "org:csto";
 	mb.at = &bad;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Members", &mb.base, NULL), ANNALS_INVALID_ARGUMENT, "at");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Members", &mb.base, NULL), ANNALS_INVALID_ARGUMENT,
+	             "at");
 	Annals__V1__ResolveRequest rs = ANNALS__V1__RESOLVE_REQUEST__INIT;
 	rs.name = "CSTO";
 	rs.at = &bad;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Resolve", &rs.base, NULL), ANNALS_INVALID_ARGUMENT, "at");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Resolve", &rs.base, NULL), ANNALS_INVALID_ARGUMENT,
+	             "at");
 	bad.year = 10000, bad.day = 1;
 	Annals__V1__ListEventsRequest lv = ANNALS__V1__LIST_EVENTS_REQUEST__INIT;
 	lv.from = &bad;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/ListEvents", &lv.base, NULL), ANNALS_INVALID_ARGUMENT, "from");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/ListEvents", &lv.base, NULL),
+	             ANNALS_INVALID_ARGUMENT, "from");
 	bad.year = 2019, bad.month = 13;
 	Annals__V1__TimelineRequest tl = ANNALS__V1__TIMELINE_REQUEST__INIT;
 	tl.entity = "org:csto";
 	tl.to = &bad;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Timeline", &tl.base, NULL), ANNALS_INVALID_ARGUMENT, "to");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Timeline", &tl.base, NULL), ANNALS_INVALID_ARGUMENT,
+	             "to");
 	bad.month = 5, bad.day = 32;
 	Annals__V1__HolderRequest ho = ANNALS__V1__HOLDER_REQUEST__INIT;
 	ho.position = "position:csto-secretary-general";
 	ho.at = &bad;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Holder", &ho.base, NULL), ANNALS_INVALID_ARGUMENT, "at");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/Holder", &ho.base, NULL), ANNALS_INVALID_ARGUMENT,
+	             "at");
 
 	/* an interval bound out of range names its whole path */
 	Annals__V1__Date d = ANNALS__V1__DATE__INIT;
@@ -1309,25 +1327,25 @@ static void test_unknown_enum_values(void)
 	e.type = 99;
 	Annals__V1__PutEntityRequest pe = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
 	pe.entity = &e;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEntity", &pe.base, "enum-1"), ANNALS_INVALID_ARGUMENT,
-	             "entity.type");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEntity", &pe.base, "enum-1"),
+	             ANNALS_INVALID_ARGUMENT, "entity.type");
 	e.type = -1;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEntity", &pe.base, "enum-2"), ANNALS_INVALID_ARGUMENT,
-	             "entity.type");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEntity", &pe.base, "enum-2"),
+	             ANNALS_INVALID_ARGUMENT, "entity.type");
 	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
 	e.n_names = 1;
 	e.names = names;
 	nm.kind = 77;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEntity", &pe.base, "enum-3"), ANNALS_INVALID_ARGUMENT,
-	             "entity.names[0].kind");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEntity", &pe.base, "enum-3"),
+	             ANNALS_INVALID_ARGUMENT, "entity.names[0].kind");
 	nm.kind = 0;
 	Annals__V1__Evidence evd = ANNALS__V1__EVIDENCE__INIT;
 	evd.modality = 1000;
 	Annals__V1__Evidence *evs[] = {&evd};
 	e.n_evidence = 1;
 	e.evidence = evs;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEntity", &pe.base, "enum-4"), ANNALS_INVALID_ARGUMENT,
-	             "entity.evidence[0].modality");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEntity", &pe.base, "enum-4"),
+	             ANNALS_INVALID_ARGUMENT, "entity.evidence[0].modality");
 
 	Annals__V1__Event ev = ANNALS__V1__EVENT__INIT;
 	ev.id = "ev:enum-test";
@@ -1335,8 +1353,8 @@ static void test_unknown_enum_values(void)
 	ev.status = 42;
 	Annals__V1__PutEventRequest pv = ANNALS__V1__PUT_EVENT_REQUEST__INIT;
 	pv.event = &ev;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEvent", &pv.base, "enum-5"), ANNALS_INVALID_ARGUMENT,
-	             "event.status");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutEvent", &pv.base, "enum-5"),
+	             ANNALS_INVALID_ARGUMENT, "event.status");
 
 	Annals__V1__Date when = ANNALS__V1__DATE__INIT;
 	when.precision = ANNALS__V1__PRECISION__PRECISION_YEAR;
@@ -1354,8 +1372,8 @@ static void test_unknown_enum_values(void)
 	rel.valid = &iv;
 	Annals__V1__PutRelationRequest pr = ANNALS__V1__PUT_RELATION_REQUEST__INIT;
 	pr.relation = &rel;
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutRelation", &pr.base, "enum-6"), ANNALS_INVALID_ARGUMENT,
-	             "relation.valid.start.kind");
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/PutRelation", &pr.base, "enum-6"),
+	             ANNALS_INVALID_ARGUMENT, "relation.valid.start.kind");
 
 	Annals__V1__RecordRef ref = ANNALS__V1__RECORD_REF__INIT;
 	ref.kind = 9;
@@ -1414,7 +1432,8 @@ static void test_expired_write_not_applied(void)
 	uint64_t rev0 = revision_of(slow.url);
 	size_t bl;
 	uint8_t *body = put_entity_body("person:too-late", "Too Late", NULL, &bl);
-	Annals__V1__Reply *r = raw_call(slow.url, "annals.v1.Annals/PutEntity", body, bl, 100, "late-0001", NULL);
+	Annals__V1__Reply *r =
+	    raw_call(slow.url, "annals.v1.Annals/PutEntity", body, bl, 100, "late-0001", NULL);
 	EXPECT_REPLY(r, ANNALS_DEADLINE_EXCEEDED, NULL);
 	CHECK_EQ_INT(get_code(slow.url, "annals.v1.Annals/GetEntity", "person:too-late"), ANNALS_NOT_FOUND);
 	CHECK_EQ_INT(revision_of(slow.url), rev0);
@@ -1490,17 +1509,126 @@ static void test_write_queue_bound(void)
 			}
 		}
 	}
-	fprintf(stderr, "  (%d rounds of %d writes: %d OK, %d RESOURCE_EXHAUSTED)\n", rounds, BURST, ok, exhausted);
+	fprintf(stderr, "  (%d rounds of %d writes: %d OK, %d RESOURCE_EXHAUSTED)\n", rounds, BURST, ok,
+	        exhausted);
 	CHECK(exhausted > 0);
 	CHECK(ok > 0);
 	CHECK_EQ_INT(other, 0);
 	/* and it recovers: a lone write goes through */
 	size_t bl;
 	uint8_t *body = put_entity_body("person:after-burst", "After", NULL, &bl);
-	EXPECT_REPLY(raw_call(q.url, "annals.v1.Annals/PutEntity", body, bl, 0, "after-burst", NULL), ANNALS_OK, NULL);
+	EXPECT_REPLY(raw_call(q.url, "annals.v1.Annals/PutEntity", body, bl, 0, "after-burst", NULL),
+	             ANNALS_OK, NULL);
 	free(body);
 	check_intact_on(&q, before, before_len);
 	free(before);
+	CHECK_EQ_INT(th_stop(&q), 0);
+	th_cleanup(&q);
+}
+
+/* ---- overload beyond the contexts: answered at once, deadlines counted ------------------- */
+
+typedef struct queued_arg {
+	const char *url;
+	const char *method;
+	int idx;
+	uint32_t call_timeout_ms;
+	int code;
+} queued_arg;
+
+static void *queued_one(void *p)
+{
+	queued_arg *a = p;
+	char id[64], rid[64];
+	snprintf(id, sizeof(id), "person:queued-%d", a->idx);
+	snprintf(rid, sizeof(rid), "queued-%d", a->idx);
+	size_t bl, n, rn;
+	uint8_t *body;
+	if (strcmp(a->method, "annals.v1.Annals/PutEntity") == 0) {
+		body = put_entity_body(id, "Queued", NULL, &bl);
+	} else {
+		Annals__V1__HealthRequest hq = ANNALS__V1__HEALTH_REQUEST__INIT;
+		body = pack(&hq.base, &bl);
+	}
+	Annals__V1__Call call = ANNALS__V1__CALL__INIT;
+	call.method = (char *)a->method;
+	call.body.data = body;
+	call.body.len = bl;
+	call.timeout_ms = a->call_timeout_ms;
+	call.request_id = rid;
+	uint8_t *c = pack(&call.base, &n);
+	uint8_t *r = raw_exchange(a->url, c, n, 30000, &rn);
+	Annals__V1__Reply *rep = r ? annals__v1__reply__unpack(NULL, rn, r) : NULL;
+	a->code = rep ? rep->code : -1;
+	if (rep)
+		annals__v1__reply__free_unpacked(rep, NULL);
+	free(r);
+	free(c);
+	free(body);
+	return NULL;
+}
+
+/* One context, one second per call (fault injection): three writes sent at
+ * once, each with a 1.2 s deadline. Whichever is served third has waited at
+ * least two seconds for the context before it could start, so its deadline
+ * has passed: it must not be applied. And six reads at once on two
+ * contexts: the bound is two calls in flight, so the calls beyond it are
+ * answered RESOURCE_EXHAUSTED at once rather than queued. */
+static void test_work_beyond_the_contexts(void)
+{
+	th_server q;
+	const char *extra[] = {"--contexts", "1", "--test-delay-ms", "1000", NULL};
+	if (th_start(&q, NULL, extra) != 0) {
+		CHECK(!"server with --contexts 1 did not start");
+		return;
+	}
+	pthread_t th[6];
+	queued_arg args[6];
+	for (int i = 0; i < 3; i++) {
+		args[i] = (queued_arg){.url = q.url, .method = "annals.v1.Annals/PutEntity", .idx = i,
+		                       .call_timeout_ms = 1200};
+		pthread_create(&th[i], NULL, queued_one, &args[i]);
+	}
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	int applied = 0;
+	for (int i = 0; i < 3; i++) {
+		char id[64];
+		snprintf(id, sizeof(id), "person:queued-%d", i);
+		int now = get_code(q.url, "annals.v1.Annals/GetEntity", id);
+		applied += now == ANNALS_OK;
+		fprintf(stderr, "  (write %d with a 1200 ms deadline behind one busy context: %s, %s)\n", i,
+		        annals_status_name(args[i].code), now == ANNALS_OK ? "applied" : "not applied");
+		CHECK((args[i].code == ANNALS_OK) == (now == ANNALS_OK));
+	}
+	if (applied > 2)
+		fprintf(stderr, "  a write that waited past its deadline for a free context was still applied\n");
+	CHECK(applied <= 2);
+	CHECK_EQ_INT(th_stop(&q), 0);
+	th_cleanup(&q);
+
+	const char *extra2[] = {"--contexts", "2", "--test-delay-ms", "800", NULL};
+	if (th_start(&q, NULL, extra2) != 0) {
+		CHECK(!"server with --contexts 2 did not start");
+		return;
+	}
+	for (int i = 0; i < 6; i++) {
+		args[i] = (queued_arg){.url = q.url, .method = "annals.v1.Annals/Health", .idx = i};
+		pthread_create(&th[i], NULL, queued_one, &args[i]);
+	}
+	int ok = 0, exhausted = 0;
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		ok += args[i].code == ANNALS_OK;
+		exhausted += args[i].code == ANNALS_RESOURCE_EXHAUSTED;
+	}
+	fprintf(stderr, "  (6 reads at once on 2 contexts: %d OK, %d RESOURCE_EXHAUSTED, %d other)\n", ok, exhausted,
+	        6 - ok - exhausted);
+	CHECK_EQ_INT(ok + exhausted, 6);
+	CHECK(ok >= 2);
+	if (exhausted == 0)
+		fprintf(stderr, "  calls beyond the bound of 2 in flight were queued, not answered RESOURCE_EXHAUSTED\n");
+	CHECK(exhausted > 0);
 	CHECK_EQ_INT(th_stop(&q), 0);
 	th_cleanup(&q);
 }
@@ -1555,7 +1683,8 @@ static void test_draining_refuses_writes(void)
 		Annals__V1__Reply *r = call_msg(d.url, "annals.v1.Annals/Health", &hq.base, NULL);
 		if (r == NULL)
 			break;
-		Annals__V1__HealthReply *h = annals__v1__health_reply__unpack(NULL, r->body.len, r->body.data);
+		Annals__V1__HealthReply *h =
+		    annals__v1__health_reply__unpack(NULL, r->body.len, r->body.data);
 		draining = h && strcmp(h->status, "DRAINING") == 0;
 		annals__v1__health_reply__free_unpacked(h, NULL);
 		annals__v1__reply__free_unpacked(r, NULL);
@@ -1564,7 +1693,8 @@ static void test_draining_refuses_writes(void)
 	if (draining) {
 		size_t bl;
 		uint8_t *body = put_entity_body("person:while-draining", "Late", NULL, &bl);
-		Annals__V1__Reply *r = raw_call(d.url, "annals.v1.Annals/PutEntity", body, bl, 0, "draining-1", NULL);
+		Annals__V1__Reply *r =
+		    raw_call(d.url, "annals.v1.Annals/PutEntity", body, bl, 0, "draining-1", NULL);
 		answered = r != NULL;
 		if (r)
 			EXPECT_REPLY(r, ANNALS_UNAVAILABLE, NULL);
@@ -1580,7 +1710,8 @@ static void test_draining_refuses_writes(void)
 	/* whatever the timing, the write after DRAINING was not applied */
 	th_server again;
 	if (th_start(&again, dir, NULL) == 0) {
-		CHECK_EQ_INT(get_code(again.url, "annals.v1.Annals/GetEntity", "person:while-draining"), ANNALS_NOT_FOUND);
+		CHECK_EQ_INT(get_code(again.url, "annals.v1.Annals/GetEntity", "person:while-draining"),
+		             ANNALS_NOT_FOUND);
 		CHECK_EQ_INT(th_stop(&again), 0);
 	} else {
 		CHECK(!"restart after drain failed");
@@ -1588,7 +1719,8 @@ static void test_draining_refuses_writes(void)
 	th_cleanup(&d);
 }
 
-/* ---- resends: the same Call any number of times, across restarts ----------------------------------------- */
+/* ---- resends: the same Call any number of times, across restarts -----------------------------------------
+ */
 
 static void replay_identical(const char *url, const uint8_t *call, size_t n, const uint8_t *first,
                              size_t first_len, int times)
@@ -1671,7 +1803,8 @@ static void test_resend_applies_once(void)
 		annals__v1__reply__free_unpacked(r, NULL);
 	Annals__V1__DeleteRequest dq = ANNALS__V1__DELETE_REQUEST__INIT;
 	dq.id = "person:resent-a";
-	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/DeleteEntity", &dq.base, "resend-del-0001"), ANNALS_OK, NULL);
+	EXPECT_REPLY(call_msg(srv.url, "annals.v1.Annals/DeleteEntity", &dq.base, "resend-del-0001"),
+	             ANNALS_OK, NULL);
 	replay_identical(srv.url, guarded, gn, guard_first, gfl, 5);
 	CHECK_EQ_INT(get_code(srv.url, "annals.v1.Annals/GetEntity", "person:resent-a"), ANNALS_NOT_FOUND);
 	uint64_t rev1 = revision_of(srv.url);
@@ -1689,8 +1822,10 @@ static void test_resend_applies_once(void)
 		replay_identical(srv.url, batch, bn, batch_first, bfl, 3);
 		replay_identical(srv.url, guarded, gn, guard_first, gfl, 3);
 		CHECK_EQ_INT(revision_of(srv.url), rev1);
-		CHECK_EQ_INT(get_code(srv.url, "annals.v1.Annals/GetEntity", "person:resent"), ANNALS_NOT_FOUND);
-		CHECK_EQ_INT(get_code(srv.url, "annals.v1.Annals/GetEntity", "person:resent-a"), ANNALS_NOT_FOUND);
+		CHECK_EQ_INT(get_code(srv.url, "annals.v1.Annals/GetEntity", "person:resent"),
+		             ANNALS_NOT_FOUND);
+		CHECK_EQ_INT(get_code(srv.url, "annals.v1.Annals/GetEntity", "person:resent-a"),
+		             ANNALS_NOT_FOUND);
 		CHECK_EQ_INT(get_code(srv.url, "annals.v1.Annals/GetEntity", "person:resent-b"), ANNALS_OK);
 	}
 	free(put);
@@ -1784,11 +1919,11 @@ static void test_graceful_stop(void)
 }
 
 /* HOSTILE_ONLY=word runs only the tests whose name contains it (for debugging). */
-#define RUN_IF(fn)                                                 \
-	do {                                                           \
-		const char *only_ = getenv("HOSTILE_ONLY");                \
-		if (only_ == NULL || strstr(#fn, only_) != NULL)           \
-			RUN(fn);                                               \
+#define RUN_IF(fn)                                                                                           \
+	do {                                                                                                 \
+		const char *only_ = getenv("HOSTILE_ONLY");                                                  \
+		if (only_ == NULL || strstr(#fn, only_) != NULL)                                             \
+			RUN(fn);                                                                             \
 	} while (0)
 
 int main(void)
@@ -1821,6 +1956,7 @@ int main(void)
 	RUN_IF(test_unknown_enum_values);
 	RUN_IF(test_expired_write_not_applied);
 	RUN_IF(test_write_queue_bound);
+	RUN_IF(test_work_beyond_the_contexts);
 	RUN_IF(test_draining_refuses_writes);
 	RUN_IF(test_resend_applies_once);
 	RUN_IF(test_resend_memory_bounded);

@@ -50,3 +50,59 @@ Annals__V1__Reply *raw_call(const char *url, const char *method, const void *bod
 	free(buf);
 	return r;
 }
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int raw_tcp_connect(const char *url)
+{
+	int port = 0;
+	if (sscanf(url, "tcp://127.0.0.1:%d", &port) != 1)
+		return -1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int raw_tcp_oversize(const char *url, uint64_t claimed, size_t sent, int wait_ms)
+{
+	int fd = raw_tcp_connect(url);
+	if (fd < 0)
+		return -1;
+	/* SP handshake: "\0SP\0", our protocol (REQ = 0x30), reserved. */
+	const uint8_t hello[8] = {0, 'S', 'P', 0, 0x00, 0x30, 0, 0};
+	uint8_t peer[8];
+	if (send(fd, hello, sizeof(hello), MSG_NOSIGNAL) != 8 || recv(fd, peer, 8, MSG_WAITALL) != 8) {
+		close(fd);
+		return -1;
+	}
+	uint8_t len[8];
+	for (int i = 0; i < 8; i++)
+		len[i] = (uint8_t)(claimed >> (56 - 8 * i));
+	send(fd, len, sizeof(len), MSG_NOSIGNAL);
+	static const uint8_t chunk[4096];
+	for (size_t off = 0; off < sent; off += sizeof(chunk))
+		if (send(fd, chunk, sent - off < sizeof(chunk) ? sent - off : sizeof(chunk), MSG_NOSIGNAL) < 0)
+			break; /* the server already hung up */
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int closed = 0;
+	if (poll(&p, 1, wait_ms) > 0) {
+		uint8_t b;
+		ssize_t n = recv(fd, &b, 1, 0);
+		closed = n == 0 || (n < 0 && errno == ECONNRESET);
+	}
+	close(fd);
+	return closed;
+}

@@ -17,3 +17,10 @@ Annals__V1__Reply *raw_call(const char *url, const char *method, const void *bod
                             uint32_t call_timeout_ms, const char *request_id, const char *token);
 
 #endif
+
+/* Speaks the SP-over-TCP framing by hand (no nng on this side): connects
+ * to host:port of a tcp:// URL as a REQ peer and announces a message of
+ * `claimed` bytes, then sends up to `sent` bytes of it. Returns 1 when the
+ * server closed the connection (what a frame over its limit must cause),
+ * 0 when it was still open after wait_ms, -1 on connection errors. */
+int raw_tcp_oversize(const char *url, uint64_t claimed, size_t sent, int wait_ms);
