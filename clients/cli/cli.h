@@ -27,6 +27,7 @@
 #define CLI_EXIT_NOINPUT 66 /* an input file cannot be read (EX_NOINPUT) */
 #define CLI_EXIT_IOERR   74 /* output cannot be written (EX_IOERR) */
 
+#define CLI_MAX_PAGE 1000 /* the largest page the List RPCs return */
 #define CLI_MAX_POS  16
 #define CLI_MAX_OPTS 48
 
@@ -108,6 +109,8 @@ int cli_opt_at(cli_ctx *ctx, const char *name, Annals__V1__Date **at, char **doc
 int cli_opt_enum(cli_ctx *ctx, const char *name, const ProtobufCEnumDescriptor *d, const char *prefix,
                  int *out);
 int cli_opt_entity_type(cli_ctx *ctx, const char *name, Annals__V1__EntityType *out);
+/* --page-size N: records asked per List call, 1..CLI_MAX_PAGE (the server's cap). */
+int cli_opt_page_size(cli_ctx *ctx, uint32_t *out);
 /* The same rules for a positional argument (its meaning named by `what`). */
 int cli_pos_u32(cli_ctx *ctx, int i, const char *what, uint32_t *out);
 

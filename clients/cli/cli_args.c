@@ -291,3 +291,13 @@ int cli_opt_entity_type(cli_ctx *ctx, const char *name, Annals__V1__EntityType *
 	*out = (Annals__V1__EntityType)v;
 	return rc;
 }
+
+int cli_opt_page_size(cli_ctx *ctx, uint32_t *out)
+{
+	uint32_t n = *out;
+	int rc = cli_opt_u32(ctx, "page-size", &n);
+	if (rc == 0 && (n == 0 || n > CLI_MAX_PAGE))
+		return cli_usage_error(ctx, "--page-size: give a number from 1 to %d", CLI_MAX_PAGE);
+	*out = n;
+	return rc;
+}

@@ -23,6 +23,7 @@ typedef struct ch_state {
 	Annals__V1__ChangesRequest req;
 	pthread_mutex_t out; /* held while a change set is printed (--follow only) */
 	sigset_t stop_signals;
+	pthread_t signal_thread;
 } ch_state;
 
 static const char *ch_time(ar_arena *a, int64_t ms)
@@ -134,15 +135,21 @@ static void *ch_signal_thread(void *arg)
  * blocked mask, so the signals reach only the sigwait thread. */
 static int ch_catch_signals(cli_ctx *ctx, ch_state *st)
 {
-	pthread_t th;
 	sigemptyset(&st->stop_signals);
 	sigaddset(&st->stop_signals, SIGINT);
 	sigaddset(&st->stop_signals, SIGTERM);
 	if (pthread_sigmask(SIG_BLOCK, &st->stop_signals, NULL) != 0 ||
-	    pthread_create(&th, NULL, ch_signal_thread, st) != 0)
+	    pthread_create(&st->signal_thread, NULL, ch_signal_thread, st) != 0)
 		return cli_fail(ctx, ANNALS_INTERNAL, "cannot set up the signal handling for --follow");
-	pthread_detach(th);
 	return 0;
+}
+
+/* After a failed poll: the thread refers to st, which is about to go, so
+ * it is stopped (sigwait is a cancellation point) before st goes. */
+static void ch_release_signals(ch_state *st)
+{
+	pthread_cancel(st->signal_thread);
+	pthread_join(st->signal_thread, NULL);
 }
 
 static int ch_options(cli_ctx *ctx, ch_state *st)
@@ -177,8 +184,12 @@ static int cmd_changes(cli_ctx *ctx)
 	pthread_mutex_init(&st.out, NULL);
 	st.req.wait_ms = CH_WAIT_MS;
 	rc = ch_catch_signals(ctx, &st);
+	if (rc != 0)
+		return rc;
 	while (rc == 0)
 		rc = ch_poll(ctx, &st, true, &more);
+	ch_release_signals(&st);
+	pthread_mutex_destroy(&st.out);
 	return rc;
 }
 

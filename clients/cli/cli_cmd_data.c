@@ -18,7 +18,6 @@
 #include "common/validate.h"
 
 #define DATA_MAX_REPORTED 20 /* invalid records listed before "and N more" */
-#define DATA_PAGE         1000
 
 static void data_progress(const char *what)
 {
@@ -185,17 +184,21 @@ static void data_export_free(data_export *x)
 
 static int data_fetch_all(cli_ctx *ctx, data_export *x)
 {
+	uint32_t page = CLI_MAX_PAGE;
+	int rc = cli_opt_page_size(ctx, &page);
+	if (rc != 0)
+		return rc;
 	Annals__V1__ListDocumentsRequest d = ANNALS__V1__LIST_DOCUMENTS_REQUEST__INIT;
 	Annals__V1__ListEntitiesRequest e = ANNALS__V1__LIST_ENTITIES_REQUEST__INIT;
 	Annals__V1__ListRelationsRequest r = ANNALS__V1__LIST_RELATIONS_REQUEST__INIT;
 	Annals__V1__ListEventsRequest v = ANNALS__V1__LIST_EVENTS_REQUEST__INIT;
-	int rc = cli_fetch_pages(ctx, "ListDocuments", &d.base, DATA_PAGE, 0, &x->docs);
+	rc = cli_fetch_pages(ctx, "ListDocuments", &d.base, page, 0, &x->docs);
 	if (rc == 0)
-		rc = cli_fetch_pages(ctx, "ListEntities", &e.base, DATA_PAGE, 0, &x->entities);
+		rc = cli_fetch_pages(ctx, "ListEntities", &e.base, page, 0, &x->entities);
 	if (rc == 0)
-		rc = cli_fetch_pages(ctx, "ListRelations", &r.base, DATA_PAGE, 0, &x->relations);
+		rc = cli_fetch_pages(ctx, "ListRelations", &r.base, page, 0, &x->relations);
 	if (rc == 0)
-		rc = cli_fetch_pages(ctx, "ListEvents", &v.base, DATA_PAGE, 0, &x->events);
+		rc = cli_fetch_pages(ctx, "ListEvents", &v.base, page, 0, &x->events);
 	return rc;
 }
 
@@ -270,7 +273,7 @@ static int cmd_export(cli_ctx *ctx)
 }
 
 static const cli_optspec batch_opts[] = {{"request-id", true}, {NULL, false}};
-static const cli_optspec export_opts[] = {{"out", true}, {NULL, false}};
+static const cli_optspec export_opts[] = {{"out", true}, {"page-size", true}, {NULL, false}};
 
 const cli_cmd cli_cmds_data[] = {
     {.name = "batch",
@@ -294,11 +297,12 @@ const cli_cmd cli_cmds_data[] = {
      .max_pos = 1,
      .run = cmd_import},
     {.name = "export",
-     .synopsis = "[--out FILE]",
+     .synopsis = "[--out FILE] [--page-size N]",
      .summary = "write every record as one Dataset (JSON) that import accepts",
      .details = "Server-set fields (revisions, resolved dates) are left out, so the file\n"
                 "imports into any server.\n\n"
-                "  --out FILE       write to FILE (replaced only once complete) instead of stdout\n",
+                "  --out FILE       write to FILE (replaced only once complete) instead of stdout\n"
+                "  --page-size N    records per List call (1..1000, default 1000)\n",
      .opts = export_opts,
      .max_pos = 0,
      .run = cmd_export},

@@ -7,7 +7,6 @@
 #include "cli.h"
 
 #define LIST_DEFAULT_LIMIT 100
-#define LIST_MAX_PAGE      1000
 
 /* How one record kind is shown: its header and one row per record. */
 typedef struct list_kind {
@@ -91,9 +90,11 @@ static int list_run(cli_ctx *ctx, const char *method, ProtobufCMessage *req, con
 	if (limit == 0)
 		return cli_usage_error(ctx, "--limit: give a number above 0, or --all");
 	bool all = cli_flag(ctx, "all");
+	uint32_t page = all || limit > CLI_MAX_PAGE ? CLI_MAX_PAGE : limit;
+	if ((rc = cli_opt_page_size(ctx, &page)) != 0)
+		return rc;
 	cli_pages pages;
-	rc = cli_fetch_pages(ctx, method, req, all || limit > LIST_MAX_PAGE ? LIST_MAX_PAGE : limit,
-	                     all ? 0 : limit, &pages);
+	rc = cli_fetch_pages(ctx, method, req, page, all ? 0 : limit, &pages);
 	if (rc == 0)
 		rc = list_print(ctx, &pages, k);
 	if (rc == 0 && pages.more && !all)
@@ -174,20 +175,23 @@ static int cmd_document_list(cli_ctx *ctx)
 	return list_run(ctx, "ListDocuments", &req.base, &list_documents);
 }
 
-static const cli_optspec entity_list_opts[] = {
-    {"type", true}, {"prefix", true}, {"limit", true}, {"all", false}, {NULL, false}};
+static const cli_optspec entity_list_opts[] = {{"type", true}, {"prefix", true},    {"limit", true},
+                                               {"all", false}, {"page-size", true}, {NULL, false}};
 static const cli_optspec entity_find_opts[] = {
     {"type", true}, {"prefix", false}, {"limit", true}, {NULL, false}};
-static const cli_optspec event_list_opts[] = {{"participant", true}, {"type", true}, {"place", true},
-                                              {"status", true},      {"from", true}, {"to", true},
-                                              {"limit", true},       {"all", false}, {NULL, false}};
+static const cli_optspec event_list_opts[] = {
+    {"participant", true}, {"type", true},  {"place", true}, {"status", true},    {"from", true},
+    {"to", true},          {"limit", true}, {"all", false},  {"page-size", true}, {NULL, false}};
 static const cli_optspec relation_list_opts[] = {{"subject", true}, {"predicate", true}, {"object", true},
-                                                 {"limit", true},   {"all", false},      {NULL, false}};
-static const cli_optspec document_list_opts[] = {{"limit", true}, {"all", false}, {NULL, false}};
+                                                 {"limit", true},   {"all", false},      {"page-size", true},
+                                                 {NULL, false}};
+static const cli_optspec document_list_opts[] = {
+    {"limit", true}, {"all", false}, {"page-size", true}, {NULL, false}};
 
 #define LIST_PAGING_HELP                                                                                     \
 	"  --limit N        show at most N (default 100)\n"                                                  \
-	"  --all            show every one, page after page\n"
+	"  --all            show every one, page after page\n"                                               \
+	"  --page-size N    records per call (1..1000; default: --limit, at most 1000)\n"
 
 const cli_cmd cli_cmds_list[] = {
     {.group = "entity",

@@ -138,6 +138,32 @@ ANNALS_RPC_DECL(facts, FactsRequest, FactsReply);
 ANNALS_RPC_DECL(changes, ChangesRequest, ChangesReply);
 #undef ANNALS_RPC_DECL
 
+/*
+ * Following the change feed: every committed change set after `since`, in
+ * revision order, exactly once, through reconnects and server restarts.
+ * With publish_url the follower also subscribes to the server's PUB socket
+ * for low latency, and fills any gap (PUB may drop) from the Changes RPC.
+ */
+typedef struct annals_follow_opts {
+	uint64_t since;          /* deliver revisions > since */
+	const char *publish_url; /* the server's --publish URL, or NULL for long polls only */
+	uint32_t wait_ms;        /* long-poll wait per call; 0: 10000 */
+	int kind;                /* Changes filter (annals.v1.RecordKind), 0: all */
+	const char *id;          /* Changes filter: one record id, or NULL */
+	volatile int *stop;      /* set *stop non-zero (e.g. from a signal handler) to return */
+} annals_follow_opts;
+
+/* Called once per change set; return non-zero to stop following. */
+typedef int (*annals_change_fn)(void *ctx, const Annals__V1__ChangeSet *changes);
+
+/* Returns ANNALS_OK when stopped by the callback or *stop; OUT_OF_RANGE
+ * when `since` is older than the retained history (err says the oldest
+ * revision available: re-read what you need and follow from there);
+ * other errors only when they cannot be retried (e.g. UNAUTHENTICATED).
+ * Transport errors are retried with backoff. */
+int annals_follow(annals_client *c, const annals_follow_opts *opts, annals_change_fn fn, void *ctx,
+                  annals_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,6 +35,7 @@ void srv_config_usage(FILE *out)
 	        "  --dedup-keep N       request ids remembered for resends (ANNALS_DEDUP_KEEP, default 100000)\n"
 	        "  --changes-keep N     change sets kept in the feed (ANNALS_CHANGES_KEEP, default 1000000)\n"
 	        "  --test-delay-ms MS   fault injection for tests: wait before each call (ANNALS_TEST_DELAY_MS)\n"
+	        "  --test-drop-publish N  fault injection for tests: drop every Nth PUB message\n"
 	        "  --help               this text\n"
 	        "\n"
 	        "SIGTERM or SIGINT drains calls in flight and exits 0.\n");
@@ -123,6 +124,7 @@ static int cfg_defaults(srv_config *cfg)
 		{"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
 		{"ANNALS_CHANGES_KEEP", 1, UINT64_MAX, &cfg->store.changes_keep, sizeof(uint64_t)},
 		{"ANNALS_TEST_DELAY_MS", 0, 600000, &cfg->test_delay_ms, sizeof(uint32_t)},
+		{"ANNALS_TEST_DROP_PUBLISH", 0, 1000000, &cfg->test_drop_publish, sizeof(uint32_t)},
 	};
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		const char *v = cfg_env(nums[i].env, NULL);
@@ -143,6 +145,7 @@ enum {
 	OPT_LOG_FORMAT = 256, OPT_MAX_MESSAGE, OPT_CONTEXTS, OPT_MAX_WRITES, OPT_MAP_SIZE,
 	OPT_TOKENS, OPT_INSECURE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_METRICS,
 	OPT_PUBLISH, OPT_DEDUP_KEEP, OPT_CHANGES_KEEP, OPT_TEST_DELAY, OPT_EMPTY, OPT_DEBUG,
+	OPT_TEST_DROP,
 };
 
 static const struct option cfg_options[] = {
@@ -165,6 +168,7 @@ static const struct option cfg_options[] = {
 	{"dedup-keep", required_argument, NULL, OPT_DEDUP_KEEP},
 	{"changes-keep", required_argument, NULL, OPT_CHANGES_KEEP},
 	{"test-delay-ms", required_argument, NULL, OPT_TEST_DELAY},
+	{"test-drop-publish", required_argument, NULL, OPT_TEST_DROP},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -198,6 +202,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--test-delay-ms", arg, 0, 600000, &n))
 			return -1;
 		cfg->test_delay_ms = (uint32_t)n;
+		return 0;
+	case OPT_TEST_DROP:
+		if (cfg_number("--test-drop-publish", arg, 0, 1000000, &n))
+			return -1;
+		cfg->test_drop_publish = (uint32_t)n;
 		return 0;
 	default:
 		return -1;

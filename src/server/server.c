@@ -160,6 +160,8 @@ int srv_start(srv_server *s, const srv_config *cfg)
 	srv_handlers_init(&s->service);
 	if (srv_auth_load(s) != 0 || srv_tls_setup(s) != 0 || srv_open_store(s) != 0)
 		return -1;
+	if (srv_publish_open(s) != 0)
+		return -1;
 	if (srv_writer_start(s) != 0 || srv_poll_start(s) != 0 || srv_open_socket(s) != 0)
 		return -1;
 	for (int i = 0; i < cfg->n_listen; i++)
@@ -188,6 +190,7 @@ void srv_stop(srv_server *s)
 	/* Answer what is still parked, so no client waits for a reply that cannot come. */
 	srv_poll_stop(s);
 	srv_writer_stop(s);
+	srv_publish_close(s); /* after the writer: it is the only user */
 	if (s->workers) {
 		nng_close(s->sock); /* aborts pending receives */
 		for (int i = 0; i < s->n_workers; i++)

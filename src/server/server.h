@@ -45,6 +45,7 @@ typedef struct srv_config {
 	const char *metrics_listen;
 	const char *publish;
 	uint32_t test_delay_ms;  /* fault injection: sleep before each dispatch */
+	uint32_t test_drop_publish; /* fault injection: drop every Nth PUB message */
 	st_options store;
 } srv_config;
 
@@ -126,6 +127,9 @@ struct srv_server {
 	/* publish */
 	nng_socket pub;
 	bool pub_open;
+	st_txn *pub_txn;        /* the writer's snapshot for reading new change sets */
+	uint64_t pub_revision;  /* last revision published */
+	uint64_t pub_count;     /* messages offered, for --test-drop-publish */
 	/* metrics */
 	void *metrics;
 };
@@ -174,6 +178,11 @@ int srv_poll_start(srv_server *s);
 void srv_poll_park(srv_server *s, srv_worker *w, uint32_t wait_ms);
 void srv_poll_wake(srv_server *s);
 void srv_poll_stop(srv_server *s); /* answers every parked poll, then stops */
+
+/* publish.c: the PUB socket of the change feed (writer thread only) */
+int srv_publish_open(srv_server *s);
+void srv_publish_commits(srv_server *s);
+void srv_publish_close(srv_server *s);
 
 /* seed.c */
 int srv_seed_load(srv_server *s);

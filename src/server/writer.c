@@ -103,6 +103,7 @@ static void writer_run_group(srv_server *s, srv_worker **group, int n)
 		writer_answer(group[i]);
 	}
 	free(batch);
+	srv_publish_commits(s);
 	srv_poll_wake(s);
 }
 

@@ -82,6 +82,9 @@ stop_servers() {
 }
 
 cli_cleanup() {
+	# a subshell that exits early (one killed while starting) may still run
+	# this trap: only the test script itself owns the servers
+	[ "$BASHPID" = "$$" ] || return 0
 	stop_servers
 	rm -rf "$CLI_TMP"
 }

@@ -66,6 +66,8 @@ check "export -> import -> export is identical" cmp -s "$CLI_TMP/export1.json" "
 expect_contains "country:uzbekistan" annals --server "$EMPTY" members org:csto --at 2005
 run annals --server "$FRESH" export
 check "export to stdout equals --out" cmp -s "$OUT" "$CLI_TMP/export1.json"
+run annals --server "$FRESH" export --page-size 4
+check "export over pages of 4 is the same" cmp -s "$OUT" "$CLI_TMP/export1.json"
 check "export is quiet when stderr is no terminal" test ! -s "$ERR"
 
 # batch: a BatchRequest, atomic

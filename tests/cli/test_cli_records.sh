@@ -24,6 +24,19 @@ check "--limit 3 shows three rows and a header" test "$(wc -l <"$OUT")" -eq 4
 check "--limit says there is more" err_has "--all"
 run annals entity list --all
 check "--all shows all 30 entities" test "$(grep -c ':' "$OUT")" -eq 30
+cp "$OUT" "$CLI_TMP/all-entities"
+# paging: page tokens carry the listing on, nothing lost or repeated
+run annals entity list --all --page-size 7
+check "--page-size 7: the same 30 entities over 5 pages" cmp -s "$OUT" "$CLI_TMP/all-entities"
+run annals entity list --limit 25 --page-size 7
+check "--limit 25 over pages of 7: 25 rows" test "$(grep -c ':' "$OUT")" -eq 25
+run annals relation list --all --page-size 5 --json
+check "relations over pages of 5, as one JSON page" python3 -c "
+import json, sys
+ids = [r['id'] for r in json.load(open('$OUT'))['relations']]
+sys.exit(len(ids) != 36 or len(set(ids)) != 36)"
+expect_exit 64 annals entity list --page-size 0
+expect_exit 64 annals entity list --page-size 1001
 
 # entity get
 expect_contains "Collective Security Treaty Organization" annals entity get org:csto
