@@ -63,7 +63,7 @@ summary() {
 	for s in "${STEPS[@]}"; do
 		[ -n "${SEEN[$s]:-}" ] || skip "$s" "${1:-not reached}"
 	done
-	echo "test-deploy: image ${IMAGE_MB:-?} MB, took $((SECONDS - STARTED)) s${2:+; $2}"
+	echo "test-deploy: ${IMAGE_MB:+image $IMAGE_MB MB, }took $((SECONDS - STARTED)) s"
 	if [ "$skipped" -gt 0 ]; then
 		echo "$passed passed, $failed failed, $skipped skipped"
 	else
@@ -73,8 +73,8 @@ summary() {
 
 # Every skip of the whole run ends here.
 skip_all() {
-	echo "test-deploy: SKIPPED: $1" >&2
-	summary "$1"
+	echo "test-deploy: SKIPPED: $1"
+	summary "podman cannot run here (see above)"
 	[ "${ANNALS_DEPLOY_REQUIRE:-0}" = 1 ] && exit 1
 	exit 0
 }

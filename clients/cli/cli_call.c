@@ -55,7 +55,9 @@ static const char *call_hint(const cli_ctx *ctx, int code, const char *message, 
 		         ctx->server);
 		return buf;
 	case ANNALS_DEADLINE_EXCEEDED:
-		snprintf(buf, len, "no answer within %u ms; a busy server may need a longer --timeout MS",
+		snprintf(buf, len,
+		         "the server did not answer in time; a busy server may need a longer "
+		         "--timeout MS (now %u)",
 		         ctx->timeout_ms);
 		return buf;
 	case ANNALS_UNAUTHENTICATED:
