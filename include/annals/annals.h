@@ -136,6 +136,7 @@ ANNALS_RPC_DECL(succession, SuccessionRequest, SuccessionReply);
 ANNALS_RPC_DECL(evidence, EvidenceRequest, EvidenceReply);
 ANNALS_RPC_DECL(facts, FactsRequest, FactsReply);
 ANNALS_RPC_DECL(changes, ChangesRequest, ChangesReply);
+ANNALS_RPC_DECL(stats, StatsRequest, StatsReply);
 #undef ANNALS_RPC_DECL
 
 /*

@@ -104,7 +104,10 @@ static int dispatch_method(srv_worker *w, const Annals__V1__Call *call)
 void srv_dispatch(srv_worker *w)
 {
 	srv_server *s = w->srv;
-	w->received_ms = srv_now_ms();
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	w->received_us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+	w->received_ms = w->received_us / 1000u;
 	w->method = -1;
 	w->deadline_ms = 0;
 	if (s->cfg.test_delay_ms)

@@ -39,6 +39,7 @@ H(_, succession, SuccessionRequest, SuccessionReply)
 H(_, evidence, EvidenceRequest, EvidenceReply)
 H(_, facts, FactsRequest, FactsReply)
 H(_, changes, ChangesRequest, ChangesReply)
+H(_, stats, StatsRequest, StatsReply)
 #undef H
 
 void srv_handlers_init(Annals__V1__Annals_Service *svc)

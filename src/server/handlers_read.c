@@ -198,3 +198,14 @@ void annals_h_changes(svc_t *svc, const Annals__V1__ChangesRequest *in,
 	}
 	done(&out, cd);
 }
+
+void annals_h_stats(svc_t *svc, const Annals__V1__StatsRequest *in, Annals__V1__StatsReply_Closure done,
+                    void *cd)
+{
+	(void)svc;
+	(void)in;
+	srv_worker *w = cd;
+	Annals__V1__StatsReply out = ANNALS__V1__STATS_REPLY__INIT;
+	mx_fill_stats(w->srv, &w->arena, &out);
+	done(&out, cd);
+}

@@ -167,6 +167,11 @@ int srv_start(srv_server *s, const srv_config *cfg)
 	for (int i = 0; i < cfg->n_listen; i++)
 		if (srv_listen(s, cfg->listen[i]) != 0)
 			return -1;
+	pthread_mutex_init(&s->mx_lock, NULL);
+	s->mx_txn = st_txn_new(s->store);
+	if (s->mx_txn == NULL || (cfg->metrics_listen && mx_http_start(s, cfg->metrics_listen) != 0))
+		return -1;
+	atomic_store(&s->ready, true);
 	log_msg(LOG_INFO, "ready", "version=%s contexts=%d max_message=%zu tokens=%d", ANNALS_VERSION,
 	        s->n_workers, s->cfg.max_message, s->n_tokens);
 	return 0;
@@ -176,6 +181,7 @@ int srv_start(srv_server *s, const srv_config *cfg)
 void srv_drain(srv_server *s, int timeout_ms)
 {
 	atomic_store(&s->draining, true);
+	atomic_store(&s->ready, false);
 	srv_poll_stop(s); /* parked long polls answer now rather than at their end */
 	uint64_t until = srv_now_ms() + (uint64_t)timeout_ms;
 	while (atomic_load(&s->inflight) > 0 && srv_now_ms() < until) {
@@ -188,6 +194,7 @@ void srv_drain(srv_server *s, int timeout_ms)
 void srv_stop(srv_server *s)
 {
 	/* Answer what is still parked, so no client waits for a reply that cannot come. */
+	mx_http_stop(s); /* nothing may ask for figures once the store closes */
 	srv_poll_stop(s);
 	srv_writer_stop(s);
 	srv_publish_close(s); /* after the writer: it is the only user */
@@ -200,6 +207,9 @@ void srv_stop(srv_server *s)
 	}
 	if (s->tls)
 		nng_tls_config_free(s->tls);
+	if (s->mx_txn)
+		st_txn_free(s->mx_txn);
+	s->mx_txn = NULL;
 	if (s->store)
 		st_close(s->store);
 	s->store = NULL;

@@ -23,6 +23,7 @@
 
 #include "annals/v1/service.pb-c.h"
 #include "common/arena.h"
+#include "server/metrics.h"
 #include "store/store.h"
 
 #define SRV_MAX_LISTEN 8
@@ -73,6 +74,7 @@ struct srv_worker {
 	nng_msg *req;
 	int method;       /* index in the service descriptor */
 	uint64_t received_ms;
+	uint64_t received_us;     /* for the latency histogram */
 	uint64_t deadline_ms; /* 0: none */
 	const char *request_id;
 	int code;
@@ -131,7 +133,10 @@ struct srv_server {
 	uint64_t pub_revision;  /* last revision published */
 	uint64_t pub_count;     /* messages offered, for --test-drop-publish */
 	/* metrics */
-	void *metrics;
+	mx_metrics mx;
+	pthread_mutex_t mx_lock;   /* guards mx_txn */
+	st_txn *mx_txn;            /* snapshot for Stats and /metrics */
+	atomic_bool ready;         /* store open and listening: /readyz */
 };
 
 /* config.c */

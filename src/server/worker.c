@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "annals/annals.h"
 #include "common/envelope.h"
@@ -91,8 +92,12 @@ static void worker_call_done(srv_worker *w)
 	ar_reset(&w->arena);
 }
 
-static void worker_send(srv_worker *w, nng_msg *out)
+static void worker_send(srv_worker *w, nng_msg *out, int code)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+	mx_record_call(&w->srv->mx, w->method, code, us - w->received_us);
 	worker_call_done(w);
 	w->state = SRV_W_SEND;
 	nng_aio_set_msg(w->aio, out);
@@ -123,7 +128,7 @@ void srv_worker_reply(srv_worker *w, int code, const char *message, const void *
 	env_reply_head_write(p, code, message, len);
 	if (len)
 		memcpy(p + head, body, len);
-	worker_send(w, out);
+	worker_send(w, out, code);
 }
 
 void srv_worker_reply_msg(srv_worker *w, const ProtobufCMessage *m)
@@ -140,7 +145,7 @@ void srv_worker_reply_msg(srv_worker *w, const ProtobufCMessage *m)
 	size_t packed = protobuf_c_message_pack(m, p + head);
 	assert(packed == len);
 	(void)packed;
-	worker_send(w, out);
+	worker_send(w, out, ANNALS_OK);
 }
 
 static void worker_on_recv(srv_worker *w)
