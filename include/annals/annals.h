@@ -137,6 +137,7 @@ ANNALS_RPC_DECL(evidence, EvidenceRequest, EvidenceReply);
 ANNALS_RPC_DECL(facts, FactsRequest, FactsReply);
 ANNALS_RPC_DECL(changes, ChangesRequest, ChangesReply);
 ANNALS_RPC_DECL(stats, StatsRequest, StatsReply);
+ANNALS_RPC_DECL(backup, BackupRequest, BackupReply);
 #undef ANNALS_RPC_DECL
 
 /*

@@ -120,6 +120,10 @@ int srv_auth_check(srv_server *s, const char *token, int method, const char **wh
 		*why = "token: not valid";
 		return ANNALS_UNAUTHENTICATED;
 	}
+	if (md != NULL && strcmp(md->name, "Backup") == 0 && role < ROLE_ADMIN) {
+		*why = "Backup needs a token with the admin role";
+		return ANNALS_PERMISSION_DENIED;
+	}
 	if (env_method_is_write(method) && role < ROLE_WRITER) {
 		*why = "this token has the reader role; writes need writer or admin";
 		return ANNALS_PERMISSION_DENIED;

@@ -40,6 +40,7 @@ H(_, evidence, EvidenceRequest, EvidenceReply)
 H(_, facts, FactsRequest, FactsReply)
 H(_, changes, ChangesRequest, ChangesReply)
 H(_, stats, StatsRequest, StatsReply)
+H(_, backup, BackupRequest, BackupReply)
 #undef H
 
 void srv_handlers_init(Annals__V1__Annals_Service *svc)

@@ -209,3 +209,23 @@ void annals_h_stats(svc_t *svc, const Annals__V1__StatsRequest *in, Annals__V1__
 	mx_fill_stats(w->srv, &w->arena, &out);
 	done(&out, cd);
 }
+
+/* Backup runs on this worker's thread for as long as the copy takes; the
+ * other workers and the writer go on meanwhile. */
+void annals_h_backup(svc_t *svc, const Annals__V1__BackupRequest *in, Annals__V1__BackupReply_Closure done,
+                     void *cd)
+{
+	(void)svc;
+	srv_worker *w = cd;
+	Annals__V1__BackupReply out = ANNALS__V1__BACKUP_REPLY__INIT;
+	st_err err = {0};
+	uint64_t started = srv_now_ms();
+	int rc = st_backup(w->srv->store, in->dir, &out.revision, &out.bytes, &err);
+	if (rc != ANNALS_OK) {
+		srv_fail(w, rc, "%s", err.msg);
+		return;
+	}
+	out.dir = in->dir;
+	out.took_ms = srv_now_ms() - started;
+	done(&out, cd);
+}

@@ -193,6 +193,11 @@ int st_validate(const st_write *w, const st_options *limits, st_err *err);
  * of commit failures and internal errors are not (a resend may succeed). */
 int st_apply(st_store *s, st_write *w, size_t n);
 
+/* A hot, compacted copy into dir (an absolute path, created if missing,
+ * without a data.mdb in it). *revision: the store revision when the copy
+ * began (the copy holds at least that); *bytes: its size. */
+int st_backup(st_store *s, const char *dir, uint64_t *revision, uint64_t *bytes, st_err *err);
+
 /* The store revision now (a cheap read). */
 uint64_t st_revision(st_store *s);
 

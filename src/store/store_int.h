@@ -107,6 +107,9 @@ int st_meta_get_u64(st_store *s, MDB_txn *txn, const char *key, uint64_t *out);
 int st_meta_put_u64(st_store *s, MDB_txn *txn, const char *key, uint64_t v);
 /* Doubles the map; no txn of this process may be open. */
 int st_grow_map(st_store *s, st_err *err);
+/* Holding the resize gate open: the map is not remapped until leave. */
+void st_gate_enter(st_store *s);
+void st_gate_leave(st_store *s);
 int64_t st_now_ms(const st_store *s);
 /* A snapshot-like wrapper around a write txn, so reads share one code path. */
 void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn);

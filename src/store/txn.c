@@ -26,7 +26,7 @@ void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn)
 	t->revision = atomic_load(&s->revision);
 }
 
-static void gate_enter(st_store *s)
+void st_gate_enter(st_store *s)
 {
 	pthread_mutex_lock(&s->gate_lock);
 	while (s->gate_closed)
@@ -35,7 +35,7 @@ static void gate_enter(st_store *s)
 	pthread_mutex_unlock(&s->gate_lock);
 }
 
-static void gate_leave(st_store *s)
+void st_gate_leave(st_store *s)
 {
 	pthread_mutex_lock(&s->gate_lock);
 	assert(s->gate_readers > 0);
@@ -49,10 +49,10 @@ int st_txn_begin(st_txn *t)
 	assert(!t->borrowed);
 	if (t->active)
 		st_txn_end(t);
-	gate_enter(t->s);
+	st_gate_enter(t->s);
 	int rc = t->txn == NULL ? mdb_txn_begin(t->s->env, NULL, MDB_RDONLY, &t->txn) : mdb_txn_renew(t->txn);
 	if (rc != MDB_SUCCESS) {
-		gate_leave(t->s);
+		st_gate_leave(t->s);
 		return st_mdb_status(rc, NULL, "begin read");
 	}
 	t->active = true;
@@ -67,7 +67,7 @@ void st_txn_end(st_txn *t)
 		return;
 	mdb_txn_reset(t->txn);
 	t->active = false;
-	gate_leave(t->s);
+	st_gate_leave(t->s);
 }
 
 void st_txn_free(st_txn *t)
