@@ -18,7 +18,9 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "common/validate.h"
 #include "store/store_int.h"
@@ -224,6 +226,26 @@ static void reset_answers(st_write *w, size_t n, bool free_replies)
 	}
 }
 
+/* LMDB reports a short write as EIO (mdb_page_flush: "TODO: Use
+ * ENOSPC?"), which is what a full disk causes. Ask the file system: when
+ * the data volume has (almost) no room left, say so as RESOURCE_EXHAUSTED,
+ * which callers may retry once space is freed. */
+static int commit_failed(st_store *s, int rc, st_err *err)
+{
+	const char *path = NULL;
+	struct statvfs vfs;
+	if ((rc == EIO || rc == ENOSPC) && mdb_env_get_path(s->env, &path) == MDB_SUCCESS &&
+	    statvfs(path, &vfs) == 0) {
+		unsigned long long avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+		if (rc == ENOSPC || avail < (1u << 20))
+			return st_errf(err, ANNALS_RESOURCE_EXHAUSTED,
+			               "store: disk full: %llu bytes free on the data volume (%s); "
+			               "the write was not applied; free space and retry",
+			               avail, path);
+	}
+	return st_mdb_status(rc, err, "commit");
+}
+
 static int apply_group(st_store *s, st_write *w, size_t n, ar_arena *a, st_err *err)
 {
 	MDB_txn *txn;
@@ -252,7 +274,7 @@ static int apply_group(st_store *s, st_write *w, size_t n, ar_arena *a, st_err *
 	}
 	rc = mdb_txn_commit(txn);
 	if (rc != MDB_SUCCESS)
-		return st_mdb_status(rc, err, "commit");
+		return commit_failed(s, rc, err);
 	atomic_store(&s->revision, rev);
 	return ANNALS_OK;
 }
