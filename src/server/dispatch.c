@@ -13,6 +13,7 @@
 #include "annals/annals.h"
 #include "common/envelope.h"
 #include "common/log.h"
+#include "common/validate.h"
 #include "server/server.h"
 
 uint64_t srv_now_ms(void)
@@ -47,23 +48,6 @@ void srv_closure(const ProtobufCMessage *reply, void *worker)
 		srv_worker_reply_msg(w, reply);
 }
 
-/* Strings from the wire must be UTF-8 before they reach logs or the store;
- * protobuf-c does not check. */
-static bool dispatch_is_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
-		if (n < 0 || (n == 1 && *p < 0xc2))
-			return false;
-		p++;
-		for (int i = 0; i < n; i++, p++)
-			if ((*p & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
-}
-
 static int dispatch_envelope(srv_worker *w, Annals__V1__Call **out)
 {
 	nng_msg *m = w->req;
@@ -74,9 +58,11 @@ static int dispatch_envelope(srv_worker *w, Annals__V1__Call **out)
 		         "envelope: the message is not an annals.v1.Call (protobuf decoding failed)");
 		return -1;
 	}
-	if (!dispatch_is_utf8(call->method) || !dispatch_is_utf8(call->request_id) ||
-	    !dispatch_is_utf8(call->token)) {
-		srv_fail(w, ANNALS_INVALID_ARGUMENT, "envelope: method, token and request_id must be UTF-8");
+	/* Strings from the wire must be UTF-8 before they reach logs, replies
+	 * or the store; protobuf-c does not check. */
+	char why[300];
+	if (val_fields(&call->base, "envelope", why, sizeof(why)) != 0) {
+		srv_fail(w, ANNALS_INVALID_ARGUMENT, "%s", why);
 		return -1;
 	}
 	*out = call;
@@ -142,6 +128,13 @@ void srv_dispatch(srv_worker *w)
 	                                                    call->body.len, call->body.data);
 	if (input == NULL) {
 		srv_fail(w, ANNALS_INVALID_ARGUMENT, "body: not a valid %s message", md->input->name);
+		return;
+	}
+	/* every string UTF-8, every enum a known value, before any handler
+	 * (or an error message echoing a field) sees them */
+	char bad[480];
+	if (val_fields(input, "", bad, sizeof(bad)) != 0) {
+		srv_fail(w, ANNALS_INVALID_ARGUMENT, "%s", bad);
 		return;
 	}
 	s->service.base.invoke(&s->service.base, (unsigned)w->method, input,
