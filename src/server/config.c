@@ -23,6 +23,8 @@ void srv_config_usage(FILE *out)
 	        "  --debug              log every call (ANNALS_DEBUG=1)\n"
 	        "  --max-message BYTES  largest request accepted (ANNALS_MAX_MESSAGE, default 4194304)\n"
 	        "  --contexts N         calls in flight at once (ANNALS_CONTEXTS, default 128)\n"
+	        "  --max-inflight N     calls worked on at once; more get RESOURCE_EXHAUSTED at once\n"
+	        "                       (ANNALS_MAX_INFLIGHT; default: contexts minus an eighth, at least 1)\n"
 	        "  --max-writes N       queued writes before RESOURCE_EXHAUSTED (ANNALS_MAX_WRITES, default 4096)\n"
 	        "  --map-size BYTES     initial LMDB map size; it grows by itself (ANNALS_MAP_SIZE)\n"
 	        "  --tokens FILE        'role token' per line; roles reader, writer, admin (ANNALS_TOKENS_FILE)\n"
@@ -119,6 +121,7 @@ static int cfg_defaults(srv_config *cfg)
 	} nums[] = {
 		{"ANNALS_MAX_MESSAGE", 1024, 1u << 30, &cfg->max_message, sizeof(size_t)},
 		{"ANNALS_CONTEXTS", 1, 900, &cfg->contexts, sizeof(int)},
+		{"ANNALS_MAX_INFLIGHT", 1, 900, &cfg->max_inflight, sizeof(int)},
 		{"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
 		{"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
 		{"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
@@ -145,7 +148,7 @@ enum {
 	OPT_LOG_FORMAT = 256, OPT_MAX_MESSAGE, OPT_CONTEXTS, OPT_MAX_WRITES, OPT_MAP_SIZE,
 	OPT_TOKENS, OPT_INSECURE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_METRICS,
 	OPT_PUBLISH, OPT_DEDUP_KEEP, OPT_CHANGES_KEEP, OPT_TEST_DELAY, OPT_EMPTY, OPT_DEBUG,
-	OPT_TEST_DROP,
+	OPT_TEST_DROP, OPT_MAX_INFLIGHT,
 };
 
 static const struct option cfg_options[] = {
@@ -157,6 +160,7 @@ static const struct option cfg_options[] = {
 	{"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
 	{"contexts", required_argument, NULL, OPT_CONTEXTS},
 	{"max-writes", required_argument, NULL, OPT_MAX_WRITES},
+	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
 	{"map-size", required_argument, NULL, OPT_MAP_SIZE},
 	{"tokens", required_argument, NULL, OPT_TOKENS},
 	{"insecure", no_argument, NULL, OPT_INSECURE},
@@ -186,6 +190,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--contexts", arg, 1, 900, &n))
 			return -1;
 		cfg->contexts = (int)n;
+		return 0;
+	case OPT_MAX_INFLIGHT:
+		if (cfg_number("--max-inflight", arg, 1, 900, &n))
+			return -1;
+		cfg->max_inflight = (int)n;
 		return 0;
 	case OPT_MAX_WRITES:
 		if (cfg_number("--max-writes", arg, 1, 1000000, &n))
@@ -262,5 +271,14 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 	}
 	if (cfg->n_listen == 0)
 		cfg->listen[cfg->n_listen++] = "tcp://127.0.0.1:7700";
+	if (cfg->max_inflight == 0) /* keep an eighth of the contexts to say "busy" */
+		cfg->max_inflight = cfg->contexts - cfg->contexts / 8;
+	if (cfg->max_inflight < 1)
+		cfg->max_inflight = 1;
+	if (cfg->max_inflight > cfg->contexts) {
+		fprintf(stderr, "annalsd: --max-inflight %d is more than --contexts %d\n", cfg->max_inflight,
+		        cfg->contexts);
+		return -1;
+	}
 	return 0;
 }

@@ -96,6 +96,16 @@ void srv_dispatch(srv_worker *w)
 	w->received_ms = w->received_us / 1000u;
 	w->method = -1;
 	w->deadline_ms = 0;
+	/* Work in flight is bounded below the number of contexts, so that the
+	 * spare contexts can still turn calls away at once rather than leave
+	 * them queued in the socket. */
+	int inflight = atomic_load(&s->inflight);
+	if (inflight > s->cfg.max_inflight) {
+		srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
+		         "server busy: %d calls in flight (limit %d); retry with backoff", inflight - 1,
+		         s->cfg.max_inflight);
+		return;
+	}
 	if (s->cfg.test_delay_ms)
 		usleep(s->cfg.test_delay_ms * 1000u);
 

@@ -37,6 +37,7 @@ typedef struct srv_config {
 	bool debug;
 	size_t max_message;      /* receive limit in bytes */
 	int contexts;            /* workers (nng contexts) */
+	int max_inflight;        /* calls worked on at once; beyond: RESOURCE_EXHAUSTED (< contexts) */
 	int max_inflight_writes; /* beyond: RESOURCE_EXHAUSTED */
 	uint64_t map_size;
 	const char *tokens_file;

@@ -21,6 +21,13 @@
  *   - a successful reply packs, unpacks, and has only UTF-8 strings.
  * ANNALS_FUZZ_LAX=1 turns the UTF-8-of-messages check off (to look past a
  * known finding).
+ *
+ * ANNALS_FUZZ_APPLY=1 also applies every write st_validate accepts (with a
+ * request_id the server would take) to the store, through st_apply, and
+ * checks it answers with a client-error status or OK, never INTERNAL, and
+ * commits. The store then changes from input to input, so a crash found
+ * this way may need the inputs before it to reproduce: an exploration
+ * mode, not the default.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -44,7 +51,7 @@ static st_store *fz_store;
 static st_txn *fz_txn;
 static ar_arena fz_arena;
 static char fz_dir[256];
-static bool fz_lax;
+static bool fz_lax, fz_apply;
 
 static void fz_cleanup(void)
 {
@@ -90,6 +97,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	const char *lax = getenv("ANNALS_FUZZ_LAX");
 	fz_lax = lax && *lax && strcmp(lax, "0") != 0;
+	const char *apply = getenv("ANNALS_FUZZ_APPLY");
+	fz_apply = apply && *apply && strcmp(apply, "0") != 0;
 	ar_init(&fz_arena);
 	fz_load_store();
 	return 0;
@@ -99,7 +108,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static bool fz_client_error(int rc)
 {
 	return rc == ANNALS_INVALID_ARGUMENT || rc == ANNALS_NOT_FOUND || rc == ANNALS_FAILED_PRECONDITION ||
-	       rc == ANNALS_OUT_OF_RANGE;
+	       rc == ANNALS_OUT_OF_RANGE || rc == ANNALS_ALREADY_EXISTS;
 }
 
 static void fz_check_error(const char *method, int rc, const char *msg)
@@ -145,6 +154,14 @@ static void fz_write(const char *name, const ProtobufCMessage *in, const char *r
 	FZ_ASSERT(fz_message_ok(in, true, &bad),
 	          "%s: st_validate accepted a request whose field %s is not UTF-8 or not a known enum value",
 	          name, bad ? bad : "?");
+	if (!fz_apply || request_id == NULL || request_id[0] == '\0' || strlen(request_id) > 128)
+		return;
+	rc = st_apply(fz_store, &w, 1);
+	FZ_ASSERT(rc == ANNALS_OK, "%s: st_apply's commit failed: %s %s", name, annals_status_name(rc),
+	          w.msg);
+	if (w.code != ANNALS_OK)
+		fz_check_error(name, w.code, w.msg);
+	free(w.reply);
 }
 
 /* ---- reads: the queries ---------------------------------------------------- */

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
@@ -1036,6 +1037,79 @@ static void test_valid_utf8_quoted_and_cut(void)
 	check_intact();
 }
 
+/* ---- what hostile strings do to the server's log ------------------------------------------------ */
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = calloc(1, (size_t)n + 1);
+	if (fread(b, 1, (size_t)n, f) != (size_t)n)
+		b[0] = '\0';
+	fclose(f);
+	return b;
+}
+
+/* With --debug every failed call is logged with its message, and messages
+ * quote what the client sent. A client must not be able to forge log lines
+ * (a newline in a method name) nor break a JSON log (bytes that are not
+ * UTF-8 in an id). */
+static void test_log_injection(void)
+{
+	static const char forged[] = "2026-01-01T00:00:00.000Z error forged_event by=client";
+	for (int json = 0; json < 2; json++) {
+		th_server d;
+		const char *extra[] = {"--debug", "--log-format", json ? "json" : "plain", NULL};
+		if (th_start(&d, NULL, extra) != 0) {
+			CHECK(!"server with --debug did not start");
+			return;
+		}
+		char method[200];
+		snprintf(method, sizeof(method), "X\n%s", forged);
+		Annals__V1__HealthRequest hq = ANNALS__V1__HEALTH_REQUEST__INIT;
+		size_t hl;
+		uint8_t *hb = pack(&hq.base, &hl);
+		EXPECT_REPLY(raw_call(d.url, method, hb, hl, 0, NULL, NULL), -1, NULL);
+		free(hb);
+		Annals__V1__GetRequest get = ANNALS__V1__GET_REQUEST__INIT;
+		get.id = "person:\xff\xfe";
+		Annals__V1__Reply *r = call_msg(d.url, "annals.v1.Annals/GetEntity", &get.base, NULL);
+		if (r)
+			annals__v1__reply__free_unpacked(r, NULL);
+		CHECK_EQ_INT(th_stop(&d), 0);
+		char *log = slurp(d.log);
+		int forged_lines = 0, bad_lines = 0, lines = 0;
+		for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+			lines++;
+			if (strncmp(line, forged, strlen(forged)) == 0)
+				forged_lines++;
+			if (json) {
+				json_error_t jerr;
+				json_t *j = json_loads(line, 0, &jerr);
+				if (j == NULL) {
+					if (bad_lines++ == 0)
+						fprintf(stderr,
+						        "  a JSON log line does not parse (%s): %.120s\n",
+						        jerr.text, line);
+				}
+				json_decref(j);
+			}
+		}
+		if (forged_lines)
+			fprintf(stderr, "  a client wrote its own line into the %s log\n",
+			        json ? "JSON" : "plain");
+		CHECK_EQ_INT(forged_lines, 0);
+		CHECK_EQ_INT(bad_lines, 0);
+		CHECK(lines > 3);
+		free(log);
+		th_cleanup(&d);
+	}
+}
+
 /* ---- ids of 10 KB ----------------------------------------------------------------------------- */
 
 static void read_with_long_string(const char *method, const ProtobufCMessage *m)
@@ -1587,8 +1661,8 @@ static void test_work_beyond_the_contexts(void)
 	pthread_t th[6];
 	queued_arg args[6];
 	for (int i = 0; i < 3; i++) {
-		args[i] = (queued_arg){.url = q.url, .method = "annals.v1.Annals/PutEntity", .idx = i,
-		                       .call_timeout_ms = 700};
+		args[i] = (queued_arg){
+		    .url = q.url, .method = "annals.v1.Annals/PutEntity", .idx = i, .call_timeout_ms = 700};
 		pthread_create(&th[i], NULL, queued_one, &args[i]);
 	}
 	for (int i = 0; i < 3; i++)
@@ -1604,7 +1678,8 @@ static void test_work_beyond_the_contexts(void)
 		CHECK((args[i].code == ANNALS_OK) == (now == ANNALS_OK));
 	}
 	if (applied > 1)
-		fprintf(stderr, "  a write that waited past its deadline for a free context was still applied\n");
+		fprintf(stderr,
+		        "  a write that waited past its deadline for a free context was still applied\n");
 	CHECK(applied <= 1);
 	CHECK_EQ_INT(th_stop(&q), 0);
 	th_cleanup(&q);
@@ -1624,12 +1699,14 @@ static void test_work_beyond_the_contexts(void)
 		ok += args[i].code == ANNALS_OK;
 		exhausted += args[i].code == ANNALS_RESOURCE_EXHAUSTED;
 	}
-	fprintf(stderr, "  (6 reads at once on 2 contexts: %d OK, %d RESOURCE_EXHAUSTED, %d other)\n", ok, exhausted,
-	        6 - ok - exhausted);
+	fprintf(stderr, "  (6 reads at once on 2 contexts: %d OK, %d RESOURCE_EXHAUSTED, %d other)\n", ok,
+	        exhausted, 6 - ok - exhausted);
 	CHECK_EQ_INT(ok + exhausted, 6);
 	CHECK(ok >= 2);
 	if (exhausted == 0)
-		fprintf(stderr, "  calls beyond the bound of 2 in flight were queued, not answered RESOURCE_EXHAUSTED\n");
+		fprintf(
+		    stderr,
+		    "  calls beyond the bound of 2 in flight were queued, not answered RESOURCE_EXHAUSTED\n");
 	CHECK(exhausted > 0);
 	CHECK_EQ_INT(th_stop(&q), 0);
 	th_cleanup(&q);
@@ -1953,6 +2030,7 @@ int main(void)
 	RUN_IF(test_deeply_nested);
 	RUN_IF(test_non_utf8_strings);
 	RUN_IF(test_valid_utf8_quoted_and_cut);
+	RUN_IF(test_log_injection);
 	RUN_IF(test_ids_of_10kb);
 	RUN_IF(test_dates_out_of_range);
 	RUN_IF(test_unknown_enum_values);
