@@ -214,9 +214,10 @@ typedef struct writer {
 	uint64_t next_seq;
 	uint64_t counter_acked; /* last acknowledged counter value (0: never set) */
 	uint64_t counter_rev;
-	op_rec *ops; /* every logical write, in order */
+	uint64_t last_rev; /* revision of its last acknowledged write */
+	op_rec *ops;       /* every logical write, in order */
 	size_t n_ops, cap_ops;
-	int errors; /* definitive non-OK answers: a test failure */
+	int errors; /* refused writes, revisions going back: test failures */
 	char first_error[300];
 } writer;
 
@@ -440,6 +441,13 @@ static void *writer_main(void *arg)
 				atomic_fetch_add(&g_resends_answered, 1);
 			op->acked = true;
 			op->cycle = g_cycle;
+			/* every write of a thread changes something, after the one
+			 * before it: its revision is higher, across restarts too */
+			if (op->revision <= w->last_rev && w->errors++ == 0)
+				snprintf(w->first_error, sizeof(w->first_error),
+				         "%s acknowledged at revision %llu, after a write at %llu", op->rid,
+				         (unsigned long long)op->revision, (unsigned long long)w->last_rev);
+			w->last_rev = op->revision;
 			if (op->counter) {
 				w->counter_acked = op->counter;
 				w->counter_rev = op->revision;
@@ -911,8 +919,10 @@ static void test_crash_kills(void)
 			batches += w->ops[k].acked && w->ops[k].kind == OP_BATCH;
 		}
 		if (w->errors) {
-			fprintf(stderr, "  writer %d: %d write(s) refused; first: %s\n", i, w->errors,
-			        w->first_error);
+			fprintf(
+			    stderr,
+			    "  writer %d: %d problem(s) (refused writes, revisions going back); first: %s\n",
+			    i, w->errors, w->first_error);
 			errors += w->errors;
 		}
 		free(w->ops);
