@@ -74,6 +74,78 @@ static int cmd_info(cli_ctx *ctx)
 	return rc;
 }
 
+static void stats_print(cli_ctx *ctx, const Annals__V1__StatsReply *r)
+{
+	ar_arena *a = &ctx->ar;
+	cli_table t;
+	cli_table_init(&t, a, 2);
+	cli_table_row(&t, "server", ctx->server);
+	cli_table_row(&t, "version", r->version);
+	cli_table_row(&t, "uptime", ar_printf(a, "%.1f s", (double)r->uptime_ms / 1000));
+	cli_table_row(&t, "revision", ar_printf(a, "%" PRIu64, r->revision));
+	if (r->counts)
+		cli_table_row(&t, "records",
+		              ar_printf(a, "%" PRIu64 " entities, %" PRIu64 " events, %" PRIu64 " relations, %" PRIu64
+		                           " documents",
+		                        r->counts->entities, r->counts->events, r->counts->relations,
+		                        r->counts->documents));
+	cli_table_row(&t, "in flight", ar_printf(a, "%u calls, %u writes queued", r->in_flight, r->writes_queued));
+	cli_table_row(&t, "commits",
+	              ar_printf(a, "%" PRIu64 " (%" PRIu64 " writes, %.1f per commit)", r->commits,
+	                        r->committed_writes,
+	                        r->commits ? (double)r->committed_writes / (double)r->commits : 0.0));
+	cli_table_row(&t, "data file", info_size(a, r->data_file_bytes));
+	cli_table_row(&t, "map", ar_printf(a, "%s used of %s", info_size(a, r->map_used), info_size(a, r->map_size)));
+	cli_table_print(&t, stdout, "");
+	printf("\ncalls by method (latency from the server's histogram):\n");
+	cli_table_init(&t, a, 6);
+	cli_table_row(&t, "METHOD", "CALLS", "MEAN", "P50 <=", "P99 <=", "CODES");
+	for (size_t i = 0; i < r->n_methods; i++) {
+		const Annals__V1__MethodStats *m = r->methods[i];
+		char *codes = "";
+		for (size_t k = 0; k < m->n_codes; k++)
+			codes = ar_printf(a, "%s%s%s=%" PRIu64, codes, k ? " " : "", m->codes[k]->code, m->codes[k]->count);
+		cli_table_row(&t, m->method, ar_printf(a, "%" PRIu64, m->calls), ar_printf(a, "%.3f ms", m->mean_ms),
+		              ar_printf(a, "%.3f ms", m->p50_ms), ar_printf(a, "%.3f ms", m->p99_ms), codes);
+	}
+	cli_table_print(&t, stdout, "  ");
+}
+
+static int cmd_stats(cli_ctx *ctx)
+{
+	Annals__V1__StatsRequest req = ANNALS__V1__STATS_REQUEST__INIT;
+	Annals__V1__StatsReply *rep;
+	int rc = cli_call(ctx, "Stats", &req.base, &rep);
+	if (rc != 0)
+		return rc;
+	if (ctx->json)
+		rc = cli_print_json(&rep->base);
+	else
+		stats_print(ctx, rep);
+	annals_free(rep);
+	return rc;
+}
+
+static int cmd_backup(cli_ctx *ctx)
+{
+	Annals__V1__BackupRequest req = ANNALS__V1__BACKUP_REQUEST__INIT;
+	req.dir = (char *)cli_pos(ctx, 0);
+	if (req.dir[0] != '/')
+		return cli_usage_error(ctx, "DIR: an absolute path on the server's host is required");
+	Annals__V1__BackupReply *rep;
+	int rc = cli_call(ctx, "Backup", &req.base, &rep);
+	if (rc != 0)
+		return rc;
+	if (ctx->json)
+		rc = cli_print_json(&rep->base);
+	else
+		printf("backup of revision %" PRIu64 " in %s: %s in %" PRIu64 " ms\n"
+		       "start a server on it with: annalsd --data %s\n",
+		       rep->revision, rep->dir, info_size(&ctx->ar, rep->bytes), rep->took_ms, rep->dir);
+	annals_free(rep);
+	return rc;
+}
+
 const cli_cmd cli_cmds_server[] = {
     {.name = "health",
      .synopsis = "",
@@ -83,5 +155,17 @@ const cli_cmd cli_cmds_server[] = {
      .synopsis = "",
      .summary = "server version, revision, record counts, storage and methods",
      .run = cmd_info},
+    {.name = "stats",
+     .synopsis = "",
+     .summary = "operating figures: calls and latency by method, commits, storage (as /metrics)",
+     .run = cmd_stats},
+    {.name = "backup",
+     .synopsis = "DIR",
+     .summary = "a hot, compacted copy of the store into DIR on the server's host (admin)",
+     .details = "  DIR   an absolute path on the server's host; created if missing; must not hold a data.mdb.\n"
+                "        The server keeps serving reads and writes while it copies.\n",
+     .min_pos = 1,
+     .max_pos = 1,
+     .run = cmd_backup},
     {.run = NULL},
 };

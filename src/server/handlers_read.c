@@ -189,8 +189,12 @@ void annals_h_changes(svc_t *svc, const Annals__V1__ChangesRequest *in,
 		srv_fail(w, rc, "%s", err.msg);
 		return;
 	}
-	if (out.n_changes == 0 && in->wait_ms > 0 && out.revision <= in->since &&
-	    !atomic_load(&w->srv->draining)) {
+	if (out.n_changes == 0 && in->wait_ms > 0 && atomic_load(&w->srv->draining)) {
+		/* no waiting on a server that is going away: reconnect elsewhere */
+		srv_fail(w, ANNALS_UNAVAILABLE, "the server is shutting down; follow again on another instance");
+		return;
+	}
+	if (out.n_changes == 0 && in->wait_ms > 0 && out.revision <= in->since) {
 		srv_worker_read_end(w);
 		w->poll = in;
 		srv_poll_park(w->srv, w, in->wait_ms);

@@ -52,6 +52,10 @@ static bool poll_try_answer(srv_server *s, srv_worker *w, uint64_t now)
 		srv_worker_read_end(w);
 		return false;
 	}
+	if (out.n_changes == 0 && s->poll_stop) {
+		srv_fail(w, ANNALS_UNAVAILABLE, "the server is shutting down; follow again on another instance");
+		return true;
+	}
 	srv_worker_reply_msg(w, &out.base);
 	return true;
 }

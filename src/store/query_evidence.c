@@ -29,6 +29,12 @@ typedef struct ev_item {
 
 typedef int (*ev_fn)(qk *q, void *ctx, const ev_rec *rec, const ev_item *it);
 
+/* "an organization", "a person": the article by the word's first letter. */
+static const char *qk_article(const char *word)
+{
+	return (word[0] && strchr("aeiou", word[0])) ? "an" : "a";
+}
+
 static int ev_each(qk *q, const ev_rec *rec, enum ev_part part, size_t index, Annals__V1__Evidence **evs, size_t n,
                    ev_fn fn, void *ctx)
 {
@@ -109,8 +115,8 @@ static const char *ev_entity_text(qk *q, Annals__V1__Entity *e, const ev_item *i
 	if (it->part == EV_ATTRIBUTE)
 		return ev_attribute_text(q, who, e->attributes[it->index]);
 	if (e->summary != NULL && e->summary[0] != '\0')
-		return ar_printf(q->a, "%s (%s) is a %s: %s", who, e->id, qk_type_word(e->type), e->summary);
-	return ar_printf(q->a, "%s (%s) is a %s", who, e->id, qk_type_word(e->type));
+		return ar_printf(q->a, "%s (%s) is %s %s: %s", who, e->id, qk_article(qk_type_word(e->type)), qk_type_word(e->type), e->summary);
+	return ar_printf(q->a, "%s (%s) is %s %s", who, e->id, qk_article(qk_type_word(e->type)), qk_type_word(e->type));
 }
 
 static const char *ev_event_text(qk *q, Annals__V1__Event *e, const ev_item *it)
