@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common/dataset.h"
 #include "common/pbjson.h"
 #include "common/validate.h"
 
@@ -105,43 +106,6 @@ static size_t data_validate(const Annals__V1__Dataset *ds)
 	return c.bad;
 }
 
-static void data_add_op(ar_arena *a, Annals__V1__BatchRequest *b, Annals__V1__Op__OpCase which, void *rec)
-{
-	Annals__V1__Op *op = AR_NEW(a, Annals__V1__Op, ANNALS__V1__OP__INIT);
-	op->op_case = which;
-	switch (which) {
-	case ANNALS__V1__OP__OP_PUT_ENTITY:
-		op->put_entity = rec;
-		break;
-	case ANNALS__V1__OP__OP_PUT_EVENT:
-		op->put_event = rec;
-		break;
-	case ANNALS__V1__OP__OP_PUT_RELATION:
-		op->put_relation = rec;
-		break;
-	default:
-		op->put_document = rec;
-		break;
-	}
-	AR_PUSH(a, b->ops, b->n_ops, op);
-}
-
-/* Documents first, then entities, relations, events: the order in which
- * a reader of the change feed can resolve references. */
-static Annals__V1__BatchRequest *data_ops(ar_arena *a, const Annals__V1__Dataset *ds)
-{
-	Annals__V1__BatchRequest *b = AR_NEW(a, Annals__V1__BatchRequest, ANNALS__V1__BATCH_REQUEST__INIT);
-	for (size_t i = 0; i < ds->n_documents; i++)
-		data_add_op(a, b, ANNALS__V1__OP__OP_PUT_DOCUMENT, ds->documents[i]);
-	for (size_t i = 0; i < ds->n_entities; i++)
-		data_add_op(a, b, ANNALS__V1__OP__OP_PUT_ENTITY, ds->entities[i]);
-	for (size_t i = 0; i < ds->n_relations; i++)
-		data_add_op(a, b, ANNALS__V1__OP__OP_PUT_RELATION, ds->relations[i]);
-	for (size_t i = 0; i < ds->n_events; i++)
-		data_add_op(a, b, ANNALS__V1__OP__OP_PUT_EVENT, ds->events[i]);
-	return b;
-}
-
 static int cmd_import(cli_ctx *ctx)
 {
 	const char *path = cli_pos(ctx, 0);
@@ -161,7 +125,7 @@ static int cmd_import(cli_ctx *ctx)
 		                "%s: %zu invalid record%s (listed above); nothing was sent",
 		                strcmp(path, "-") ? path : "stdin", bad, bad == 1 ? "" : "s");
 	}
-	Annals__V1__BatchRequest *b = data_ops(&ctx->ar, ds);
+	Annals__V1__BatchRequest *b = ds_batch(&ctx->ar, ds);
 	char line[128];
 	snprintf(line, sizeof(line), "sending %zu records as one batch...", b->n_ops);
 	data_progress(line);

@@ -8,40 +8,13 @@
 #include <string.h>
 
 #include "annals/annals.h"
+#include "common/dataset.h"
 #include "common/log.h"
 #include "common/pbjson.h"
 #include "server/server.h"
 
 extern const char annals_seed_json[];
 extern const size_t annals_seed_json_len;
-
-static void seed_op(ar_arena *a, Annals__V1__BatchRequest *b, Annals__V1__Op__OpCase c, void *rec)
-{
-	Annals__V1__Op *op = AR_NEW(a, Annals__V1__Op, ANNALS__V1__OP__INIT);
-	op->op_case = c;
-	switch (c) {
-	case ANNALS__V1__OP__OP_PUT_ENTITY: op->put_entity = rec; break;
-	case ANNALS__V1__OP__OP_PUT_EVENT: op->put_event = rec; break;
-	case ANNALS__V1__OP__OP_PUT_RELATION: op->put_relation = rec; break;
-	case ANNALS__V1__OP__OP_PUT_DOCUMENT: op->put_document = rec; break;
-	default: break;
-	}
-	AR_PUSH(a, b->ops, b->n_ops, op);
-}
-
-/* Documents first, then events, so anchors of relative dates exist when
- * the records citing them are resolved (st_apply also re-resolves later). */
-static void seed_batch(ar_arena *a, const Annals__V1__Dataset *d, Annals__V1__BatchRequest *b)
-{
-	for (size_t i = 0; i < d->n_documents; i++)
-		seed_op(a, b, ANNALS__V1__OP__OP_PUT_DOCUMENT, d->documents[i]);
-	for (size_t i = 0; i < d->n_events; i++)
-		seed_op(a, b, ANNALS__V1__OP__OP_PUT_EVENT, d->events[i]);
-	for (size_t i = 0; i < d->n_entities; i++)
-		seed_op(a, b, ANNALS__V1__OP__OP_PUT_ENTITY, d->entities[i]);
-	for (size_t i = 0; i < d->n_relations; i++)
-		seed_op(a, b, ANNALS__V1__OP__OP_PUT_RELATION, d->relations[i]);
-}
 
 int srv_seed_load(srv_server *s)
 {
@@ -55,11 +28,10 @@ int srv_seed_load(srv_server *s)
 		log_msg(LOG_ERROR, "seed_invalid", "problem=\"%s\"", err);
 		goto out;
 	}
-	Annals__V1__BatchRequest batch = ANNALS__V1__BATCH_REQUEST__INIT;
-	seed_batch(&a, d, &batch);
-	st_write w = {.op = ST_BATCH, .req = &batch.base, .request_id = "annals-seed-v1"};
+	Annals__V1__BatchRequest *batch = ds_batch(&a, d);
+	st_write w = {.op = ST_BATCH, .req = &batch->base, .request_id = "annals-seed-v1"};
 	st_options limits = *st_limits(s->store);
-	limits.max_batch_ops = (unsigned)batch.n_ops; /* the seed is one atomic batch, whatever its size */
+	limits.max_batch_ops = (unsigned)batch->n_ops; /* the seed is one atomic batch, whatever its size */
 	st_err verr = {0};
 	if (st_validate(&w, &limits, &verr) != ANNALS_OK) {
 		log_msg(LOG_ERROR, "seed_invalid", "problem=\"%s\"", verr.msg);
