@@ -15,6 +15,10 @@ ifeq ($(FLAVOR),release)
 BIN     := bin
 LIBDIR  := build/release/lib
 OPT     := -O2
+else ifeq ($(FLAVOR),valgrind)
+BIN     := build/valgrind/bin
+LIBDIR  := build/valgrind/lib
+OPT     := -O1 -fno-omit-frame-pointer
 else
 BIN     := build/$(FLAVOR)/bin
 LIBDIR  := build/$(FLAVOR)/lib
@@ -58,7 +62,7 @@ EXAMPLES := $(patsubst clients/examples/%.c,$(BIN)/examples/%,$(EXAMPLE_C))
 UNITS    := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_C))
 ITESTS   := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(ITEST_C))
 
-.PHONY: all build run test test-unit bench clean install format lint help deps
+.PHONY: all build run test test-unit test-valgrind bench clean install format lint help deps
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -139,6 +143,14 @@ test: deps
 	@bash tests/run.sh build/asan/bin
 
 tests: $(UNITS) $(ITESTS)
+
+# The integration tests with client and server under valgrind (no sanitizers
+# in this build: valgrind and ASan do not mix).
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no
+test-valgrind: deps
+	@$(MAKE) --no-print-directory FLAVOR=valgrind all tests
+	@ANNALS_TEST_WRAPPER="$(VALGRIND)" ANNALS_SERVER_WRAPPER="$(VALGRIND)" \
+	  bash tests/run.sh build/valgrind/bin test_it_service
 
 bench: deps
 	@$(MAKE) --no-print-directory all

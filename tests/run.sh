@@ -43,7 +43,8 @@ for t in "$BIN"/tests/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	[ -n "$FILTER" ] && [[ "$name" != *"$FILTER"* ]] && continue
-	run_one "$name" "$t"
+	# shellcheck disable=SC2086 # the wrapper is a command line
+	run_one "$name" ${ANNALS_TEST_WRAPPER:-} "$t"
 done
 for t in "$ROOT"/tests/cli/test_*.sh; do
 	[ -f "$t" ] || continue

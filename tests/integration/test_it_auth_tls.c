@@ -228,6 +228,37 @@ static int get_with(const char *url, const annals_options *o, const char *id, an
 	return rc;
 }
 
+static int info_with(const char *url, const annals_options *o, annals_error *err)
+{
+	annals_client *c = NULL;
+	int rc = annals_open(&c, url, o, err);
+	if (rc != ANNALS_OK)
+		return rc;
+	Annals__V1__ServerInfoRequest req = ANNALS__V1__SERVER_INFO_REQUEST__INIT;
+	Annals__V1__ServerInfoReply *rep = NULL;
+	rc = annals_server_info(c, &req, &rep, err);
+	annals_free(rep);
+	annals_close(c);
+	return rc;
+}
+
+static int backup_with(const char *url, const annals_options *o, const char *dir, annals_error *err)
+{
+	annals_client *c = NULL;
+	int rc = annals_open(&c, url, o, err);
+	if (rc != ANNALS_OK)
+		return rc;
+	Annals__V1__BackupRequest req = ANNALS__V1__BACKUP_REQUEST__INIT;
+	req.dir = (char *)dir;
+	Annals__V1__BackupReply *rep = NULL;
+	rc = annals_backup(c, &req, &rep, err);
+	if (rc == ANNALS_OK && rep->bytes == 0)
+		rc = -1;
+	annals_free(rep);
+	annals_close(c);
+	return rc;
+}
+
 static int batch_with(const char *url, const annals_options *o, const char *id, annals_error *err)
 {
 	annals_client *c = NULL;
@@ -299,9 +330,14 @@ static void check_roles(const char *url)
 	annals_options writer = {.timeout_ms = 5000, .token = WRITER_TOKEN};
 	annals_options admin = {.timeout_ms = 5000, .token = ADMIN_TOKEN};
 
-	/* no token, or one that is not in the file: UNAUTHENTICATED, reads too */
-	CHECK_EQ_INT(health_with(url, &none, &err), ANNALS_UNAUTHENTICATED);
+	/* Health answers anyone (liveness probes carry no token; it says no
+	 * more than "serving" and a revision) */
+	CHECK_EQ_INT(health_with(url, &none, &err), ANNALS_OK);
+	/* everything else: no token, or one that is not in the file, is
+	 * UNAUTHENTICATED, reads too */
+	CHECK_EQ_INT(info_with(url, &none, &err), ANNALS_UNAUTHENTICATED);
 	CHECK_CONTAINS(err.message, "token");
+	CHECK_EQ_INT(info_with(url, &wrong, &err), ANNALS_UNAUTHENTICATED);
 	CHECK_EQ_INT(get_with(url, &none, "org:csto", &err), ANNALS_UNAUTHENTICATED);
 	CHECK_EQ_INT(get_with(url, &empty, "org:csto", &err), ANNALS_UNAUTHENTICATED);
 	CHECK_EQ_INT(get_with(url, &wrong, "org:csto", &err), ANNALS_UNAUTHENTICATED);
@@ -331,15 +367,27 @@ static void check_roles(const char *url)
 	CHECK_EQ_INT(get_with(url, &admin, "person:auth-admin", &err), ANNALS_OK);
 	CHECK_EQ_INT(delete_with(url, &admin, "person:auth-admin", &err), ANNALS_OK);
 
+	/* Backup: admin only */
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/backup-reader", tmp);
+	CHECK_EQ_INT(backup_with(url, &reader, dir, &err), ANNALS_PERMISSION_DENIED);
+	snprintf(dir, sizeof(dir), "%s/backup-writer", tmp);
+	CHECK_EQ_INT(backup_with(url, &writer, dir, &err), ANNALS_PERMISSION_DENIED);
+	CHECK_CONTAINS(err.message, "admin");
+	snprintf(dir, sizeof(dir), "%s/backup-none", tmp);
+	CHECK_EQ_INT(backup_with(url, &none, dir, &err), ANNALS_UNAUTHENTICATED);
+	snprintf(dir, sizeof(dir), "%s/backup-admin", tmp);
+	CHECK_EQ_INT(backup_with(url, &admin, dir, &err), ANNALS_OK);
+
 	/* the raw envelope: the token rides in Call.token */
-	Annals__V1__HealthRequest hq = ANNALS__V1__HEALTH_REQUEST__INIT;
+	Annals__V1__ServerInfoRequest iq = ANNALS__V1__SERVER_INFO_REQUEST__INIT;
 	uint8_t body[8];
-	size_t bl = annals__v1__health_request__pack(&hq, body);
-	Annals__V1__Reply *r = raw_call(url, "annals.v1.Annals/Health", body, bl, 0, NULL, ADMIN_TOKEN);
+	size_t bl = annals__v1__server_info_request__pack(&iq, body);
+	Annals__V1__Reply *r = raw_call(url, "annals.v1.Annals/ServerInfo", body, bl, 0, NULL, ADMIN_TOKEN);
 	CHECK(r && r->code == ANNALS_OK);
 	if (r)
 		annals__v1__reply__free_unpacked(r, NULL);
-	r = raw_call(url, "annals.v1.Annals/Health", body, bl, 0, NULL, WRONG_TOKEN);
+	r = raw_call(url, "annals.v1.Annals/ServerInfo", body, bl, 0, NULL, WRONG_TOKEN);
 	CHECK(r && r->code == ANNALS_UNAUTHENTICATED);
 	if (r)
 		annals__v1__reply__free_unpacked(r, NULL);
@@ -468,8 +516,8 @@ static void test_insecure_flag(void)
 	strcpy(s.url, loop);
 	annals_options reader = {.timeout_ms = 5000, .token = READER_TOKEN};
 	CHECK(up(&s, &reader));
-	CHECK_EQ_INT(health_with(loop, &reader, &err), ANNALS_OK);
-	CHECK_EQ_INT(health_with(loop, &none, &err), ANNALS_UNAUTHENTICATED);
+	CHECK_EQ_INT(info_with(loop, &reader, &err), ANNALS_OK);
+	CHECK_EQ_INT(info_with(loop, &none, &err), ANNALS_UNAUTHENTICATED);
 	CHECK_EQ_INT(stop(&s), 0);
 	/* every non-loopback form is refused without tokens: an empty host, a
 	 * wildcard, and a TLS listener on all interfaces */

@@ -44,7 +44,8 @@ static void th_sleep_ms(int ms)
 
 static int th_wait_healthy(th_server *s)
 {
-	for (int i = 0; i < 200; i++) {
+	/* under valgrind start-up is slow: up to 60 s */
+	for (int i = 0; i < 1200; i++) {
 		annals_client *c = NULL;
 		annals_options o = {.timeout_ms = 1000};
 		annals_error err;
@@ -65,7 +66,7 @@ static int th_wait_healthy(th_server *s)
 		}
 		th_sleep_ms(50);
 	}
-	fprintf(stderr, "  annalsd did not become healthy within 10 s; log: %s\n", s->log);
+	fprintf(stderr, "  annalsd did not become healthy within 60 s; log: %s\n", s->log);
 	return -1;
 }
 
@@ -75,6 +76,15 @@ static int th_spawn(th_server *s, const char *const *extra)
 	th_bin("annalsd", bin, sizeof(bin));
 	const char *argv[64];
 	int n = 0;
+	/* ANNALS_SERVER_WRAPPER="valgrind -q ..." runs the server under a tool */
+	char wrapper[512] = "";
+	const char *wrap = getenv("ANNALS_SERVER_WRAPPER");
+	if (wrap != NULL)
+		snprintf(wrapper, sizeof(wrapper), "%s", wrap);
+	for (char *save = NULL, *tok = strtok_r(wrapper, " ", &save); tok && n < 40;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[n++] = tok;
+	const char *exe = n > 0 ? argv[0] : bin;
 	argv[n++] = bin;
 	argv[n++] = "--listen";
 	argv[n++] = s->url;
@@ -93,7 +103,7 @@ static int th_spawn(th_server *s, const char *const *extra)
 			dup2(fd, 2);
 			close(fd);
 		}
-		execv(bin, (char *const *)argv);
+		execvp(exe, (char *const *)argv);
 		_exit(127);
 	}
 	s->pid = pid;
@@ -125,7 +135,7 @@ int th_stop(th_server *s)
 	if (s->pid <= 0)
 		return -1;
 	kill(s->pid, SIGTERM);
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 600; i++) {
 		int status;
 		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
 			s->pid = 0;
