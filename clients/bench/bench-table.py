@@ -157,12 +157,22 @@ def print_targets(tab, infos):
                 print(f"  knowledge queries vs GetEntity, {t}, {c} in flight: slowest {worst[0]} at "
                       f"{worst[1]:.2f} x (target >= 0.80): {verdict(worst[1] >= 0.80)}")
     for t in ("tcp", "ipc"):
+        r = tab.ratio("big", t, 64, "put", "rate", other=("big", t, 1, "put"))
+        if r is not None:
+            print(f"  PutEvent at 64 in flight with the generated data, {t}: {r:.1f} x the rate at 1 in flight "
+                  f"(target >= 15): {verdict(r >= 15)}")
+    for t in ("tcp", "ipc"):
         for c in (1, 64):
             big = tab.figure("big", t, c, "get", "rate")
             small = tab.figure("main", t, c, "get", "rate")
-            if big is not None and small:
-                print(f"  GetEntity with 10M events, {t}, {c} in flight: {big / small:.2f} x the built-in "
-                      f"figure (target >= 0.80): {verdict(big / small >= 0.80)}")
+            if big is None or not small:
+                continue
+            # the two parts run many minutes apart; dividing each by its own
+            # echo ceiling takes out what the machine did in between
+            nb, ns = tab.ratio("big", t, c, "get", "rate"), tab.ratio("main", t, c, "get", "rate")
+            norm = f", {nb / ns:.2f} x with each divided by its own echo ceiling" if nb and ns else ""
+            print(f"  GetEntity with the generated data, {t}, {c} in flight: {big / small:.2f} x the built-in "
+                  f"figure{norm} (target >= 0.80): {verdict(big / small >= 0.80)}")
     print()
 
 

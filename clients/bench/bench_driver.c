@@ -18,6 +18,7 @@
  * omission).
  */
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,8 +504,15 @@ static void drv_open_loop(drv *d, bool tty)
 		uint64_t due = d->start + (uint64_t)((double)d->next_index * d->period);
 		if (!stopping && due <= now && d->n_free == 0) {
 			/* calls are due but every slot is busy: they wait, and their
-			 * latency counts from their schedule */
-			uint64_t backlog = (uint64_t)((double)(now - d->start) / d->period) + 1 - d->next_index;
+			 * latency counts from their schedule (only calls scheduled
+			 * before the end of the run count) */
+			uint64_t until = d->deadline && d->deadline - 1 < now ? d->deadline - 1 : now;
+			uint64_t due_calls = (uint64_t)((double)(until - d->start) / d->period) + 1;
+			if (d->o->calls) {
+				uint64_t last = (uint64_t)ceil((double)(d->t0 - d->start) / d->period) + d->o->calls;
+				due_calls = due_calls < last ? due_calls : last;
+			}
+			uint64_t backlog = due_calls > d->next_index ? due_calls - d->next_index : 0;
 			if (backlog > d->r->backlog_max)
 				d->r->backlog_max = backlog;
 		}

@@ -38,7 +38,7 @@ CONNS=${BENCH_CONNECTIONS:-1}
 BIG=${BENCH_BIG:-0}
 BIG_ENTITIES=${BENCH_BIG_ENTITIES:-1M}
 BIG_EVENTS=${BENCH_BIG_EVENTS:-10M}
-# name:method — the table's rows, in order; PutEvent last (it grows the store)
+# the table's rows (annals-bench --method words), in order; PutEvent last (it grows the store)
 ROWS=${BENCH_ROWS:-"health get find events timeline members holder put"}
 INFLIGHT="1 64"
 TRANSPORTS="tcp ipc"
@@ -87,6 +87,18 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "make-bench: interrupted" >&2; exit 130' INT TERM
+
+# stop PID SIGNAL — stops one process this script started and forgets it, so
+# the cleanup never signals a pid the system may have handed to another.
+stop() {
+	local pid keep=()
+	kill "-$2" "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	for pid in "${PIDS[@]}"; do
+		[ "$pid" = "$1" ] || keep+=("$pid")
+	done
+	PIDS=("${keep[@]}")
+}
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -186,13 +198,14 @@ matrix() {
 # and read back every write it acknowledged.
 durability() {
 	local out
-	kill -KILL "$ANNALSD_PID" 2>/dev/null
-	wait "$ANNALSD_PID" 2>/dev/null
+	stop "$ANNALSD_PID" KILL
 	start_annalsd "$1-restarted" "$2"
 	if [ -s "$WORK/acks-$1.log" ]; then
 		out=$("$BENCH" verify-acks -u "$ANNALSD_TCP" "$WORK/acks-$1.log" 2>&1 | tail -n 1)
 		echo "{\"info\":\"durability\",\"part\":\"$1\",\"text\":\"$out\"}" >>"$RESULTS"
 	fi
+	# the heap of a server that has only read: no Batch high-water in it
+	memory "$1-restarted-and-read-back" "$ANNALSD_PID" "$2"
 }
 
 echo "make-bench: $NCPU CPUs, $SECS s per run after $WARMUP of warm-up, $REPEAT run(s) per row," \
@@ -208,8 +221,7 @@ memory main "$ANNALSD_PID" "$WORK/main-db"
 durability main "$WORK/main-db"
 
 if [ "$BIG" = 1 ]; then
-	kill -TERM "$ANNALSD_PID"
-	wait "$ANNALSD_PID" 2>/dev/null
+	stop "$ANNALSD_PID" TERM
 	start_annalsd big "$WORK/big-db"
 	memory big-empty "$ANNALSD_PID" "$WORK/big-db"
 	echo "make-bench: loading $BIG_ENTITIES entities and $BIG_EVENTS events through Batch (unpinned)..." >&2

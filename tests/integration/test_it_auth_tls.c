@@ -102,7 +102,7 @@ static bool transport_failure(int rc)
 }
 
 /* Waits until the server answers anything through a client with options o.
- * false when it exited or 20 s passed. */
+ * false when it exited or 20 s passed (then it is killed). */
 static bool up(server *s, const annals_options *o)
 {
 	for (int i = 0; i < 200; i++) {
@@ -119,6 +119,9 @@ static bool up(server *s, const annals_options *o)
 		}
 		sleep_ms(100);
 	}
+	kill(s->pid, SIGKILL); /* never leave a server behind */
+	waitpid(s->pid, NULL, 0);
+	s->pid = 0;
 	return false;
 }
 
