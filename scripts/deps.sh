@@ -2,7 +2,7 @@
 # Installs the Debian packages annals builds and tests with, when missing.
 # As root it runs apt-get; otherwise it says what to install and stops.
 set -eu
-PKGS="build-essential pkg-config clang libnng-dev libprotobuf-c-dev protobuf-c-compiler \
+PKGS="build-essential pkg-config clang libclang-rt-14-dev libnng-dev libprotobuf-c-dev protobuf-c-compiler \
 liblmdb-dev lmdb-utils libjansson-dev nng-utils protobuf-compiler openssl python3 valgrind"
 missing=""
 for p in $PKGS; do

@@ -68,10 +68,13 @@ typedef struct annals_options {
 	uint32_t timeout_ms;       /* per call, 0: default 5000 */
 	const char *token;         /* bearer token, or NULL */
 	size_t max_message_bytes;  /* largest reply accepted, 0: 64 MiB */
-	const char *tls_ca_file;   /* for tls+tcp:// URLs */
+	const char *tls_ca_file;   /* required for tls+tcp:// URLs: the CA of the server's certificate */
 	const char *tls_cert_file; /* client certificate (mutual TLS) */
 	const char *tls_key_file;
-	const char *tls_server_name;
+	const char *tls_server_name; /* the name the certificate must carry; default: the URL's host
+	                              * (matched against DNS entries and CN, not IP entries) */
+	int connect_async;           /* 1: annals_open returns at once and connects in the
+	                              * background (calls wait for it up to their timeout) */
 } annals_options;
 
 /* opts may be NULL. */

@@ -58,17 +58,40 @@ static int client_ok(annals_error *err)
 	return ANNALS_OK;
 }
 
-static int client_tls(annals_client *c, const annals_options *o, annals_error *err)
+/* "tls+tcp://HOST:PORT" -> HOST (without brackets for IPv6). */
+static void client_url_host(const char *url, char *host, size_t len)
 {
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	const char *end = *p == '[' ? strchr(p, ']') : strrchr(p, ':');
+	if (*p == '[')
+		p++;
+	size_t n = end ? (size_t)(end - p) : strlen(p);
+	snprintf(host, len, "%.*s", (int)n, p);
+}
+
+/* A TLS client always verifies: the server's certificate must chain to
+ * tls_ca_file and name the host it is dialled as (or tls_server_name).
+ * mbedtls 2.28 matches names against the certificate's DNS entries and CN
+ * only, not IP entries: a server dialled by IP needs that IP as a DNS
+ * entry or CN, or the caller sets tls_server_name. */
+static int client_tls(annals_client *c, const char *url, const annals_options *o, annals_error *err)
+{
+	if (o == NULL || o->tls_ca_file == NULL)
+		return client_fail(err, ANNALS_INVALID_ARGUMENT,
+		                   "%s: tls+tcp:// needs the CA that signed the server's certificate "
+		                   "(tls_ca_file, or --tls-ca on the command line)",
+		                   url);
+	char host[256];
+	client_url_host(url, host, sizeof(host));
 	int rv = nng_tls_config_alloc(&c->tls, NNG_TLS_MODE_CLIENT);
-	if (rv == 0 && o && o->tls_ca_file) {
+	if (rv == 0)
 		rv = nng_tls_config_ca_file(c->tls, o->tls_ca_file);
-		if (rv == 0)
-			rv = nng_tls_config_auth_mode(c->tls, NNG_TLS_AUTH_MODE_REQUIRED);
-	} else if (rv == 0) {
-		rv = nng_tls_config_auth_mode(c->tls, NNG_TLS_AUTH_MODE_NONE);
-	}
-	if (rv == 0 && o && o->tls_cert_file && o->tls_key_file) {
+	if (rv == 0)
+		rv = nng_tls_config_auth_mode(c->tls, NNG_TLS_AUTH_MODE_REQUIRED);
+	if (rv == 0)
+		rv = nng_tls_config_server_name(c->tls, o->tls_server_name ? o->tls_server_name : host);
+	if (rv == 0 && o->tls_cert_file && o->tls_key_file) {
 		/* nng wants certificate and key from one file or from memory */
 		char *cert = file_read_all(o->tls_cert_file, 1 << 20, NULL);
 		char *key = file_read_all(o->tls_key_file, 1 << 20, NULL);
@@ -76,8 +99,6 @@ static int client_tls(annals_client *c, const annals_options *o, annals_error *e
 		free(cert);
 		free(key);
 	}
-	if (rv == 0 && o && o->tls_server_name)
-		rv = nng_tls_config_server_name(c->tls, o->tls_server_name);
 	if (rv != 0)
 		return client_fail(err, ANNALS_INVALID_ARGUMENT, "TLS settings: %s", nng_strerror(rv));
 	return nng_dialer_set_ptr(c->dialer, NNG_OPT_TLS_CONFIG, c->tls) == 0
@@ -111,12 +132,15 @@ int annals_open(annals_client **out, const char *url, const annals_options *o, a
 		annals_close(c);
 		return code;
 	}
-	if (strncmp(url, "tls+", 4) == 0 && client_tls(c, o, err) != ANNALS_OK) {
+	if (strncmp(url, "tls+", 4) == 0 && client_tls(c, url, o, err) != ANNALS_OK) {
 		int code = err ? err->code : ANNALS_INVALID_ARGUMENT;
 		annals_close(c);
 		return code;
 	}
-	rv = nng_dialer_start(c->dialer, 0);
+	/* By default the first connection is made here, so a wrong URL or a
+	 * server that is down is reported at once; services that start before
+	 * annalsd ask for connect_async, and nng keeps redialling. */
+	rv = nng_dialer_start(c->dialer, (o && o->connect_async) ? NNG_FLAG_NONBLOCK : 0);
 	if (rv != 0) {
 		client_fail(err, ANNALS_UNAVAILABLE, "cannot connect to %s: %s; is annalsd running there?", url,
 		            nng_strerror(rv));

@@ -16,7 +16,12 @@ struct ar_block {
 
 static void *ar_pbc_alloc(void *ctx, size_t n)
 {
-	return ar_alloc(ctx, n ? n : 1);
+	ar_arena *a = ctx;
+	if (a->pbc_limit && a->total + n > a->pbc_limit) {
+		a->pbc_refused = 1;
+		return NULL; /* protobuf-c then fails the unpack cleanly */
+	}
+	return ar_alloc(a, n ? n : 1);
 }
 
 static void ar_pbc_free(void *ctx, void *p)
@@ -74,6 +79,8 @@ void ar_reset(ar_arena *a)
 	a->head = b;
 	a->used = 0;
 	a->total = 0;
+	a->pbc_limit = 0;
+	a->pbc_refused = 0;
 }
 
 void ar_free(ar_arena *a)

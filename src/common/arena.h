@@ -20,6 +20,9 @@ typedef struct ar_arena {
 	ar_block *head;         /* current block; older blocks chained behind it */
 	size_t used;            /* bytes used in head */
 	size_t total;           /* bytes handed out since the last reset */
+	size_t pbc_limit;       /* when not 0: the allocator view fails past this total, so a
+	                         * small hostile message cannot unpack into a huge tree */
+	int pbc_refused;        /* the limit was hit since the last reset */
 	ProtobufCAllocator pbc; /* allocator view of this arena */
 } ar_arena;
 

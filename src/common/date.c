@@ -23,6 +23,7 @@
  * resolving again gives the same result.
  */
 #include "common/date.h"
+#include "common/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -178,6 +179,7 @@ int date_parse(const char *s, Annals__V1__Date *d, char *msg, size_t msglen)
 	size_t want = p == ANNALS__V1__PRECISION__PRECISION_YEAR ? 4 : p == ANNALS__V1__PRECISION__PRECISION_MONTH ? 7 : 10;
 	if (y < 0 || m < 0 || day < 0 || n != want) {
 		snprintf(msg, msglen, "'%.40s' is not a date: %s", s, form);
+		utf8_scrub(msg);
 		return -1;
 	}
 	if (date_check_ymd(p, y, m, day, " ", msg, msglen) != 0)
@@ -223,6 +225,7 @@ static int date_validate_relative(const Annals__V1__Date *d, char *msg, size_t l
 {
 	if (!date_anchor_ok(d->anchor)) {
 		snprintf(msg, len, "anchor: must be \"doc:<id>\" or \"event:<id>\" (got '%.60s')", d->anchor);
+		utf8_scrub(msg);
 		return -1;
 	}
 	if (date_check_offset("offset_years", d->offset_years, DATE_MAX_OFFSET_YEARS, msg, len) ||

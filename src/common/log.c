@@ -1,5 +1,6 @@
 /* log_ — see log.h. */
 #include "common/log.h"
+#include "common/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +41,29 @@ static size_t log_json_escape(char *buf, size_t cap, size_t at, const char *s)
 	return at;
 }
 
+/* Plain lines must stay one line each: a client's text (a method name, an
+ * id) could otherwise forge log lines. Control bytes become \n, \xNN. */
+static void log_plain_escape(char *s, size_t cap)
+{
+	char out[2048];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < sizeof(out); p++) {
+		if (*p == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", *p);
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+	size_t keep = o < cap ? o : cap - 1;
+	memcpy(s, out, keep);
+	s[keep] = '\0';
+	utf8_scrub(s); /* the cut may split a character */
+}
+
 void log_msg(log_level lvl, const char *event, const char *fmt, ...)
 {
 	if (lvl < log_min)
@@ -49,6 +73,7 @@ void log_msg(log_level lvl, const char *event, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(fields, sizeof(fields), fmt, ap);
 	va_end(ap);
+	utf8_scrub(fields);
 
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -61,6 +86,7 @@ void log_msg(log_level lvl, const char *event, const char *fmt, ...)
 	char line[2048];
 	size_t n;
 	if (!log_json) {
+		log_plain_escape(fields, sizeof(fields));
 		n = (size_t)snprintf(line, sizeof(line), "%s %-5s %s %s\n", when, log_level_name(lvl),
 		                     event, fields);
 	} else {

@@ -1,5 +1,6 @@
 /* val_ — pure validation with field paths; the rules are listed in validate.h. */
 #include "common/validate.h"
+#include "common/utf8.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@ __attribute__((format(printf, 4, 5))) static int val_fail(char *msg, size_t len,
 	va_start(ap, fmt);
 	vsnprintf(msg + n, len - (size_t)n, fmt, ap);
 	va_end(ap);
+	utf8_scrub(msg);
 	return -1;
 }
 
@@ -175,6 +177,9 @@ int val_fields(const ProtobufCMessage *m, const char *path, char *msg, size_t le
 			continue;
 		}
 		size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+		if (n > VAL_MAX_REPEATED)
+			return val_fail(msg, len, val_sub(sub, path, f->name), "%zu items; at most %d", n,
+			                VAL_MAX_REPEATED);
 		size_t size = f->type == PROTOBUF_C_TYPE_ENUM ? sizeof(int) : sizeof(void *);
 		const char *items = *(const char *const *)base;
 		for (size_t k = 0; k < n; k++) {

@@ -35,6 +35,10 @@
 
 #include "annals/v1/model.pb-c.h"
 
+/* Any repeated field of any request holds at most this many items (names
+ * of an entity, ops of a Batch, ...): beyond it, INVALID_ARGUMENT. */
+#define VAL_MAX_REPEATED 10000
+
 #define VAL_ID_MAX   200 /* bytes in an id */
 #define VAL_WORD_MAX 100 /* bytes in a predicate or event type */
 

@@ -35,6 +35,7 @@ void srv_config_usage(FILE *out)
 	        "  --metrics-listen URL Prometheus /metrics, /healthz, /readyz over HTTP (ANNALS_METRICS_LISTEN)\n"
 	        "  --publish URL        nng PUB socket sending each committed change (ANNALS_PUBLISH)\n"
 	        "  --dedup-keep N       request ids remembered for resends (ANNALS_DEDUP_KEEP, default 100000)\n"
+	        "  --dedup-age-s S      and for how long, in seconds (ANNALS_DEDUP_AGE_S, default 86400)\n"
 	        "  --changes-keep N     change sets kept in the feed (ANNALS_CHANGES_KEEP, default 1000000)\n"
 	        "  --test-delay-ms MS   fault injection for tests: wait before each call (ANNALS_TEST_DELAY_MS)\n"
 	        "  --test-drop-publish N  fault injection for tests: drop every Nth PUB message\n"
@@ -141,6 +142,13 @@ static int cfg_defaults(srv_config *cfg)
 		else if (nums[i].size == sizeof(int))
 			*(int *)nums[i].dst = (int)n;
 	}
+	const char *age = cfg_env("ANNALS_DEDUP_AGE_S", NULL);
+	uint64_t secs;
+	if (age != NULL) {
+		if (cfg_number("ANNALS_DEDUP_AGE_S", age, 1, 365u * 86400u, &secs) != 0)
+			return -1;
+		cfg->store.dedup_age_ms = secs * 1000u;
+	}
 	return cfg_listen_from_env(cfg);
 }
 
@@ -148,7 +156,7 @@ enum {
 	OPT_LOG_FORMAT = 256, OPT_MAX_MESSAGE, OPT_CONTEXTS, OPT_MAX_WRITES, OPT_MAP_SIZE,
 	OPT_TOKENS, OPT_INSECURE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_METRICS,
 	OPT_PUBLISH, OPT_DEDUP_KEEP, OPT_CHANGES_KEEP, OPT_TEST_DELAY, OPT_EMPTY, OPT_DEBUG,
-	OPT_TEST_DROP, OPT_MAX_INFLIGHT,
+	OPT_TEST_DROP, OPT_MAX_INFLIGHT, OPT_DEDUP_AGE,
 };
 
 static const struct option cfg_options[] = {
@@ -170,6 +178,7 @@ static const struct option cfg_options[] = {
 	{"metrics-listen", required_argument, NULL, OPT_METRICS},
 	{"publish", required_argument, NULL, OPT_PUBLISH},
 	{"dedup-keep", required_argument, NULL, OPT_DEDUP_KEEP},
+	{"dedup-age-s", required_argument, NULL, OPT_DEDUP_AGE},
 	{"changes-keep", required_argument, NULL, OPT_CHANGES_KEEP},
 	{"test-delay-ms", required_argument, NULL, OPT_TEST_DELAY},
 	{"test-drop-publish", required_argument, NULL, OPT_TEST_DROP},
@@ -203,6 +212,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		return 0;
 	case OPT_MAP_SIZE:
 		return cfg_number("--map-size", arg, 65536, UINT64_MAX, &cfg->store.map_size);
+	case OPT_DEDUP_AGE:
+		if (cfg_number("--dedup-age-s", arg, 1, 365u * 86400u, &n))
+			return -1;
+		cfg->store.dedup_age_ms = n * 1000u;
+		return 0;
 	case OPT_DEDUP_KEEP:
 		return cfg_number("--dedup-keep", arg, 1, UINT64_MAX, &cfg->store.dedup_keep);
 	case OPT_CHANGES_KEEP:

@@ -13,8 +13,12 @@
 #include "annals/annals.h"
 #include "common/envelope.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/validate.h"
 #include "server/server.h"
+
+/* How much larger than its wire size a request may become once unpacked. */
+#define DISPATCH_UNPACK_FACTOR 24u
 
 uint64_t srv_now_ms(void)
 {
@@ -30,6 +34,7 @@ void srv_fail(srv_worker *w, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_scrub(msg); /* quoted client text may have been cut inside a character */
 	if (w->srv->cfg.debug || code == ANNALS_INTERNAL) {
 		const ProtobufCMethodDescriptor *m = env_method(w->method);
 		log_msg(code == ANNALS_INTERNAL ? LOG_ERROR : LOG_DEBUG, "call_failed",
@@ -51,6 +56,9 @@ void srv_closure(const ProtobufCMessage *reply, void *worker)
 static int dispatch_envelope(srv_worker *w, Annals__V1__Call **out)
 {
 	nng_msg *m = w->req;
+	/* An unpacked message may take many times its wire size (a million
+	 * empty repeated entries: 2 MB on the wire, 50 MB unpacked); cap it. */
+	w->arena.pbc_limit = DISPATCH_UNPACK_FACTOR * nng_msg_len(m) + (1u << 20);
 	Annals__V1__Call *call = (Annals__V1__Call *)protobuf_c_message_unpack(
 		&annals__v1__call__descriptor, ar_pbc(&w->arena), nng_msg_len(m), nng_msg_body(m));
 	if (call == NULL) {
@@ -110,8 +118,10 @@ void srv_dispatch(srv_worker *w)
 		usleep(s->cfg.test_delay_ms * 1000u);
 
 	Annals__V1__Call *call;
-	if (dispatch_envelope(w, &call) != 0 || dispatch_method(w, call) != 0)
+	if (dispatch_envelope(w, &call) != 0 || dispatch_method(w, call) != 0) {
+		w->arena.pbc_limit = 0;
 		return;
+	}
 
 	const char *why = NULL;
 	int code = srv_auth_check(s, call->token, w->method, &why);
@@ -136,6 +146,14 @@ void srv_dispatch(srv_worker *w)
 	const ProtobufCMethodDescriptor *md = env_method(w->method);
 	ProtobufCMessage *input = protobuf_c_message_unpack(md->input, ar_pbc(&w->arena),
 	                                                    call->body.len, call->body.data);
+	w->arena.pbc_limit = 0; /* handlers unpack stored records freely */
+	if (input == NULL && w->arena.pbc_refused) {
+		srv_fail(w, ANNALS_INVALID_ARGUMENT,
+		         "body: this %s would take over %ux its %zu bytes once unpacked; no repeated field "
+		         "may hold more than %d items",
+		         md->input->name, DISPATCH_UNPACK_FACTOR, call->body.len, VAL_MAX_REPEATED);
+		return;
+	}
 	if (input == NULL) {
 		srv_fail(w, ANNALS_INVALID_ARGUMENT, "body: not a valid %s message", md->input->name);
 		return;

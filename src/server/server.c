@@ -17,6 +17,9 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/tls/tls.h>
 
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
 #include "annals/annals.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -70,6 +73,22 @@ static bool srv_is_local_url(const char *url)
 	return false;
 }
 
+/* nng accepts a key that does not belong to the certificate and then
+ * fails every handshake; refuse to start instead. */
+static int srv_tls_pair_ok(const char *cert, const char *key)
+{
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context pk;
+	mbedtls_x509_crt_init(&crt);
+	mbedtls_pk_init(&pk);
+	int ok = mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert, strlen(cert) + 1) == 0 &&
+	         mbedtls_pk_parse_key(&pk, (const unsigned char *)key, strlen(key) + 1, NULL, 0) == 0 &&
+	         mbedtls_pk_check_pair(&crt.pk, &pk) == 0;
+	mbedtls_pk_free(&pk);
+	mbedtls_x509_crt_free(&crt);
+	return ok;
+}
+
 static int srv_tls_setup(srv_server *s)
 {
 	if (s->cfg.tls_cert == NULL && s->cfg.tls_key == NULL)
@@ -79,6 +98,12 @@ static int srv_tls_setup(srv_server *s)
 	int rv = -1;
 	if (cert == NULL || key == NULL) {
 		log_msg(LOG_ERROR, "tls", "problem=\"--tls-cert and --tls-key must both name readable PEM files\"");
+		goto out;
+	}
+	if (!srv_tls_pair_ok(cert, key)) {
+		log_msg(LOG_ERROR, "tls",
+		        "cert=%s key=%s problem=\"the key does not belong to the certificate (or either is not PEM)\"",
+		        s->cfg.tls_cert, s->cfg.tls_key);
 		goto out;
 	}
 	rv = nng_tls_config_alloc(&s->tls, NNG_TLS_MODE_SERVER);

@@ -4,6 +4,7 @@
  * query_knowledge.h; the queries themselves are in query_resolve.c,
  * query_relations.c, query_timeline.c and query_evidence.c.
  */
+#include "common/utf8.h"
 #include "store/query_knowledge.h"
 
 #include <stdarg.h>
@@ -42,6 +43,7 @@ int qk_fail(qk *q, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(q->err->msg, sizeof(q->err->msg), fmt, ap);
 		va_end(ap);
+		utf8_scrub(q->err->msg);
 		q->err->code = code;
 	}
 	return code;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "common/utf8.h"
 #include "store/store_int.h"
 
 #define ST_FORMAT "annals-store/1"
@@ -123,6 +124,7 @@ int st_errf(st_err *err, int code, const char *fmt, ...)
 	err->code = code;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	utf8_scrub(err->msg);
 	return code;
 }
 
