@@ -140,7 +140,7 @@ Annals__V1__Entity *bench_gen_entity(ar_arena *a, uint64_t seed, uint64_t i, uin
 		AR_PUSH(a, e->attributes, e->n_attributes, at);
 	}
 	e->summary = ar_printf(a, "%s %s, named in %llu reports.", bench_gen_entity_prefix(e->type),
-	                       e->names[0]->text, (unsigned long long)(1 + bench_rng_below(&r, 40)));
+	                       e->names[0]->text, (unsigned long long)bench_rng_below(&r, 40) + 1);
 	e->evidence = gen_evidence(a, &r, n_docs, &e->n_evidence);
 	return e;
 }

@@ -75,7 +75,9 @@ static int build_by_entity(bench_reqset *rs, const bench_build_ctx *bc, void *re
 			char id[64];
 			gen_entity_marked_id(v, id, sizeof(id));
 			fill(req, id);
-			if (bench_tmpl_from_msg(&rs->tmpl[v], rpc, req, NULL, bc->token, bc->timeout_ms) != 0)
+			int rc = bench_tmpl_from_msg(&rs->tmpl[v], rpc, req, NULL, bc->token, bc->timeout_ms);
+			fill(req, ""); /* req outlives id */
+			if (rc != 0)
 				return -1;
 		}
 		rs->key_space = bc->keys->gen_entities;
@@ -121,7 +123,9 @@ static int build_by_name(bench_reqset *rs, const bench_build_ctx *bc, void *req,
 			snprintf(name, sizeof(name), "%s", bench_seed_names[i]);
 		}
 		fill(req, name);
-		if (bench_tmpl_from_msg(&rs->tmpl[i], rpc, req, NULL, bc->token, bc->timeout_ms) != 0)
+		int rc = bench_tmpl_from_msg(&rs->tmpl[i], rpc, req, NULL, bc->token, bc->timeout_ms);
+		fill(req, ""); /* req outlives name */
+		if (rc != 0)
 			return -1;
 	}
 	rs->key_space = n;
@@ -144,7 +148,9 @@ static int build_asof(bench_reqset *rs, const bench_build_ctx *bc, void *req, co
 			Annals__V1__Date at;
 			date_from_text(&at, bench_seed_dates[j]);
 			fill(req, ids[i], &at);
-			if (bench_tmpl_from_msg(&rs->tmpl[k++], rpc, req, NULL, bc->token, bc->timeout_ms) != 0)
+			int rc = bench_tmpl_from_msg(&rs->tmpl[k++], rpc, req, NULL, bc->token, bc->timeout_ms);
+			fill(req, "", NULL); /* req outlives at */
+			if (rc != 0)
 				return -1;
 		}
 	}

@@ -57,6 +57,8 @@ void bench_dist_init(bench_dist *d, uint64_t n, bool zipf, double theta)
 
 uint64_t bench_dist_draw(const bench_dist *d, bench_rng *r)
 {
+	if (d->n <= 1)
+		return 0;
 	if (!d->zipf)
 		return bench_rng_below(r, d->n);
 	double u = bench_rng_unit(r);
