@@ -224,7 +224,12 @@ void srv_stop(srv_server *s)
 	srv_writer_stop(s);
 	srv_publish_close(s); /* after the writer: it is the only user */
 	if (s->workers) {
-		nng_close(s->sock); /* aborts pending receives */
+		/* Stop every worker's aio first: that waits out callbacks still
+		 * running, so none calls into the socket while it closes. */
+		for (int i = 0; i < s->n_workers; i++)
+			if (s->workers[i].aio)
+				nng_aio_stop(s->workers[i].aio);
+		nng_close(s->sock);
 		for (int i = 0; i < s->n_workers; i++)
 			srv_worker_fini(&s->workers[i]);
 		free(s->workers);

@@ -177,12 +177,16 @@ static void worker_on_sent(srv_worker *w)
 		if (rv != NNG_ECLOSED)
 			log_msg(LOG_DEBUG, "send_failed", "error=\"%s\"", nng_strerror(rv));
 	}
-	atomic_fetch_sub(&w->srv->inflight, 1);
 	if (rv == NNG_ECLOSED) {
 		w->state = SRV_W_CLOSED;
+		atomic_fetch_sub(&w->srv->inflight, 1);
 		return;
 	}
+	/* Post the next receive before this call stops counting as in flight:
+	 * srv_stop closes the socket once nothing is in flight, and nng 1.5
+	 * must not see nng_ctx_recv race with nng_close. */
 	worker_recv(w);
+	atomic_fetch_sub(&w->srv->inflight, 1);
 }
 
 static void worker_cb(void *arg)
