@@ -12,15 +12,65 @@
 
 #include "store/store_int.h"
 
+static size_t cl_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)h;
+}
+
+static void cl_insert(st_wctx *c, size_t index)
+{
+	size_t mask = c->cl_cap - 1;
+	size_t i = cl_hash(c->cs->changes[index]->id) & mask;
+	while (c->cl_slots[i] != 0)
+		i = (i + 1) & mask;
+	c->cl_slots[i] = index + 1;
+}
+
+/* Brings the index up to date with cs->changes (growing it as needed). */
+static void cl_sync(st_wctx *c)
+{
+	const Annals__V1__ChangeSet *cs = c->cs;
+	if (c->cl_cs != cs || c->cl_cap < 2 * (cs->n_changes + 1)) {
+		size_t cap = 64;
+		while (cap < 4 * (cs->n_changes + 1))
+			cap *= 2;
+		c->cl_slots = ar_alloc(c->a, cap * sizeof(size_t));
+		c->cl_cap = cap;
+		c->cl_cs = cs;
+		c->cl_n = 0;
+	}
+	for (; c->cl_n < cs->n_changes; c->cl_n++)
+		cl_insert(c, c->cl_n);
+}
+
+static Annals__V1__Change *cl_find(st_wctx *c, const char *id)
+{
+	Annals__V1__ChangeSet *cs = c->cs;
+	if (cs->n_changes < 16) { /* small sets: a scan is cheaper than an index */
+		for (size_t i = 0; i < cs->n_changes; i++)
+			if (strcmp(cs->changes[i]->id, id) == 0)
+				return cs->changes[i];
+		return NULL;
+	}
+	cl_sync(c);
+	size_t mask = c->cl_cap - 1;
+	for (size_t i = cl_hash(id) & mask; c->cl_slots[i] != 0; i = (i + 1) & mask) {
+		Annals__V1__Change *ch = cs->changes[c->cl_slots[i] - 1];
+		if (strcmp(ch->id, id) == 0)
+			return ch;
+	}
+	return NULL;
+}
+
 void cl_note(st_wctx *c, st_kind k, const char *id, ProtobufCMessage *rec)
 {
 	Annals__V1__ChangeSet *cs = c->cs;
-	Annals__V1__Change *ch = NULL;
 	/* One change per record and revision: a later step of the same logical
 	 * write (a Batch, a re-resolution) replaces the earlier one. */
-	for (size_t i = 0; i < cs->n_changes && ch == NULL; i++)
-		if (strcmp(cs->changes[i]->id, id) == 0)
-			ch = cs->changes[i];
+	Annals__V1__Change *ch = cl_find(c, id);
 	if (ch == NULL) {
 		ch = AR_NEW(c->a, Annals__V1__Change, ANNALS__V1__CHANGE__INIT);
 		ch->id = ar_strdup(c->a, id);

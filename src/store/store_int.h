@@ -209,6 +209,11 @@ typedef struct st_wctx {
 	const char *request_id;
 	Annals__V1__ChangeSet *cs; /* what this logical write changed so far */
 	st_err *err;
+	/* cl_note's index of cs->changes by id (open addressing, slot = index + 1),
+	 * so a 10000-op Batch does not cost 10000^2 / 2 string compares */
+	const Annals__V1__ChangeSet *cl_cs;
+	size_t *cl_slots;
+	size_t cl_cap, cl_n;
 } st_wctx;
 
 int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g,
