@@ -87,14 +87,15 @@ static int cfg_listen_from_env(srv_config *cfg)
 	const char *env = cfg_env("ANNALS_LISTEN", NULL);
 	if (env == NULL)
 		return 0;
-	char *copy = strdup(env);
+	/* kept in cfg for the life of the process: the URLs point into it */
+	char *copy = cfg->listen_env = strdup(env);
 	if (copy == NULL)
 		return -1;
 	char *save = NULL;
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		if (cfg_add_listen(cfg, tok) != 0)
-			return -1; // NOLINT(clang-analyzer-unix.Malloc): copy lives as long as the process
-	return 0; // NOLINT(clang-analyzer-unix.Malloc): the listen URLs point into copy
+			return -1;
+	return 0;
 }
 
 static int cfg_defaults(srv_config *cfg)

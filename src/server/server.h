@@ -30,6 +30,7 @@
 
 typedef struct srv_config {
 	const char *listen[SRV_MAX_LISTEN];
+	char *listen_env;        /* ANNALS_LISTEN split in place; listen[] points into it */
 	int n_listen;
 	const char *data_dir;
 	bool empty;              /* do not load the built-in data on first start */

@@ -38,6 +38,7 @@
  * CRASH_SEED=n repeats a run's random choices; CRASH_KEEP=1 keeps the data
  * directory, logs and ack logs for a look afterwards.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
@@ -311,8 +312,14 @@ static op_rec *new_op(writer *w, op_kind kind)
 {
 	if (w->n_ops == w->cap_ops) {
 		w->cap_ops = w->cap_ops ? w->cap_ops * 2 : 256;
-		w->ops = realloc(w->ops, w->cap_ops * sizeof(*w->ops));
+		op_rec *grown = realloc(w->ops, w->cap_ops * sizeof(*w->ops));
+		if (grown == NULL) {
+			fprintf(stderr, "test_crash: out of memory\n");
+			abort();
+		}
+		w->ops = grown;
 	}
+	assert(w->ops != NULL);
 	op_rec *op = &w->ops[w->n_ops++];
 	memset(op, 0, sizeof(*op));
 	op->kind = kind;
@@ -529,6 +536,7 @@ static int entity_state(const Annals__V1__Entity *want, uint64_t rev, const char
 static int64_t counter_value(int w)
 {
 	ent_buf b;
+	memset(&b, 0, sizeof(b));
 	make_counter(&b, w, 0);
 	Annals__V1__GetRequest req = ANNALS__V1__GET_REQUEST__INIT;
 	req.id = b.id;
@@ -555,7 +563,9 @@ static int64_t counter_value(int w)
 /* Checks one acknowledged op (entities only; counters separately). */
 static void verify_acked(const op_rec *op)
 {
+	assert(op != NULL);
 	ent_buf b;
+	memset(&b, 0, sizeof(b));
 	for (int i = 0; i < op->n; i++) {
 		make_entity(&b, op->writer, op->first_seq + (uint64_t)i);
 		int st = entity_state(&b.e, op->revision, op->rid);
@@ -628,6 +638,7 @@ static void verify_writers(bool everything)
 		}
 		size_t n_acked = w->n_ops - (inflight ? 1 : 0);
 		for (size_t i = 0; i < n_acked; i++) {
+			assert(w->ops != NULL);
 			const op_rec *op = &w->ops[i];
 			/* all of the last cycle's, a sample of the rest (everything at the end) */
 			if (everything || op->cycle >= g_cycle - 1 || rnd() % 16 == 0)

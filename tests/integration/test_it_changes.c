@@ -108,13 +108,15 @@ static void check_exact(const seen *s, uint64_t from, uint64_t to)
 	CHECK_EQ_INT(s->duplicates, 0);
 	CHECK_EQ_INT(s->out_of_order, 0);
 	CHECK_EQ_INT(s->n, to - from);
-	for (size_t i = 0; i < s->n; i++)
-		if (s->revs[i] != from + 1 + i) {
+	for (size_t i = 0; i < s->n; i++) {
+		uint64_t want = from + 1 + (uint64_t)i;
+		if (s->revs[i] != want) {
 			fprintf(stderr, "  revision %llu at position %zu, expected %llu\n",
-			        (unsigned long long)s->revs[i], i, (unsigned long long)(from + 1 + i));
+			        (unsigned long long)s->revs[i], i, (unsigned long long)want);
 			CHECK(!"revisions are consecutive");
 			break;
 		}
+	}
 }
 
 static void test_followers_see_everything_once(void)

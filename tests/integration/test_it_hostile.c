@@ -608,7 +608,7 @@ static void test_raw_transport(void)
 		be64(head, n + 4);
 		head[8] = 0x80, head[9] = 0, head[10] = 0, head[11] = 7; /* REQ request id */
 		CHECK(send_all(fd, head, 12) && send_all(fd, c, n));
-		uint8_t rl[8], rid[4];
+		uint8_t rl[8] = {0}, rid[4] = {0};
 		CHECK(recv_all(fd, rl, 8) && recv_all(fd, rid, 4));
 		CHECK(rid[0] == 0x80 && rid[3] == 7);
 		free(body);

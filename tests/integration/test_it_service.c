@@ -103,8 +103,9 @@ static void test_not_found(void)
 	CHECK(e == NULL);
 	CHECK_EQ_INT(err.code, ANNALS_NOT_FOUND);
 	CHECK_CONTAINS(err.message, "person:nobody");
-	/* an event id is not an entity */
+	/* an empty id is a client error, not a miss */
 	e = get_entity("", &err);
+	CHECK(e == NULL);
 	CHECK_EQ_INT(err.code, ANNALS_INVALID_ARGUMENT);
 	CHECK_CONTAINS(err.message, "id");
 }

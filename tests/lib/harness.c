@@ -74,7 +74,7 @@ static int th_spawn(th_server *s, const char *const *extra)
 {
 	char bin[512];
 	th_bin("annalsd", bin, sizeof(bin));
-	const char *argv[64];
+	const char *argv[64] = {NULL};
 	int n = 0;
 	/* ANNALS_SERVER_WRAPPER="valgrind -q ..." runs the server under a tool */
 	char wrapper[512] = "";
