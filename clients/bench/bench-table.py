@@ -128,14 +128,14 @@ def verdict(ok):
 
 
 def print_targets(tab, infos):
-    print("Targets (medians of per-run ratios)")
+    print("Targets (medians of per-run ratios; judged unrounded)")
     for t in ("tcp", "ipc"):
         r = tab.ratio("main", t, 64, "get", "rate")
-        print(f"  GetEntity at 64 in flight, {t}: {fmt(r, 2)} x the echo ceiling (target >= 0.90): "
+        print(f"  GetEntity at 64 in flight, {t}: {fmt(r, 3)} x the echo ceiling (target >= 0.90): "
               f"{verdict(None if r is None else r >= 0.90)}")
     for t in ("tcp", "ipc"):
         r = tab.ratio("main", t, 1, "get", "p50")
-        print(f"  GetEntity at 1 in flight, {t}: p50 {fmt(r, 2)} x the echo p50 (target <= 1.15): "
+        print(f"  GetEntity at 1 in flight, {t}: p50 {fmt(r, 3)} x the echo p50 (target <= 1.15): "
               f"{verdict(None if r is None else r <= 1.15)}")
     for t in ("tcp", "ipc"):
         r = tab.ratio("main", t, 64, "put", "rate", other=("main", t, 1, "put"))
@@ -155,7 +155,7 @@ def print_targets(tab, infos):
                     worst = (NAMES[row], r)
             if worst:
                 print(f"  knowledge queries vs GetEntity, {t}, {c} in flight: slowest {worst[0]} at "
-                      f"{worst[1]:.2f} x (target >= 0.80): {verdict(worst[1] >= 0.80)}")
+                      f"{worst[1]:.3f} x (target >= 0.80): {verdict(worst[1] >= 0.80)}")
     for t in ("tcp", "ipc"):
         r = tab.ratio("big", t, 64, "put", "rate", other=("big", t, 1, "put"))
         if r is not None:

@@ -22,8 +22,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define BENCH_MAX_URLS 8
-#define BENCH_MAX_MIX 16
+#define BENCH_MAX_URLS      8
+#define BENCH_MAX_MIX       16
 #define BENCH_ECHO_CONTEXTS 128 /* annalsd's default --contexts */
 
 /* ---- time (bench_util.c) ------------------------------------------------- */
@@ -44,8 +44,8 @@ int bench_usage_error(const char *mode, const char *fmt, ...) __attribute__((for
 typedef struct bench_rng {
 	uint64_t s;
 } bench_rng;
-uint64_t bench_rng_next(bench_rng *r);   /* splitmix64: fast, good enough here */
-double bench_rng_unit(bench_rng *r);     /* [0, 1) */
+uint64_t bench_rng_next(bench_rng *r); /* splitmix64: fast, good enough here */
+double bench_rng_unit(bench_rng *r);   /* [0, 1) */
 uint64_t bench_rng_below(bench_rng *r, uint64_t n);
 
 /* Keys in [0, n): uniform, or zipfian (YCSB's generator, theta in (0, 1),
@@ -65,7 +65,7 @@ uint64_t bench_dist_draw(const bench_dist *d, bench_rng *r);
  * nng callbacks of every slot record into one histogram. */
 #define HIST_SUB_BITS 8
 #define HIST_MAX_BITS 41 /* values up to 2^41 ns (~36 min) */
-#define HIST_BUCKETS ((1 << HIST_SUB_BITS) + (HIST_MAX_BITS - HIST_SUB_BITS) * (1 << (HIST_SUB_BITS - 1)))
+#define HIST_BUCKETS  ((1 << HIST_SUB_BITS) + (HIST_MAX_BITS - HIST_SUB_BITS) * (1 << (HIST_SUB_BITS - 1)))
 
 typedef struct bench_hist {
 	_Atomic uint64_t count, sum, min, max;
@@ -114,12 +114,12 @@ typedef struct bench_keys {
  * (a generated id's digits) and/or the call's unique sequence number (the
  * id and request_id of a write). */
 typedef enum bench_patch_kind { BENCH_PATCH_KEY = 1, BENCH_PATCH_SEQ = 2 } bench_patch_kind;
-#define BENCH_MARK_KEY '\x01' /* placeholder bytes in templates: never in real text */
-#define BENCH_MARK_SEQ '\x02'
-#define BENCH_KEY_DIGITS 7
+#define BENCH_MARK_KEY     '\x01' /* placeholder bytes in templates: never in real text */
+#define BENCH_MARK_SEQ     '\x02'
+#define BENCH_KEY_DIGITS   7
 #define BENCH_EVENT_DIGITS 9
-#define BENCH_SEQ_DIGITS 12
-#define BENCH_MAX_PATCH 6
+#define BENCH_SEQ_DIGITS   12
+#define BENCH_MAX_PATCH    6
 
 typedef struct bench_patch {
 	uint32_t off;
@@ -138,37 +138,38 @@ typedef struct bench_tmpl {
 int bench_tmpl_make(bench_tmpl *t, const char *method, const uint8_t *body, size_t body_len,
                     const char *request_id, const char *token, uint32_t timeout_ms);
 /* Packs m as the body of method's Call. */
-int bench_tmpl_from_msg(bench_tmpl *t, const char *method, const void *protobuf_msg,
-                        const char *request_id, const char *token, uint32_t timeout_ms);
+int bench_tmpl_from_msg(bench_tmpl *t, const char *method, const void *protobuf_msg, const char *request_id,
+                        const char *token, uint32_t timeout_ms);
 /* Copies the template into dst (t->len bytes) and fills in the numbers. */
 void bench_tmpl_fill(const bench_tmpl *t, uint8_t *dst, uint64_t key, uint64_t seq);
 void bench_tmpl_free(bench_tmpl *t);
 
 /* One workload entry: a method, its request variants and how keys pick one. */
 typedef struct bench_reqset {
-	int method;        /* index in bench_methods[] */
+	int method; /* index in bench_methods[] */
 	double weight;
-	bench_tmpl *tmpl;  /* variants */
+	bench_tmpl *tmpl; /* variants */
 	size_t n_tmpl;
 	uint64_t key_space;  /* keys are drawn from [0, key_space) */
-	bool key_is_variant; /* key k uses tmpl[k] (built-in keys); else tmpl[variant_of(k)] with k patched in */
+	bool key_is_variant; /* key k uses tmpl[k] (built-in keys); else tmpl[variant_of(k)] with k patched in
+	                      */
 	int (*variant_of)(uint64_t key);
 	bench_dist dist;
 } bench_reqset;
 
 typedef struct bench_build_ctx {
 	const bench_keys *keys;
-	const char *nonce;     /* this run's 8 hex digits */
+	const char *nonce; /* this run's 8 hex digits */
 	const char *token;
 	uint32_t timeout_ms;
-	size_t payload;        /* write payload in bytes (approximate packed Event size) */
+	size_t payload; /* write payload in bytes (approximate packed Event size) */
 } bench_build_ctx;
 
 typedef struct bench_method {
-	const char *name;  /* the --method / --mix word */
-	const char *rpc;   /* "GetEntity" */
+	const char *name; /* the --method / --mix word */
+	const char *rpc;  /* "GetEntity" */
 	bool write;
-	const char *what;  /* one line for --help */
+	const char *what; /* one line for --help */
 	int (*build)(bench_reqset *rs, const bench_build_ctx *bc);
 } bench_method;
 extern const bench_method bench_methods[];
@@ -192,7 +193,7 @@ extern const size_t bench_n_seed_dates;
 
 /* Generated data (bench_keys.c): ids and names are functions of the index,
  * so the driver can ask for any generated record without a key list. */
-int bench_gen_entity_type(uint64_t i);        /* ENTITY_TYPE_* */
+int bench_gen_entity_type(uint64_t i);         /* ENTITY_TYPE_* */
 const char *bench_gen_entity_prefix(int type); /* "person", "org", ... */
 /* "person:gen-0000123"; buf >= 40 bytes. */
 void bench_gen_entity_id(uint64_t i, char *buf, size_t len);
@@ -224,12 +225,12 @@ typedef struct bench_opts {
 	size_t payload;
 	uint32_t timeout_ms;
 	const char *token;
-	bool echo;            /* drive an echo server: only check that a reply came */
-	size_t echo_size;     /* pad echo messages to this many bytes (0: the request's size) */
+	bool echo;        /* drive an echo server: only check that a reply came */
+	size_t echo_size; /* pad echo messages to this many bytes (0: the request's size) */
 	bool json;
 	const char *ack_log;
-	const char *label;    /* shown in the report */
-	bool quiet;           /* no progress line even on a TTY */
+	const char *label; /* shown in the report */
+	bool quiet;        /* no progress line even on a TTY */
 	uint64_t seed;
 } bench_opts;
 
@@ -238,7 +239,7 @@ int bench_opts_parse(bench_opts *o, int argc, char **argv);
 void bench_run_usage(FILE *out);
 
 /* ---- results (bench_result.c, bench_report.c) ---------------------------- */
-#define BENCH_CODES 17     /* gRPC canonical codes 0..16 */
+#define BENCH_CODES      17 /* gRPC canonical codes 0..16 */
 #define BENCH_MAX_ERRORS 32
 
 typedef struct bench_error_count {
@@ -247,12 +248,12 @@ typedef struct bench_error_count {
 } bench_error_count;
 
 typedef struct bench_result {
-	bench_hist hist;                   /* every measured call that finished */
+	bench_hist hist; /* every measured call that finished */
 	_Atomic uint64_t codes[BENCH_CODES];
 	_Atomic uint64_t req_bytes, reply_bytes;
 	_Atomic uint64_t writes_acked;
-	uint64_t started_ns, finished_ns;  /* measurement window */
-	uint64_t backlog_max;              /* open loop: calls due but not yet sent */
+	uint64_t started_ns, finished_ns; /* measurement window */
+	uint64_t backlog_max;             /* open loop: calls due but not yet sent */
 	/* error messages with counts; under err_lock (errors are the rare path) */
 	void *err_lock;
 	bench_error_count errors[BENCH_MAX_ERRORS];

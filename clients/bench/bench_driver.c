@@ -44,7 +44,7 @@ typedef struct drv_slot {
 	uint64_t intended; /* ns: when the call should have started */
 	size_t req_len;
 	bool measured;
-	char rid[136];     /* request_id of the write in flight, for the --ack-log */
+	char rid[136]; /* request_id of the write in flight, for the --ack-log */
 } drv_slot;
 
 struct drv {
@@ -59,19 +59,19 @@ struct drv {
 	int n_slots;
 	uint64_t start, t0, deadline; /* ns; deadline 0: none */
 	bool open_loop;
-	double period;                /* open loop: ns between intended starts */
-	_Atomic uint64_t seq;         /* unique number of each write */
-	_Atomic uint64_t tickets;     /* measured calls started (for -n) */
-	_Atomic uint64_t completed;   /* every call finished (progress) */
+	double period;              /* open loop: ns between intended starts */
+	_Atomic uint64_t seq;       /* unique number of each write */
+	_Atomic uint64_t tickets;   /* measured calls started (for -n) */
+	_Atomic uint64_t completed; /* every call finished (progress) */
 	_Atomic uint64_t failed;
-	_Atomic uint64_t last_done;   /* ns: latest end of a measured call */
+	_Atomic uint64_t last_done; /* ns: latest end of a measured call */
 	atomic_bool stopping;
-	_Atomic int in_callback;      /* slot callbacks running now (see drv_teardown) */
+	_Atomic int in_callback; /* slot callbacks running now (see drv_teardown) */
 	/* idle slots; for the open loop also the schedule */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int active;       /* slots with a call in flight */
-	int *free_slots;  /* open loop: slots waiting for a due call */
+	int active;      /* slots with a call in flight */
+	int *free_slots; /* open loop: slots waiting for a due call */
 	int n_free;
 	uint64_t next_index; /* open loop: next call of the schedule */
 	int ack_fd;
@@ -141,7 +141,10 @@ static void slot_record(drv_slot *s, uint64_t now, int code, const char *msg, si
 		char text[200];
 		int n = snprintf(text, sizeof(text), "%s: %.*s", annals_status_name(code), (int)msg_len,
 		                 msg ? msg : "");
-		bench_result_error(r, text, n < 0 ? 0 : (size_t)n >= sizeof(text) ? sizeof(text) - 1 : (size_t)n);
+		bench_result_error(r, text,
+		                   n < 0                       ? 0
+		                   : (size_t)n >= sizeof(text) ? sizeof(text) - 1
+		                                               : (size_t)n);
 	}
 	uint64_t last = atomic_load_explicit(&d->last_done, memory_order_relaxed);
 	while (now > last && !atomic_compare_exchange_weak(&d->last_done, &last, now))
@@ -349,8 +352,10 @@ static int drv_open_socket(drv *d, int i)
 	 * message and the first calls do not pay for the connection. */
 	rv = nng_dialer_start(dialer, 0);
 	if (rv != 0) {
-		fprintf(stderr, "annals-bench: cannot connect to %s: %s; is annalsd (or annals-bench "
-		                "echo-server) listening there?\n", url, nng_strerror(rv));
+		fprintf(stderr,
+		        "annals-bench: cannot connect to %s: %s; is annalsd (or annals-bench "
+		        "echo-server) listening there?\n",
+		        url, nng_strerror(rv));
 		return -1;
 	}
 	return 0;
@@ -509,7 +514,8 @@ static void drv_open_loop(drv *d, bool tty)
 			uint64_t until = d->deadline && d->deadline - 1 < now ? d->deadline - 1 : now;
 			uint64_t due_calls = (uint64_t)((double)(until - d->start) / d->period) + 1;
 			if (d->o->calls) {
-				uint64_t last = (uint64_t)ceil((double)(d->t0 - d->start) / d->period) + d->o->calls;
+				uint64_t last =
+				    (uint64_t)ceil((double)(d->t0 - d->start) / d->period) + d->o->calls;
 				due_calls = due_calls < last ? due_calls : last;
 			}
 			uint64_t backlog = due_calls > d->next_index ? due_calls - d->next_index : 0;

@@ -82,10 +82,10 @@ static void echo_usage(FILE *out)
 static int echo_parse(int argc, char **argv, const char **urls, int *n_urls, int *contexts)
 {
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"contexts", required_argument, NULL, 'x'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"contexts", required_argument, NULL, 'x'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 	optind = 1;
@@ -94,18 +94,24 @@ static int echo_parse(int argc, char **argv, const char **urls, int *n_urls, int
 		switch (opt) {
 		case 'l':
 			if (*n_urls >= BENCH_MAX_URLS)
-				return bench_usage_error("echo-server", "--listen: at most %d", BENCH_MAX_URLS);
+				return bench_usage_error("echo-server", "--listen: at most %d",
+				                         BENCH_MAX_URLS);
 			urls[(*n_urls)++] = optarg;
 			break;
 		case 'x': {
 			int64_t v = bench_parse_count(optarg);
 			if (v < 1 || v > 4096)
-				return bench_usage_error("echo-server", "--contexts: '%s' is not from 1 to 4096", optarg);
+				return bench_usage_error("echo-server",
+				                         "--contexts: '%s' is not from 1 to 4096", optarg);
 			*contexts = (int)v;
 			break;
 		}
-		case 'h': echo_usage(stdout); return 1;
-		default: return bench_usage_error("echo-server", "unknown or incomplete option '%s'", argv[optind - 1]);
+		case 'h':
+			echo_usage(stdout);
+			return 1;
+		default:
+			return bench_usage_error("echo-server", "unknown or incomplete option '%s'",
+			                         argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -152,10 +158,12 @@ int bench_echo_main(int argc, char **argv)
 	}
 	for (int i = 0; i < n_urls; i++) {
 		if ((rv = nng_listen(sock, urls[i], NULL, 0)) != 0) {
-			fprintf(stderr, "annals-bench echo-server: cannot listen on %s: %s\n", urls[i], nng_strerror(rv));
+			fprintf(stderr, "annals-bench echo-server: cannot listen on %s: %s\n", urls[i],
+			        nng_strerror(rv));
 			return echo_abandon(sock, ctxs, contexts);
 		}
-		fprintf(stderr, "annals-bench echo-server: listening on %s (%d contexts)\n", urls[i], contexts);
+		fprintf(stderr, "annals-bench echo-server: listening on %s (%d contexts)\n", urls[i],
+		        contexts);
 	}
 	int sig = 0;
 	sigwait(&sigs, &sig);

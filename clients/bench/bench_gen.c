@@ -17,16 +17,16 @@
 #include "common/arena.h"
 
 static const char *const event_types[] = {
-	"meeting", "discussion", "appointment", "announcement", "summit", "nomination", "candidacy",
-	"treaty_concluded", "membership_joined", "criticism", "founding", "renaming",
+    "meeting",   "discussion",       "appointment",       "announcement", "summit",   "nomination",
+    "candidacy", "treaty_concluded", "membership_joined", "criticism",    "founding", "renaming",
 };
 static const char *const roles[] = {"host", "visitor", "participant", "speaker", "signatory", "nominee"};
 static const char *const occupations[] = {
-	"diplomat", "politician", "general", "journalist", "economist", "minister", "ambassador", "lawyer",
+    "diplomat", "politician", "general", "journalist", "economist", "minister", "ambassador", "lawyer",
 };
 static const char *const topics[] = {
-	"border security", "trade", "energy supplies", "water sharing", "regional stability",
-	"customs rules", "a joint exercise", "transit routes",
+    "border security",    "trade",         "energy supplies",  "water sharing",
+    "regional stability", "customs rules", "a joint exercise", "transit routes",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -122,7 +122,9 @@ Annals__V1__Entity *bench_gen_entity(ar_arena *a, uint64_t seed, uint64_t i, uin
 	bench_gen_entity_alias(i, buf, sizeof(buf));
 	bool org = e->type == ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_ORGANIZATION;
 	AR_PUSH(a, e->names, e->n_names,
-	        gen_name(a, buf, org ? ANNALS__V1__NAME_KIND__NAME_KIND_ACRONYM : ANNALS__V1__NAME_KIND__NAME_KIND_ALIAS));
+	        gen_name(a, buf,
+	                 org ? ANNALS__V1__NAME_KIND__NAME_KIND_ACRONYM
+	                     : ANNALS__V1__NAME_KIND__NAME_KIND_ALIAS));
 	if (org && bench_rng_below(&r, 10) == 0) {
 		/* renamed: the former name held until a date */
 		snprintf(buf, sizeof(buf), "%s (former %llu)", e->names[0]->text, (unsigned long long)i);
@@ -145,7 +147,8 @@ Annals__V1__Entity *bench_gen_entity(ar_arena *a, uint64_t seed, uint64_t i, uin
 	return e;
 }
 
-Annals__V1__Event *bench_gen_event(ar_arena *a, uint64_t seed, uint64_t j, uint64_t n_entities, uint64_t n_docs)
+Annals__V1__Event *bench_gen_event(ar_arena *a, uint64_t seed, uint64_t j, uint64_t n_entities,
+                                   uint64_t n_docs)
 {
 	bench_rng r = gen_rng(seed, 2, j);
 	Annals__V1__Event *e = AR_NEW(a, Annals__V1__Event, ANNALS__V1__EVENT__INIT);
@@ -156,7 +159,8 @@ Annals__V1__Event *bench_gen_event(ar_arena *a, uint64_t seed, uint64_t j, uint6
 	e->when = gen_date(a, &r, n_docs);
 	uint64_t np = 2 + bench_rng_below(&r, 3);
 	for (uint64_t k = 0; k < np && n_entities > 0; k++) {
-		Annals__V1__Participant *p = AR_NEW(a, Annals__V1__Participant, ANNALS__V1__PARTICIPANT__INIT);
+		Annals__V1__Participant *p =
+		    AR_NEW(a, Annals__V1__Participant, ANNALS__V1__PARTICIPANT__INIT);
 		bench_gen_entity_id(gen_popular(&r, n_entities), buf, sizeof(buf));
 		p->entity = ar_strdup(a, buf);
 		p->role = (char *)roles[k < 2 ? k : 2 + bench_rng_below(&r, COUNT(roles) - 2)];
@@ -169,13 +173,13 @@ Annals__V1__Event *bench_gen_event(ar_arena *a, uint64_t seed, uint64_t j, uint6
 		e->place = ar_strdup(a, buf);
 	}
 	double s = bench_rng_unit(&r);
-	e->status = s < 0.90 ? ANNALS__V1__EVENT_STATUS__EVENT_STATUS_OCCURRED
+	e->status = s < 0.90   ? ANNALS__V1__EVENT_STATUS__EVENT_STATUS_OCCURRED
 	            : s < 0.98 ? ANNALS__V1__EVENT_STATUS__EVENT_STATUS_PLANNED
 	                       : ANNALS__V1__EVENT_STATUS__EVENT_STATUS_CANCELLED;
-	e->summary = ar_printf(a, "A %s on %s between %s and %s.", e->type,
-	                       topics[bench_rng_below(&r, COUNT(topics))],
-	                       e->n_participants > 0 ? e->participants[0]->entity : "?",
-	                       e->n_participants > 1 ? e->participants[1]->entity : "?");
+	e->summary =
+	    ar_printf(a, "A %s on %s between %s and %s.", e->type, topics[bench_rng_below(&r, COUNT(topics))],
+	              e->n_participants > 0 ? e->participants[0]->entity : "?",
+	              e->n_participants > 1 ? e->participants[1]->entity : "?");
 	e->evidence = gen_evidence(a, &r, n_docs, &e->n_evidence);
 	return e;
 }

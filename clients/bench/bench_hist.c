@@ -12,7 +12,7 @@
 
 #include "bench.h"
 
-#define SUB (1u << HIST_SUB_BITS)
+#define SUB  (1u << HIST_SUB_BITS)
 #define HALF (SUB >> 1)
 
 static int hist_index(uint64_t v)

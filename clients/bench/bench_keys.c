@@ -17,34 +17,68 @@
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *const bench_seed_entities[] = {
-	"person:emomali-rahmon", "person:stanislav-zas", "person:yuri-khachaturov", "org:csto", "org:cis",
-	"org:un-general-assembly", "org:security-council-of-belarus", "group:csto-foreign-ministers",
-	"group:csto-heads-of-state", "source:tajik-president-website", "position:csto-secretary-general",
-	"position:president-of-tajikistan", "position:state-secretary-security-council-belarus",
-	"position:deputy-state-secretary-security-council-belarus", "treaty:collective-security-treaty",
-	"treaty:1994-treaty", "country:tajikistan", "country:belarus", "country:ukraine", "country:armenia",
-	"country:kazakhstan", "country:kyrgyzstan", "country:russia", "country:uzbekistan",
-	"country:azerbaijan", "country:georgia", "country:afghanistan", "place:dushanbe", "place:andijon",
-	"place:tajik-afghan-border",
+    "person:emomali-rahmon",
+    "person:stanislav-zas",
+    "person:yuri-khachaturov",
+    "org:csto",
+    "org:cis",
+    "org:un-general-assembly",
+    "org:security-council-of-belarus",
+    "group:csto-foreign-ministers",
+    "group:csto-heads-of-state",
+    "source:tajik-president-website",
+    "position:csto-secretary-general",
+    "position:president-of-tajikistan",
+    "position:state-secretary-security-council-belarus",
+    "position:deputy-state-secretary-security-council-belarus",
+    "treaty:collective-security-treaty",
+    "treaty:1994-treaty",
+    "country:tajikistan",
+    "country:belarus",
+    "country:ukraine",
+    "country:armenia",
+    "country:kazakhstan",
+    "country:kyrgyzstan",
+    "country:russia",
+    "country:uzbekistan",
+    "country:azerbaijan",
+    "country:georgia",
+    "country:afghanistan",
+    "place:dushanbe",
+    "place:andijon",
+    "place:tajik-afghan-border",
 };
 const size_t bench_n_seed_entities = COUNT(bench_seed_entities);
 
 const char *const bench_seed_events[] = {
-	"ev:rahmon-zas-meeting", "ev:rahmon-zas-discussions", "ev:csto-summit-dushanbe",
-	"ev:website-report-on-meeting", "ev:csto-founded", "ev:csto-accession-azerbaijan-georgia-belarus",
-	"ev:1994-treaty-concluded", "ev:cst-extended-1999", "ev:csto-renamed",
-	"ev:uzbekistan-suspends-membership-1999", "ev:andijon-crackdown", "ev:uzbekistan-criticized-over-andijon",
-	"ev:uzbekistan-returns-2006", "ev:uzbekistan-announcement-2012", "ev:uzbekistan-suspends-membership-2012",
-	"ev:zas-appointed-state-secretary", "ev:zas-candidacy-csto-secretary-general",
-	"ev:zas-nominated-csto-secretary-general", "ev:zas-appointed-csto-secretary-general",
+    "ev:rahmon-zas-meeting",
+    "ev:rahmon-zas-discussions",
+    "ev:csto-summit-dushanbe",
+    "ev:website-report-on-meeting",
+    "ev:csto-founded",
+    "ev:csto-accession-azerbaijan-georgia-belarus",
+    "ev:1994-treaty-concluded",
+    "ev:cst-extended-1999",
+    "ev:csto-renamed",
+    "ev:uzbekistan-suspends-membership-1999",
+    "ev:andijon-crackdown",
+    "ev:uzbekistan-criticized-over-andijon",
+    "ev:uzbekistan-returns-2006",
+    "ev:uzbekistan-announcement-2012",
+    "ev:uzbekistan-suspends-membership-2012",
+    "ev:zas-appointed-state-secretary",
+    "ev:zas-candidacy-csto-secretary-general",
+    "ev:zas-nominated-csto-secretary-general",
+    "ev:zas-appointed-csto-secretary-general",
 };
 const size_t bench_n_seed_events = COUNT(bench_seed_events);
 
 /* Names and aliases people would type, including ambiguous ones ("CST"). */
 const char *const bench_seed_names[] = {
-	"CSTO", "Zas", "Rahmon", "Tajikistan", "Collective Security Treaty", "CST", "Uzbekistan",
-	"Stanislav Zas", "Yuri Khachaturov", "CIS", "Dushanbe", "Belarus", "Russia", "Secretary General",
-	"State Secretary", "Andijon",
+    "CSTO",     "Zas",        "Rahmon",        "Tajikistan",        "Collective Security Treaty",
+    "CST",      "Uzbekistan", "Stanislav Zas", "Yuri Khachaturov",  "CIS",
+    "Dushanbe", "Belarus",    "Russia",        "Secretary General", "State Secretary",
+    "Andijon",
 };
 const size_t bench_n_seed_names = COUNT(bench_seed_names);
 
@@ -52,17 +86,18 @@ const char *const bench_seed_orgs[] = {"org:csto"};
 const size_t bench_n_seed_orgs = COUNT(bench_seed_orgs);
 
 const char *const bench_seed_positions[] = {
-	"position:csto-secretary-general", "position:president-of-tajikistan",
-	"position:state-secretary-security-council-belarus",
-	"position:deputy-state-secretary-security-council-belarus",
+    "position:csto-secretary-general",
+    "position:president-of-tajikistan",
+    "position:state-secretary-security-council-belarus",
+    "position:deputy-state-secretary-security-council-belarus",
 };
 const size_t bench_n_seed_positions = COUNT(bench_seed_positions);
 
 /* Dates that cross the history: before the founding, each membership
  * change, and the present; at year, month and day precision. */
 const char *const bench_seed_dates[] = {
-	"1991", "1993", "1995-06", "1999-05", "2000", "2003-01-15", "2006-07", "2010", "2012-07-01",
-	"2019-06", "2020-01-01", "2024",
+    "1991",    "1993", "1995-06",    "1999-05", "2000",       "2003-01-15",
+    "2006-07", "2010", "2012-07-01", "2019-06", "2020-01-01", "2024",
 };
 const size_t bench_n_seed_dates = COUNT(bench_seed_dates);
 
@@ -85,10 +120,14 @@ int bench_gen_entity_type(uint64_t i)
 const char *bench_gen_entity_prefix(int type)
 {
 	switch (type) {
-	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON: return "person";
-	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_ORGANIZATION: return "org";
-	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PLACE: return "place";
-	default: return "group";
+	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON:
+		return "person";
+	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_ORGANIZATION:
+		return "org";
+	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PLACE:
+		return "place";
+	default:
+		return "group";
 	}
 }
 
@@ -104,38 +143,38 @@ void bench_gen_event_id(uint64_t i, char *buf, size_t len)
 }
 
 static const char *const given[] = {
-	"Anna", "Boris", "Chen", "Dilnoza", "Emil", "Farida", "Gulnara", "Hamid", "Irina", "Jamshid",
-	"Karina", "Leonid", "Madina", "Nikolai", "Olga", "Pavel", "Rustam", "Sabina", "Timur", "Umida",
-	"Viktor", "Yulia", "Zarina", "Aziz", "Bakhyt", "Daniyar", "Elena", "Feruza", "Grigory", "Ilham",
-	"Kamila", "Marat",
+    "Anna",   "Boris",   "Chen",   "Dilnoza", "Emil",    "Farida",  "Gulnara", "Hamid",
+    "Irina",  "Jamshid", "Karina", "Leonid",  "Madina",  "Nikolai", "Olga",    "Pavel",
+    "Rustam", "Sabina",  "Timur",  "Umida",   "Viktor",  "Yulia",   "Zarina",  "Aziz",
+    "Bakhyt", "Daniyar", "Elena",  "Feruza",  "Grigory", "Ilham",   "Kamila",  "Marat",
 };
 static const char *const family[] = {
-	"Abdullayev", "Bekov", "Chernov", "Davletov", "Ermekov", "Fedorov", "Gafurov", "Hasanov", "Ivanov",
-	"Jurayev", "Karimov", "Lebedev", "Mirzoyev", "Nazarov", "Orlov", "Petrov", "Qodirov", "Rahimov",
-	"Sokolov", "Tursunov", "Umarov", "Volkov", "Yusupov", "Zakirov", "Aliyev", "Baranov", "Dzhurayev",
-	"Egorov", "Kuznetsov", "Mamedov", "Novikov", "Popov", "Saidov", "Tashkentov", "Usmanov", "Vasiliev",
-	"Yakubov", "Zhukov", "Akhmedov", "Borisov", "Golubev", "Ismoilov", "Kholov", "Latipov", "Morozov",
-	"Nurmatov", "Pavlov", "Rakhmonov", "Safarov", "Tokayev", "Valiyev", "Yermakov", "Zaitsev", "Azimov",
-	"Bobojonov", "Gromov", "Islamov", "Karpov", "Lukin", "Makarov", "Nikitin", "Orekhov", "Rasulov",
-	"Sharipov",
+    "Abdullayev", "Bekov",      "Chernov",   "Davletov", "Ermekov",   "Fedorov",  "Gafurov",   "Hasanov",
+    "Ivanov",     "Jurayev",    "Karimov",   "Lebedev",  "Mirzoyev",  "Nazarov",  "Orlov",     "Petrov",
+    "Qodirov",    "Rahimov",    "Sokolov",   "Tursunov", "Umarov",    "Volkov",   "Yusupov",   "Zakirov",
+    "Aliyev",     "Baranov",    "Dzhurayev", "Egorov",   "Kuznetsov", "Mamedov",  "Novikov",   "Popov",
+    "Saidov",     "Tashkentov", "Usmanov",   "Vasiliev", "Yakubov",   "Zhukov",   "Akhmedov",  "Borisov",
+    "Golubev",    "Ismoilov",   "Kholov",    "Latipov",  "Morozov",   "Nurmatov", "Pavlov",    "Rakhmonov",
+    "Safarov",    "Tokayev",    "Valiyev",   "Yermakov", "Zaitsev",   "Azimov",   "Bobojonov", "Gromov",
+    "Islamov",    "Karpov",     "Lukin",     "Makarov",  "Nikitin",   "Orekhov",  "Rasulov",   "Sharipov",
 };
 static const char *const org_adj[] = {
-	"Northern", "Eurasian", "Central", "Caspian", "United", "Regional", "National", "Joint",
-	"Independent", "Federal", "Continental", "Southern",
+    "Northern", "Eurasian", "Central",     "Caspian", "United",      "Regional",
+    "National", "Joint",    "Independent", "Federal", "Continental", "Southern",
 };
 static const char *const org_noun[] = {
-	"Security", "Trade", "Energy", "Customs", "Water", "Transport", "Defence", "Border", "Health",
-	"Grain", "Press", "Banking",
+    "Security", "Trade",  "Energy", "Customs", "Water", "Transport",
+    "Defence",  "Border", "Health", "Grain",   "Press", "Banking",
 };
 static const char *const org_kind[] = {
-	"Council", "Union", "Agency", "Committee", "Organization", "Commission", "Forum", "Alliance",
+    "Council", "Union", "Agency", "Committee", "Organization", "Commission", "Forum", "Alliance",
 };
 static const char *const place_root[] = {
-	"Kara", "Ak", "Nov", "Zar", "Tash", "Bel", "Kyz", "Os", "Sam", "Ter", "Kok", "Ural",
-	"Bay", "Chu", "Ist", "Mar",
+    "Kara", "Ak",  "Nov", "Zar",  "Tash", "Bel", "Kyz", "Os",
+    "Sam",  "Ter", "Kok", "Ural", "Bay",  "Chu", "Ist", "Mar",
 };
 static const char *const place_end[] = {
-	"abad", "kent", "grad", "bulak", "sk", "tau", "su", "pol", "ino", "ovo", "kol", "dar",
+    "abad", "kent", "grad", "bulak", "sk", "tau", "su", "pol", "ino", "ovo", "kol", "dar",
 };
 
 #define PICK(arr, v) (arr)[(v) % COUNT(arr)]

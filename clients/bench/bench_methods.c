@@ -30,7 +30,7 @@ static void date_from_text(Annals__V1__Date *d, const char *s)
 	d->year = y;
 	d->month = n >= 2 ? m : 0;
 	d->day = n >= 3 ? day : 0;
-	d->precision = n >= 3 ? ANNALS__V1__PRECISION__PRECISION_DAY
+	d->precision = n >= 3   ? ANNALS__V1__PRECISION__PRECISION_DAY
 	               : n == 2 ? ANNALS__V1__PRECISION__PRECISION_MONTH
 	                        : ANNALS__V1__PRECISION__PRECISION_YEAR;
 }
@@ -39,18 +39,22 @@ static void date_from_text(Annals__V1__Date *d, const char *s)
 static int gen_variant(uint64_t key)
 {
 	switch (bench_gen_entity_type(key)) {
-	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON: return 0;
-	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_ORGANIZATION: return 1;
-	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PLACE: return 2;
-	default: return 3;
+	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON:
+		return 0;
+	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_ORGANIZATION:
+		return 1;
+	case ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PLACE:
+		return 2;
+	default:
+		return 3;
 	}
 }
 
 static const int gen_variant_types[4] = {
-	ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON,
-	ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_ORGANIZATION,
-	ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PLACE,
-	ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_GROUP,
+    ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON,
+    ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_ORGANIZATION,
+    ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PLACE,
+    ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_GROUP,
 };
 
 static void gen_entity_marked_id(int variant, char *buf, size_t len)
@@ -148,7 +152,8 @@ static int build_asof(bench_reqset *rs, const bench_build_ctx *bc, void *req, co
 			Annals__V1__Date at;
 			date_from_text(&at, bench_seed_dates[j]);
 			fill(req, ids[i], &at);
-			int rc = bench_tmpl_from_msg(&rs->tmpl[k++], rpc, req, NULL, bc->token, bc->timeout_ms);
+			int rc =
+			    bench_tmpl_from_msg(&rs->tmpl[k++], rpc, req, NULL, bc->token, bc->timeout_ms);
 			fill(req, "", NULL); /* req outlives at */
 			if (rc != 0)
 				return -1;
@@ -363,24 +368,25 @@ static int build_put_event(bench_reqset *rs, const bench_build_ctx *bc)
 }
 
 const bench_method bench_methods[] = {
-	{"health", "Health", false, "Health: the cheapest call through dispatch", build_health},
-	{"get", "GetEntity", false, "GetEntity by id", build_get_entity},
-	{"getevent", "GetEvent", false, "GetEvent by id", build_get_event},
-	{"find", "FindEntities", false, "FindEntities by a name or alias (limit 10)", build_find},
-	{"events", "ListEvents", false, "ListEvents of a participant (page of 20)", build_list_events},
-	{"timeline", "Timeline", false, "Timeline of an entity", build_timeline},
-	{"members", "Members", false, "Members of an organization as of a date", build_members},
-	{"holder", "Holder", false, "Holder of a position as of a date", build_holder},
-	{"relations", "Relations", false, "Relations of an entity as of a date", build_relations},
-	{"resolve", "Resolve", false, "Resolve a name to candidates", build_resolve},
-	{"put", "PutEvent", true, "PutEvent of a new event, durable (group commit)", build_put_event},
+    {"health", "Health", false, "Health: the cheapest call through dispatch", build_health},
+    {"get", "GetEntity", false, "GetEntity by id", build_get_entity},
+    {"getevent", "GetEvent", false, "GetEvent by id", build_get_event},
+    {"find", "FindEntities", false, "FindEntities by a name or alias (limit 10)", build_find},
+    {"events", "ListEvents", false, "ListEvents of a participant (page of 20)", build_list_events},
+    {"timeline", "Timeline", false, "Timeline of an entity", build_timeline},
+    {"members", "Members", false, "Members of an organization as of a date", build_members},
+    {"holder", "Holder", false, "Holder of a position as of a date", build_holder},
+    {"relations", "Relations", false, "Relations of an entity as of a date", build_relations},
+    {"resolve", "Resolve", false, "Resolve a name to candidates", build_resolve},
+    {"put", "PutEvent", true, "PutEvent of a new event, durable (group commit)", build_put_event},
 };
 const int bench_n_methods = (int)(sizeof(bench_methods) / sizeof(bench_methods[0]));
 
 int bench_method_find(const char *name)
 {
 	for (int i = 0; i < bench_n_methods; i++)
-		if (strcasecmp(name, bench_methods[i].name) == 0 || strcasecmp(name, bench_methods[i].rpc) == 0)
+		if (strcasecmp(name, bench_methods[i].name) == 0 ||
+		    strcasecmp(name, bench_methods[i].rpc) == 0)
 			return i;
 	return -1;
 }

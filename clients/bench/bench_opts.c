@@ -7,56 +7,56 @@
 
 void bench_run_usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: annals-bench [run] [options]\n"
-	        "\n"
-	        "Drives annalsd (or `annals-bench echo-server`) and reports throughput and latency.\n"
-	        "\n"
-	        "Target\n"
-	        "  -u, --url URL          server; repeatable (default $ANNALS_URL or tcp://127.0.0.1:7700);\n"
-	        "                         tcp:// and ipc://\n"
-	        "      --connections N    sockets (each its own connection), spread over the URLs (default 1)\n"
-	        "      --token T          bearer token (default $ANNALS_TOKEN)\n"
-	        "      --timeout MS       per call; a call without a reply by then counts as\n"
-	        "                         DEADLINE_EXCEEDED (default 10000)\n"
-	        "      --echo             the target is an echo server: send the same requests, only\n"
-	        "                         check that each comes back\n"
-	        "      --echo-size BYTES  pad echo messages to this size (default: the request's own size)\n"
-	        "\n"
-	        "Load\n"
-	        "  -c, --in-flight N      calls in flight (closed loop: a new call as each one ends;\n"
-	        "                         open loop: the most in flight at once) (default 16)\n"
-	        "      --rps R            open loop: start R calls per second on a fixed schedule;\n"
-	        "                         latency counts from each call's scheduled start, so time a\n"
-	        "                         call waited for a free slot is included\n"
-	        "  -n, --calls N          stop after N measured calls (k/M suffixes work)\n"
-	        "  -z, --duration D       stop after D (10s, 500ms, 2m; default 10s unless -n)\n"
-	        "      --warmup D         run D before measuring (default 0)\n"
-	        "\n"
-	        "Workload\n"
-	        "  -m, --method NAME      one method (default get); NAME is a word below or its RPC name\n"
-	        "      --mix W=N,...      weighted methods, e.g. get=70,find=10,timeline=10,put=10\n"
-	        "      --keys SRC         builtin (data/seed, default) or gen:ENTITIES:EVENTS, the sizes\n"
-	        "                         given to `annals-bench gen`\n"
-	        "      --dist D           uniform (default) or zipf[:THETA] (THETA default 0.99)\n"
-	        "      --payload BYTES    size of each written event (default 256)\n"
-	        "      --seed N           random seed (default: from the clock)\n"
-	        "\n"
-	        "Report\n"
-	        "      --json             one JSON object on stdout instead of the text report\n"
-	        "      --ack-log FILE     append 'request_id id revision' for every acknowledged write\n"
-	        "      --label TEXT       a name for this run in the report\n"
-	        "  -q, --quiet            no progress line (it is shown only on a terminal anyway)\n"
-	        "  -h, --help             this text\n"
-	        "\n"
-	        "Methods\n");
+	fprintf(
+	    out,
+	    "usage: annals-bench [run] [options]\n"
+	    "\n"
+	    "Drives annalsd (or `annals-bench echo-server`) and reports throughput and latency.\n"
+	    "\n"
+	    "Target\n"
+	    "  -u, --url URL          server; repeatable (default $ANNALS_URL or tcp://127.0.0.1:7700);\n"
+	    "                         tcp:// and ipc://\n"
+	    "      --connections N    sockets (each its own connection), spread over the URLs (default 1)\n"
+	    "      --token T          bearer token (default $ANNALS_TOKEN)\n"
+	    "      --timeout MS       per call; a call without a reply by then counts as\n"
+	    "                         DEADLINE_EXCEEDED (default 10000)\n"
+	    "      --echo             the target is an echo server: send the same requests, only\n"
+	    "                         check that each comes back\n"
+	    "      --echo-size BYTES  pad echo messages to this size (default: the request's own size)\n"
+	    "\n"
+	    "Load\n"
+	    "  -c, --in-flight N      calls in flight (closed loop: a new call as each one ends;\n"
+	    "                         open loop: the most in flight at once) (default 16)\n"
+	    "      --rps R            open loop: start R calls per second on a fixed schedule;\n"
+	    "                         latency counts from each call's scheduled start, so time a\n"
+	    "                         call waited for a free slot is included\n"
+	    "  -n, --calls N          stop after N measured calls (k/M suffixes work)\n"
+	    "  -z, --duration D       stop after D (10s, 500ms, 2m; default 10s unless -n)\n"
+	    "      --warmup D         run D before measuring (default 0)\n"
+	    "\n"
+	    "Workload\n"
+	    "  -m, --method NAME      one method (default get); NAME is a word below or its RPC name\n"
+	    "      --mix W=N,...      weighted methods, e.g. get=70,find=10,timeline=10,put=10\n"
+	    "      --keys SRC         builtin (data/seed, default) or gen:ENTITIES:EVENTS, the sizes\n"
+	    "                         given to `annals-bench gen`\n"
+	    "      --dist D           uniform (default) or zipf[:THETA] (THETA default 0.99)\n"
+	    "      --payload BYTES    size of each written event (default 256)\n"
+	    "      --seed N           random seed (default: from the clock)\n"
+	    "\n"
+	    "Report\n"
+	    "      --json             one JSON object on stdout instead of the text report\n"
+	    "      --ack-log FILE     append 'request_id id revision' for every acknowledged write\n"
+	    "      --label TEXT       a name for this run in the report\n"
+	    "  -q, --quiet            no progress line (it is shown only on a terminal anyway)\n"
+	    "  -h, --help             this text\n"
+	    "\n"
+	    "Methods\n");
 	for (int i = 0; i < bench_n_methods; i++)
 		fprintf(out, "  %-10s %-13s %s\n", bench_methods[i].name, bench_methods[i].rpc,
 		        bench_methods[i].what);
-	fprintf(out,
-	        "\n"
-	        "Other modes: annals-bench gen | echo-server | verify-acks  (each has --help)\n"
-	        "Exit status: 0 when every call succeeded, 1 when some failed, 2 on bad usage.\n");
+	fprintf(out, "\n"
+	             "Other modes: annals-bench gen | echo-server | verify-acks  (each has --help)\n"
+	             "Exit status: 0 when every call succeeded, 1 when some failed, 2 on bad usage.\n");
 }
 
 static int opts_mix(bench_opts *o, const char *spec)
@@ -74,7 +74,8 @@ static int opts_mix(bench_opts *o, const char *spec)
 			char *end;
 			w = strtod(eq + 1, &end);
 			if (*end != '\0' || w <= 0) {
-				rc = bench_usage_error(NULL, "--mix: weight '%s' of %s is not a positive number", eq + 1, tok);
+				rc = bench_usage_error(
+				    NULL, "--mix: weight '%s' of %s is not a positive number", eq + 1, tok);
 				break;
 			}
 		}
@@ -108,8 +109,10 @@ static int opts_keys(bench_opts *o, const char *spec)
 			}
 		}
 	}
-	return bench_usage_error(NULL, "--keys: '%s' is neither 'builtin' nor 'gen:ENTITIES:EVENTS' "
-	                               "(e.g. gen:1M:10M, the sizes given to annals-bench gen)", spec);
+	return bench_usage_error(NULL,
+	                         "--keys: '%s' is neither 'builtin' nor 'gen:ENTITIES:EVENTS' "
+	                         "(e.g. gen:1M:10M, the sizes given to annals-bench gen)",
+	                         spec);
 }
 
 static int opts_dist(bench_opts *o, const char *spec)
@@ -125,9 +128,11 @@ static int opts_dist(bench_opts *o, const char *spec)
 			char *end;
 			o->zipf_theta = strtod(spec + 5, &end);
 			if (*end != '\0' || o->zipf_theta <= 0 || o->zipf_theta >= 1)
-				return bench_usage_error(NULL, "--dist: zipf theta must be in (0, 1), got '%s'", spec + 5);
+				return bench_usage_error(
+				    NULL, "--dist: zipf theta must be in (0, 1), got '%s'", spec + 5);
 		} else if (spec[4] != '\0') {
-			return bench_usage_error(NULL, "--dist: '%s' is neither uniform nor zipf[:THETA]", spec);
+			return bench_usage_error(NULL, "--dist: '%s' is neither uniform nor zipf[:THETA]",
+			                         spec);
 		}
 		return 0;
 	}
@@ -135,34 +140,47 @@ static int opts_dist(bench_opts *o, const char *spec)
 }
 
 enum {
-	OPT_RPS = 256, OPT_WARMUP, OPT_CONNECTIONS, OPT_MIX, OPT_KEYS, OPT_DIST, OPT_PAYLOAD,
-	OPT_TIMEOUT, OPT_TOKEN, OPT_ECHO, OPT_ECHO_SIZE, OPT_JSON, OPT_ACK_LOG, OPT_LABEL, OPT_SEED,
+	OPT_RPS = 256,
+	OPT_WARMUP,
+	OPT_CONNECTIONS,
+	OPT_MIX,
+	OPT_KEYS,
+	OPT_DIST,
+	OPT_PAYLOAD,
+	OPT_TIMEOUT,
+	OPT_TOKEN,
+	OPT_ECHO,
+	OPT_ECHO_SIZE,
+	OPT_JSON,
+	OPT_ACK_LOG,
+	OPT_LABEL,
+	OPT_SEED,
 };
 
 static const struct option run_options[] = {
-	{"url", required_argument, NULL, 'u'},
-	{"in-flight", required_argument, NULL, 'c'},
-	{"calls", required_argument, NULL, 'n'},
-	{"duration", required_argument, NULL, 'z'},
-	{"method", required_argument, NULL, 'm'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"rps", required_argument, NULL, OPT_RPS},
-	{"warmup", required_argument, NULL, OPT_WARMUP},
-	{"connections", required_argument, NULL, OPT_CONNECTIONS},
-	{"mix", required_argument, NULL, OPT_MIX},
-	{"keys", required_argument, NULL, OPT_KEYS},
-	{"dist", required_argument, NULL, OPT_DIST},
-	{"payload", required_argument, NULL, OPT_PAYLOAD},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"token", required_argument, NULL, OPT_TOKEN},
-	{"echo", no_argument, NULL, OPT_ECHO},
-	{"echo-size", required_argument, NULL, OPT_ECHO_SIZE},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"ack-log", required_argument, NULL, OPT_ACK_LOG},
-	{"label", required_argument, NULL, OPT_LABEL},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{NULL, 0, NULL, 0},
+    {"url", required_argument, NULL, 'u'},
+    {"in-flight", required_argument, NULL, 'c'},
+    {"calls", required_argument, NULL, 'n'},
+    {"duration", required_argument, NULL, 'z'},
+    {"method", required_argument, NULL, 'm'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"rps", required_argument, NULL, OPT_RPS},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"connections", required_argument, NULL, OPT_CONNECTIONS},
+    {"mix", required_argument, NULL, OPT_MIX},
+    {"keys", required_argument, NULL, OPT_KEYS},
+    {"dist", required_argument, NULL, OPT_DIST},
+    {"payload", required_argument, NULL, OPT_PAYLOAD},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"echo", no_argument, NULL, OPT_ECHO},
+    {"echo-size", required_argument, NULL, OPT_ECHO_SIZE},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"ack-log", required_argument, NULL, OPT_ACK_LOG},
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {NULL, 0, NULL, 0},
 };
 
 /* A whole number in [min, max] for flag, or a usage error. */
@@ -180,7 +198,8 @@ static int opts_duration(const char *flag, const char *text, uint64_t *out)
 {
 	int64_t v = bench_parse_duration_ns(text);
 	if (v < 0)
-		return bench_usage_error(NULL, "%s: '%s' is not a duration (e.g. 10s, 500ms, 2m)", flag, text);
+		return bench_usage_error(NULL, "%s: '%s' is not a duration (e.g. 10s, 500ms, 2m)", flag,
+		                         text);
 	*out = (uint64_t)v;
 	return 0;
 }
@@ -216,12 +235,15 @@ static int opts_one(bench_opts *o, int opt, const char *arg)
 			return 2;
 		o->calls = (uint64_t)v;
 		return 0;
-	case 'z': return opts_duration("--duration", arg, &o->duration_ns) ? 2 : 0;
-	case OPT_WARMUP: return opts_duration("--warmup", arg, &o->warmup_ns) ? 2 : 0;
+	case 'z':
+		return opts_duration("--duration", arg, &o->duration_ns) ? 2 : 0;
+	case OPT_WARMUP:
+		return opts_duration("--warmup", arg, &o->warmup_ns) ? 2 : 0;
 	case 'm': {
 		int m = bench_method_find(arg);
 		if (m < 0)
-			return bench_usage_error(NULL, "--method: no method '%s'; the list is in --help", arg);
+			return bench_usage_error(NULL, "--method: no method '%s'; the list is in --help",
+			                         arg);
 		o->mix[0] = (bench_mix_item){m, 1};
 		o->n_mix = 1;
 		return 0;
@@ -238,9 +260,12 @@ static int opts_one(bench_opts *o, int opt, const char *arg)
 			return 2;
 		o->connections = (int)v;
 		return 0;
-	case OPT_MIX: return opts_mix(o, arg) ? 2 : 0;
-	case OPT_KEYS: return opts_keys(o, arg) ? 2 : 0;
-	case OPT_DIST: return opts_dist(o, arg) ? 2 : 0;
+	case OPT_MIX:
+		return opts_mix(o, arg) ? 2 : 0;
+	case OPT_KEYS:
+		return opts_keys(o, arg) ? 2 : 0;
+	case OPT_DIST:
+		return opts_dist(o, arg) ? 2 : 0;
 	case OPT_PAYLOAD:
 		if (opts_int("--payload", arg, 0, 3 << 20, &v))
 			return 2;
@@ -261,13 +286,26 @@ static int opts_one(bench_opts *o, int opt, const char *arg)
 			return 2;
 		o->seed = (uint64_t)v;
 		return 0;
-	case OPT_TOKEN: o->token = arg; return 0;
-	case OPT_ECHO: o->echo = true; return 0;
-	case OPT_JSON: o->json = true; return 0;
-	case OPT_ACK_LOG: o->ack_log = arg; return 0;
-	case OPT_LABEL: o->label = arg; return 0;
-	case 'q': o->quiet = true; return 0;
-	default: return bench_usage_error(NULL, "unknown option");
+	case OPT_TOKEN:
+		o->token = arg;
+		return 0;
+	case OPT_ECHO:
+		o->echo = true;
+		return 0;
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case OPT_ACK_LOG:
+		o->ack_log = arg;
+		return 0;
+	case OPT_LABEL:
+		o->label = arg;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	default:
+		return bench_usage_error(NULL, "unknown option");
 	}
 }
 
@@ -295,8 +333,8 @@ int bench_opts_parse(bench_opts *o, int argc, char **argv)
 	}
 	for (int i = 0; i < o->n_urls; i++)
 		if (strncmp(o->urls[i], "tcp://", 6) != 0 && strncmp(o->urls[i], "ipc://", 6) != 0)
-			return bench_usage_error(NULL, "--url: '%s': the driver speaks tcp:// and ipc:// only",
-			                         o->urls[i]);
+			return bench_usage_error(
+			    NULL, "--url: '%s': the driver speaks tcp:// and ipc:// only", o->urls[i]);
 	if (o->n_mix == 0)
 		o->mix[o->n_mix++] = (bench_mix_item){bench_method_find("get"), 1};
 	if (o->calls == 0 && o->duration_ns == 0)

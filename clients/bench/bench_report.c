@@ -34,7 +34,8 @@ static const char *report_workload(const bench_opts *o, char *buf, size_t len)
 		if (o->n_mix == 1)
 			n += (size_t)snprintf(buf + n, len - n, "%s", m->rpc);
 		else
-			n += (size_t)snprintf(buf + n, len - n, "%s%s=%g", i ? "," : "", m->name, o->mix[i].weight);
+			n += (size_t)snprintf(buf + n, len - n, "%s%s=%g", i ? "," : "", m->name,
+			                      o->mix[i].weight);
 	}
 	return buf;
 }
@@ -101,10 +102,12 @@ void bench_report_text(FILE *out, const bench_opts *o, const bench_result *r)
 	report_sum s = report_summarise(r);
 	const bench_hist *h = &r->hist;
 	char w[400], a[32], b[32], c[32], d[32];
-	fprintf(out, "%s%s%s %s against %s%s\n", o->label ? "[" : "", o->label ? o->label : "", o->label ? "]" : "",
-	        report_workload(o, w, sizeof(w)), o->urls[0], o->echo ? " (echo server)" : "");
+	fprintf(out, "%s%s%s %s against %s%s\n", o->label ? "[" : "", o->label ? o->label : "",
+	        o->label ? "]" : "", report_workload(o, w, sizeof(w)), o->urls[0],
+	        o->echo ? " (echo server)" : "");
 	if (o->rps > 0)
-		fprintf(out, "  load       open loop, %.0f calls/s scheduled, up to %d in flight", o->rps, o->in_flight);
+		fprintf(out, "  load       open loop, %.0f calls/s scheduled, up to %d in flight", o->rps,
+		        o->in_flight);
 	else
 		fprintf(out, "  load       closed loop, %d in flight", o->in_flight);
 	fprintf(out, ", %d connection%s, keys %s %s\n", o->connections, o->connections == 1 ? "" : "s",
@@ -112,12 +115,16 @@ void bench_report_text(FILE *out, const bench_opts *o, const bench_result *r)
 	fprintf(out, "  calls      %llu in %.2f s: %.1f calls/s in total, %.1f calls/s successful\n",
 	        (unsigned long long)s.total, s.seconds, s.rate_total, s.rate_ok);
 	if (o->rps > 0 && r->backlog_max > 0)
-		fprintf(out, "  backlog    up to %llu calls were due with every slot busy (raise -c, or the server is "
-		             "saturated)\n", (unsigned long long)r->backlog_max);
+		fprintf(
+		    out,
+		    "  backlog    up to %llu calls were due with every slot busy (raise -c, or the server is "
+		    "saturated)\n",
+		    (unsigned long long)r->backlog_max);
 	fprintf(out, "  latency    min %s  mean %s  stddev %s  max %s\n",
 	        report_ns(s.total ? atomic_load(&h->min) : 0, a, sizeof(a)),
 	        report_ns((uint64_t)bench_hist_mean(h), b, sizeof(b)),
-	        report_ns((uint64_t)bench_hist_stddev(h), c, sizeof(c)), report_ns(atomic_load(&h->max), d, sizeof(d)));
+	        report_ns((uint64_t)bench_hist_stddev(h), c, sizeof(c)),
+	        report_ns(atomic_load(&h->max), d, sizeof(d)));
 	fprintf(out, "             p50 %s  p90 ", report_ns(bench_hist_quantile(h, 0.50), a, sizeof(a)));
 	fprintf(out, "%s  p99 ", report_ns(bench_hist_quantile(h, 0.90), a, sizeof(a)));
 	fprintf(out, "%s  p99.9 ", report_ns(bench_hist_quantile(h, 0.99), a, sizeof(a)));
@@ -126,18 +133,21 @@ void bench_report_text(FILE *out, const bench_opts *o, const bench_result *r)
 	fprintf(out, "  status    ");
 	for (int i = 0; i < BENCH_CODES; i++)
 		if (atomic_load(&r->codes[i]))
-			fprintf(out, " %s %llu", annals_status_name(i), (unsigned long long)atomic_load(&r->codes[i]));
+			fprintf(out, " %s %llu", annals_status_name(i),
+			        (unsigned long long)atomic_load(&r->codes[i]));
 	fprintf(out, "%s\n", s.total ? "" : " (no calls finished)");
 	if (r->n_errors > 0) {
 		fprintf(out, "  errors\n");
 		for (int i = 0; i < r->n_errors; i++)
-			fprintf(out, "    %8llu  %s\n", (unsigned long long)r->errors[i].count, r->errors[i].message);
+			fprintf(out, "    %8llu  %s\n", (unsigned long long)r->errors[i].count,
+			        r->errors[i].message);
 		if (r->errors_other)
 			fprintf(out, "    %8llu  (other messages)\n", (unsigned long long)r->errors_other);
 	}
 	if (atomic_load(&r->writes_acked))
-		fprintf(out, "  writes     %llu acknowledged%s%s\n", (unsigned long long)atomic_load(&r->writes_acked),
-		        o->ack_log ? ", logged to " : "", o->ack_log ? o->ack_log : "");
+		fprintf(out, "  writes     %llu acknowledged%s%s\n",
+		        (unsigned long long)atomic_load(&r->writes_acked), o->ack_log ? ", logged to " : "",
+		        o->ack_log ? o->ack_log : "");
 	if (s.total)
 		fprintf(out, "  bytes      request %.0f, reply %.0f on average\n",
 		        (double)atomic_load(&r->req_bytes) / (double)s.total,
@@ -176,16 +186,19 @@ void bench_report_json(FILE *out, const bench_opts *o, const bench_result *r)
 	json_string(out, o->urls[0]);
 	fprintf(out, ",\"workload\":");
 	json_string(out, report_workload(o, w, sizeof(w)));
-	fprintf(out, ",\"echo\":%s,\"loop\":\"%s\",\"in_flight\":%d,\"rps\":%g,\"connections\":%d,"
-	             "\"keys\":\"%s\",\"dist\":\"%s\",",
-	        o->echo ? "true" : "false", o->rps > 0 ? "open" : "closed", o->in_flight, o->rps, o->connections,
-	        o->keys.kind == BENCH_KEYS_GEN ? "gen" : "builtin", o->zipf ? "zipf" : "uniform");
+	fprintf(out,
+	        ",\"echo\":%s,\"loop\":\"%s\",\"in_flight\":%d,\"rps\":%g,\"connections\":%d,"
+	        "\"keys\":\"%s\",\"dist\":\"%s\",",
+	        o->echo ? "true" : "false", o->rps > 0 ? "open" : "closed", o->in_flight, o->rps,
+	        o->connections, o->keys.kind == BENCH_KEYS_GEN ? "gen" : "builtin",
+	        o->zipf ? "zipf" : "uniform");
 	fprintf(out, "\"count\":%llu,\"ok\":%llu,\"duration_s\":%.6f,\"calls_per_s\":%.2f,\"ok_per_s\":%.2f,",
 	        (unsigned long long)s.total, (unsigned long long)s.ok, s.seconds, s.rate_total, s.rate_ok);
 	fprintf(out, "\"backlog_max\":%llu,\"writes_acked\":%llu,", (unsigned long long)r->backlog_max,
 	        (unsigned long long)atomic_load(&r->writes_acked));
-	fprintf(out, "\"latency_us\":{\"min\":%.3f,\"mean\":%.3f,\"stddev\":%.3f,\"max\":%.3f,"
-	             "\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f},",
+	fprintf(out,
+	        "\"latency_us\":{\"min\":%.3f,\"mean\":%.3f,\"stddev\":%.3f,\"max\":%.3f,"
+	        "\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f},",
 	        us(s.total ? atomic_load(&h->min) : 0), bench_hist_mean(h) / 1e3, bench_hist_stddev(h) / 1e3,
 	        us(atomic_load(&h->max)), us(bench_hist_quantile(h, 0.5)), us(bench_hist_quantile(h, 0.9)),
 	        us(bench_hist_quantile(h, 0.99)), us(bench_hist_quantile(h, 0.999)));
@@ -196,7 +209,8 @@ void bench_report_json(FILE *out, const bench_opts *o, const bench_result *r)
 		uint64_t c = atomic_load(&h->bucket[i]);
 		if (c == 0)
 			continue;
-		fprintf(out, "%s[%.3f,%llu]", first ? "" : ",", us(bench_hist_bucket_high(i)), (unsigned long long)c);
+		fprintf(out, "%s[%.3f,%llu]", first ? "" : ",", us(bench_hist_bucket_high(i)),
+		        (unsigned long long)c);
 		first = false;
 	}
 	fprintf(out, "],\"status\":{");

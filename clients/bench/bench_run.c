@@ -7,11 +7,11 @@
 static int run_build(const bench_opts *o, bench_reqset *sets, const char *nonce)
 {
 	bench_build_ctx bc = {
-		.keys = &o->keys,
-		.nonce = nonce,
-		.token = o->token,
-		.timeout_ms = o->timeout_ms,
-		.payload = o->payload,
+	    .keys = &o->keys,
+	    .nonce = nonce,
+	    .token = o->token,
+	    .timeout_ms = o->timeout_ms,
+	    .payload = o->payload,
 	};
 	for (int i = 0; i < o->n_mix; i++) {
 		bench_reqset *rs = &sets[i];

@@ -60,8 +60,8 @@ int bench_tmpl_make(bench_tmpl *t, const char *method, const uint8_t *body, size
 	return 0;
 }
 
-int bench_tmpl_from_msg(bench_tmpl *t, const char *method, const void *protobuf_msg,
-                        const char *request_id, const char *token, uint32_t timeout_ms)
+int bench_tmpl_from_msg(bench_tmpl *t, const char *method, const void *protobuf_msg, const char *request_id,
+                        const char *token, uint32_t timeout_ms)
 {
 	const ProtobufCMessage *m = protobuf_msg;
 	size_t n = protobuf_c_message_get_packed_size(m);

@@ -16,16 +16,15 @@
 
 static void verify_usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: annals-bench verify-acks [-u URL] [--token T] ACK_LOG\n"
-	        "\n"
-	        "Reads back (GetEvent) every write listed in ACK_LOG, the file `annals-bench\n"
-	        "--ack-log` wrote: 'request_id id revision' per acknowledged write. Prints how many\n"
-	        "are readable; exits 1 if any is missing (an acknowledged write was lost).\n"
-	        "\n"
-	        "  -u, --url URL   server (default $ANNALS_URL or tcp://127.0.0.1:7700)\n"
-	        "      --token T   bearer token (default $ANNALS_TOKEN)\n"
-	        "  -h, --help      this text\n");
+	fprintf(out, "usage: annals-bench verify-acks [-u URL] [--token T] ACK_LOG\n"
+	             "\n"
+	             "Reads back (GetEvent) every write listed in ACK_LOG, the file `annals-bench\n"
+	             "--ack-log` wrote: 'request_id id revision' per acknowledged write. Prints how many\n"
+	             "are readable; exits 1 if any is missing (an acknowledged write was lost).\n"
+	             "\n"
+	             "  -u, --url URL   server (default $ANNALS_URL or tcp://127.0.0.1:7700)\n"
+	             "      --token T   bearer token (default $ANNALS_TOKEN)\n"
+	             "  -h, --help      this text\n");
 }
 
 typedef struct verify_tally {
@@ -59,17 +58,18 @@ static int verify_line(annals_client *c, const char *line, verify_tally *t)
 			printf("missing: %s (request_id %s, acknowledged at revision %llu)\n", id, rid, rev);
 		return 0;
 	}
-	fprintf(stderr, "annals-bench verify-acks: GetEvent %s: %s: %s\n", id, annals_status_name(rc), err.message);
+	fprintf(stderr, "annals-bench verify-acks: GetEvent %s: %s: %s\n", id, annals_status_name(rc),
+	        err.message);
 	return -1;
 }
 
 int bench_verify_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"url", required_argument, NULL, 'u'},
-		{"token", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"url", required_argument, NULL, 'u'},
+	    {"token", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *url = getenv("ANNALS_URL"), *token = getenv("ANNALS_TOKEN");
 	int opt;
@@ -77,10 +77,18 @@ int bench_verify_main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "u:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'u': url = optarg; break;
-		case 't': token = optarg; break;
-		case 'h': verify_usage(stdout); return 0;
-		default: return bench_usage_error("verify-acks", "unknown or incomplete option '%s'", argv[optind - 1]);
+		case 'u':
+			url = optarg;
+			break;
+		case 't':
+			token = optarg;
+			break;
+		case 'h':
+			verify_usage(stdout);
+			return 0;
+		default:
+			return bench_usage_error("verify-acks", "unknown or incomplete option '%s'",
+			                         argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
@@ -108,8 +116,8 @@ int bench_verify_main(int argc, char **argv)
 	annals_close(c);
 	if (rc != 0)
 		return 1;
-	printf("verify-acks: %llu acknowledged writes, %llu readable, %llu missing", (unsigned long long)t.lines,
-	       (unsigned long long)t.found, (unsigned long long)t.missing);
+	printf("verify-acks: %llu acknowledged writes, %llu readable, %llu missing",
+	       (unsigned long long)t.lines, (unsigned long long)t.found, (unsigned long long)t.missing);
 	if (t.stale)
 		printf(", %llu older than acknowledged", (unsigned long long)t.stale);
 	if (t.bad)
