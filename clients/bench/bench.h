@@ -280,6 +280,7 @@ int bench_run_main(int argc, char **argv);
 int bench_gen_main(int argc, char **argv);
 int bench_echo_main(int argc, char **argv);
 int bench_verify_main(int argc, char **argv);
+int bench_feed_main(int argc, char **argv);
 
 /* Set from SIGINT/SIGTERM (bench_util.c); every loop checks it. */
 extern atomic_bool bench_interrupted;

@@ -12,6 +12,7 @@ static void main_usage(FILE *out)
 	             "  gen           load a synthetic data set (entities and events) through Batch\n"
 	             "  echo-server   a bare nng REP server: the transport's ceiling to compare with\n"
 	             "  verify-acks   check that every write of an --ack-log can be read back\n"
+	             "  feed-latency  time from a write's acknowledgement to its delivery to a follower\n"
 	             "\n"
 	             "annals-bench MODE --help explains each. `make bench` runs the standard table.\n"
 	             "\n"
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
 			return bench_gen_main(argc - 1, argv + 1);
 		if (strcmp(mode, "echo-server") == 0)
 			return bench_echo_main(argc - 1, argv + 1);
+		if (strcmp(mode, "feed-latency") == 0)
+			return bench_feed_main(argc - 1, argv + 1);
 		if (strcmp(mode, "verify-acks") == 0)
 			return bench_verify_main(argc - 1, argv + 1);
 		if (strcmp(mode, "run") == 0)

@@ -217,6 +217,8 @@ for rep in $(seq 1 "$REPEAT"); do
 	matrix main "$rep" builtin
 done
 memory main "$ANNALSD_PID" "$WORK/main-db"
+[ "$TTY" = 1 ] && printf '\r  %-44s' "change feed: ack -> follower delivery" >&2
+FEED_LINE=$("$BENCH" feed-latency -u "$ANNALSD_TCP" -n 1000 --rps 200 2>&1 | tail -n 1)
 [ "$TTY" = 1 ] && printf '\r  %-44s' "durability check (kill -9, restart, read back)" >&2
 durability main "$WORK/main-db"
 
@@ -239,5 +241,6 @@ if [ "$BIG" = 1 ]; then
 fi
 [ "$TTY" = 1 ] && printf '\r%-60s\r' "" >&2
 
+echo "$FEED_LINE"
 python3 "$TABLE" "$RESULTS" --seconds "$SECS" --repeat "$REPEAT" --connections "$CONNS" \
 	--pinning "$([ "$PIN" = 1 ] && echo "servers on CPUs $SERVER_CPUS, client on CPUs $CLIENT_CPUS" || echo "not pinned")"

@@ -119,4 +119,11 @@ check "missing keys: exit 1" test "$RC" -eq 1
 json_check "missing keys: NOT_FOUND counted with its message" \
 	'r["status"].get("NOT_FOUND", 0) > 0 and any(e["message"].startswith("NOT_FOUND: ") for e in r["errors"]) and r["ok_per_s"] < r["calls_per_s"]'
 
+
+# the change feed: every acknowledged write reaches a follower (the time is
+# the bench's business; here only that all of them arrive)
+run "$BENCH" feed-latency -u "$URL" -n 50 --rps 100
+check "feed-latency: exit 0" test "$RC" -eq 0
+check "feed-latency: all 50 writes delivered to the follower" grep -q "50 of 50 acknowledged writes delivered" "$OUT"
+
 finish
