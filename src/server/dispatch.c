@@ -117,6 +117,13 @@ void srv_dispatch(srv_worker *w)
 	if (s->cfg.test_delay_ms)
 		usleep(s->cfg.test_delay_ms * 1000u);
 
+	if (nng_msg_len(w->req) > s->cfg.max_message) {
+		srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
+		         "request of %zu bytes is over the server's limit of %zu bytes (--max-message); "
+		         "split it (e.g. several Batches)",
+		         nng_msg_len(w->req), s->cfg.max_message);
+		return;
+	}
 	Annals__V1__Call *call;
 	if (dispatch_envelope(w, &call) != 0 || dispatch_method(w, call) != 0) {
 		w->arena.pbc_limit = 0;

@@ -124,6 +124,18 @@ out:
 	return rv == 0 ? 0 : -1;
 }
 
+/*
+ * Two limits. A request over --max-message is answered RESOURCE_EXHAUSTED
+ * (dispatch checks it before decoding anything), which needs the frame to be
+ * read first; nng itself drops frames over twice that (and a frame header
+ * claiming more), closing the connection without reading them.
+ */
+size_t srv_frame_limit(const srv_config *cfg)
+{
+	size_t hard = cfg->max_message * 2;
+	return hard > cfg->max_message + 4096 ? hard : cfg->max_message + 4096;
+}
+
 static int srv_listen(srv_server *s, const char *url)
 {
 	if (s->n_tokens == 0 && !s->cfg.insecure && !srv_is_local_url(url)) {
@@ -143,7 +155,7 @@ static int srv_listen(srv_server *s, const char *url)
 		rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, s->tls);
 	}
 	if (rv == 0)
-		rv = nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, s->cfg.max_message);
+		rv = nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, srv_frame_limit(&s->cfg));
 	if (rv == 0)
 		rv = nng_listener_start(*l, 0);
 	if (rv != 0) {
@@ -160,7 +172,7 @@ static int srv_open_socket(srv_server *s)
 	int rv = nng_rep0_open(&s->sock);
 	/* Set before listening: nng 1.5 accepts unlimited messages by default. */
 	if (rv == 0)
-		rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, s->cfg.max_message);
+		rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, srv_frame_limit(&s->cfg));
 	if (rv != 0) {
 		log_msg(LOG_ERROR, "socket", "problem=\"%s\"", nng_strerror(rv));
 		return -1;

@@ -146,6 +146,7 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv);
 void srv_config_usage(FILE *out);
 
 /* server.c */
+size_t srv_frame_limit(const srv_config *cfg); /* what nng accepts at all */
 int srv_start(srv_server *s, const srv_config *cfg);
 void srv_drain(srv_server *s, int timeout_ms);
 void srv_stop(srv_server *s);

@@ -244,9 +244,19 @@ static void test_missing_fields(void)
 
 static void test_oversize_refused(void)
 {
-	/* A frame announcing 5 MiB is over the default 4 MiB limit: the server
-	 * hangs up on that connection (without reading it all) and goes on. */
-	CHECK_EQ_INT(raw_tcp_oversize(srv.url, 5u << 20, 64u << 10, 3000), 1);
+	/* A Call a little over the default 4 MiB limit gets a clear status and
+	 * is not applied. */
+	size_t n = (4u << 20) + 1024;
+	uint8_t *big = calloc(1, n);
+	Annals__V1__Reply *r = raw_call(srv.url, "annals.v1.Annals/PutEntity", big, n, 0, "big-1", NULL);
+	CHECK(r && r->code == ANNALS_RESOURCE_EXHAUSTED);
+	if (r)
+		CHECK_CONTAINS(r->message, "--max-message");
+	annals__v1__reply__free_unpacked(r, NULL);
+	free(big);
+	/* A frame announcing 9 MiB is over twice the limit: the server hangs
+	 * up on that connection (without reading it all) and goes on. */
+	CHECK_EQ_INT(raw_tcp_oversize(srv.url, 9u << 20, 64u << 10, 3000), 1);
 	/* a frame claiming 2^62 bytes must not make it allocate anything */
 	CHECK_EQ_INT(raw_tcp_oversize(srv.url, 1ull << 62, 16, 3000), 1);
 	annals_error err;
