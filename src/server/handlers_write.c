@@ -34,6 +34,7 @@ static void write_submit(srv_worker *w, st_op op, st_kind kind, const void *req)
 		srv_fail(w, rc, "%s", err.msg);
 		return;
 	}
+	w->write.validated = true;
 	srv_writer_submit(w->srv, w);
 }
 

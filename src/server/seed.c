@@ -37,6 +37,7 @@ int srv_seed_load(srv_server *s)
 		log_msg(LOG_ERROR, "seed_invalid", "problem=\"%s\"", verr.msg);
 		goto out;
 	}
+	w.validated = true;
 	if (st_apply(s->store, &w, 1) != ANNALS_OK || w.code != ANNALS_OK) {
 		log_msg(LOG_ERROR, "seed_failed", "code=%s problem=\"%s\"", annals_status_name(w.code), w.msg);
 		free(w.reply);

@@ -164,6 +164,7 @@ typedef struct st_write {
 	const char *request_id; /* "" or NULL: not deduplicated (internal loads only) */
 	st_op op;
 	st_kind kind;
+	bool validated; /* st_validate passed on this request: st_apply does not check it again */
 	/* out (st_apply overwrites them all; it never frees what it finds) */
 	uint8_t *reply; /* packed WriteReply / BatchReply, malloc'ed; caller frees */
 	size_t reply_len;

@@ -194,7 +194,9 @@ static int apply_write(st_store *s, MDB_txn *parent, st_write *w, uint64_t *rev,
 			return found == 1 ? ANNALS_OK : found;
 	}
 	st_err err = {0};
-	int rc = st_validate_records(w, &err);
+	/* The writer thread is the bottleneck of durable writes: a request the
+	 * server already checked (on its worker thread) is not checked twice. */
+	int rc = w->validated ? ANNALS_OK : st_validate_records(w, &err);
 	if (rc == ANNALS_OK)
 		rc = apply_nested(s, parent, w, rev, now_ms, a, &err);
 	if (rc == ST_MAP_FULL)
