@@ -156,6 +156,15 @@ def print_targets(tab, infos):
             if worst:
                 print(f"  knowledge queries vs GetEntity, {t}, {c} in flight: slowest {worst[0]} at "
                       f"{worst[1]:.3f} x (target >= 0.80): {verdict(worst[1] >= 0.80)}")
+    for c in (1, 64):
+        worst = None
+        for row in ("members", "holder", "timeline"):
+            r = tab.ratio("uncached", "tcp", c, row, "rate", other=("uncached", "tcp", c, "get"))
+            if r is not None and (worst is None or r < worst[1]):
+                worst = (NAMES[row], r)
+        if worst:
+            print(f"  (for information) the same with the reply cache off, tcp, {c} in flight: slowest "
+                  f"{worst[0]} at {worst[1]:.3f} x GetEntity")
     for t in ("tcp", "ipc"):
         r = tab.ratio("big", t, 64, "put", "rate", other=("big", t, 1, "put"))
         if r is not None:
@@ -215,6 +224,7 @@ def main():
           f"{a.pinning}; calls/s counts successful calls")
     print()
     print_part(tab, "main", "Built-in data")
+    print_part(tab, "uncached", "Built-in data, reply cache off (--reply-cache-mb 0): every answer computed")
     print_part(tab, "big", "With the generated data set loaded (annals-bench gen)")
     print_targets(tab, infos)
     if infos:

@@ -170,10 +170,11 @@ int bench_feed_main(int argc, char **argv)
 			lat[m++] = d < 0 ? 0 : d;
 		}
 	qsort(lat, (size_t)m, sizeof(int64_t), feed_cmp);
+	int p50 = m / 2, p99 = (m * 99) / 100 < m ? (m * 99) / 100 : m - 1;
 	printf("feed latency (%s): %d of %d acknowledged writes delivered; ack -> delivery p50 %.0f us, p99 %.0f us"
 	       " (%d delivered before their ack)\n",
-	       publish ? "PUB + Changes" : "long poll", m, n - failed, m ? (double)lat[m / 2] : 0.0,
-	       m ? (double)lat[(m * 99) / 100 < m ? (m * 99) / 100 : m - 1] : 0.0, early);
+	       publish ? "PUB + Changes" : "long poll", m, n - failed, m ? (double)lat[p50] : 0.0,
+	       m ? (double)lat[p99] : 0.0, early);
 	free(lat);
 	free(f.acked_us);
 	free(f.seen_us);

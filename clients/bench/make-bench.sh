@@ -2,7 +2,7 @@
 # make bench — the load-test table of annals, every figure next to the echo
 # ceiling measured by the same invocation on the same transport.
 #
-#   make bench                  every row, BENCH_REPEAT=3 runs of BENCH_SECONDS=3 s, medians (~8 min)
+#   make bench                  every row, BENCH_REPEAT=3 runs of BENCH_SECONDS=3 s, medians (~11 min)
 #   BENCH_QUICK=1 make bench    a smoke run: 1 run of 1 s per row (~1 min)
 #   BENCH_BIG=1 make bench      then also GetEntity/PutEvent with 10 million events loaded
 #                               (BENCH_BIG_ENTITIES=1M, BENCH_BIG_EVENTS=10M; the load takes long)
@@ -119,11 +119,13 @@ wait_ready() {
 	exit 1
 }
 
-# start_annalsd NAME DATADIR — sets ANNALSD_PID, ANNALSD_TCP, ANNALSD_IPC
+# start_annalsd NAME DATADIR [FLAGS...] — sets ANNALSD_PID, ANNALSD_TCP, ANNALSD_IPC
 start_annalsd() {
+	local name=$1 dir=$2
+	shift 2
 	ANNALSD_TCP="tcp://127.0.0.1:$(free_port)"
-	ANNALSD_IPC="ipc://$WORK/$1.sock"
-	"${ON_SERVER[@]}" "$ANNALSD" --data "$2" --listen "$ANNALSD_TCP" --listen "$ANNALSD_IPC" >>"$WORK/$1.log" 2>&1 &
+	ANNALSD_IPC="ipc://$WORK/$name.sock"
+	"${ON_SERVER[@]}" "$ANNALSD" --data "$dir" --listen "$ANNALSD_TCP" --listen "$ANNALSD_IPC" "$@" >>"$WORK/$name.log" 2>&1 &
 	ANNALSD_PID=$!
 	PIDS+=("$ANNALSD_PID")
 	wait_ready "$ANNALSD_TCP" "$ANNALSD_PID"
@@ -194,6 +196,22 @@ matrix() {
 	done
 }
 
+# matrix_uncached REP — the query rows again over tcp on a server whose reply
+# cache is off (--reply-cache-mb 0), so that every answer is computed: what a
+# query costs when its answer is not in the cache (a new question, or the
+# first one after a write).
+UNCACHED_ROWS="get find events timeline members holder"
+matrix_uncached() {
+	local rep=$1 c row
+	for c in $INFLIGHT; do
+		run "uncached/tcp/$c/echo/$rep" "$ECHO_TCP" --echo -m get -c "$c"
+		for row in $UNCACHED_ROWS; do
+			case " $ROWS " in *" $row "*) ;; *) continue ;; esac
+			run "uncached/tcp/$c/$row/$rep" "$UNCACHED_TCP" -m "$row" -c "$c" --keys builtin
+		done
+	done
+}
+
 # durability PART DATADIR — kill -9 annalsd, restart it on the same data,
 # and read back every write it acknowledged.
 durability() {
@@ -212,10 +230,15 @@ echo "make-bench: $NCPU CPUs, $SECS s per run after $WARMUP of warm-up, $REPEAT 
 	"$CONNS connection(s); $([ "$PIN" = 1 ] && echo "servers on CPUs $SERVER_CPUS, client on $CLIENT_CPUS" || echo "not pinned")" >&2
 [ "$BIG" = 1 ] || echo "make-bench: the 10-million-event part is skipped (BENCH_BIG=1 runs it; the load takes long)" >&2
 start_echo
+start_annalsd uncached "$WORK/uncached-db" --reply-cache-mb 0
+UNCACHED_PID=$ANNALSD_PID
+UNCACHED_TCP=$ANNALSD_TCP
 start_annalsd main "$WORK/main-db"
 for rep in $(seq 1 "$REPEAT"); do
 	matrix main "$rep" builtin
+	matrix_uncached "$rep"
 done
+stop "$UNCACHED_PID" TERM
 memory main "$ANNALSD_PID" "$WORK/main-db"
 [ "$TTY" = 1 ] && printf '\r  %-44s' "change feed: ack -> follower delivery" >&2
 FEED_LINE=$("$BENCH" feed-latency -u "$ANNALSD_TCP" -n 1000 --rps 200 2>&1 | tail -n 1)

@@ -26,6 +26,8 @@ void srv_config_usage(FILE *out)
 	        "  --max-inflight N     calls worked on at once; more get RESOURCE_EXHAUSTED at once\n"
 	        "                       (ANNALS_MAX_INFLIGHT; default: contexts minus an eighth, at least 1)\n"
 	        "  --max-writes N       queued writes before RESOURCE_EXHAUSTED (ANNALS_MAX_WRITES, default 4096)\n"
+	        "  --reply-cache-mb N   answers of queries kept per answering thread, in MiB; 0 turns the\n"
+	        "                       cache off (ANNALS_REPLY_CACHE_MB, default 4)\n"
 	        "  --map-size BYTES     initial LMDB map size; it grows by itself (ANNALS_MAP_SIZE)\n"
 	        "  --tokens FILE        'role token' per line; roles reader, writer, admin (ANNALS_TOKENS_FILE)\n"
 	        "  --insecure           allow non-loopback listeners without tokens (ANNALS_INSECURE=1)\n"
@@ -115,6 +117,7 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->max_message = 4u << 20;
 	cfg->contexts = 128;
 	cfg->max_inflight_writes = 4096;
+	uint64_t cache_mb = 4;
 	struct {
 		const char *env;
 		uint64_t min, max;
@@ -125,6 +128,7 @@ static int cfg_defaults(srv_config *cfg)
 		{"ANNALS_CONTEXTS", 1, 900, &cfg->contexts, sizeof(int)},
 		{"ANNALS_MAX_INFLIGHT", 1, 900, &cfg->max_inflight, sizeof(int)},
 		{"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
+		{"ANNALS_REPLY_CACHE_MB", 0, 4096, &cache_mb, sizeof(uint64_t)},
 		{"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
 		{"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
 		{"ANNALS_CHANGES_KEEP", 1, UINT64_MAX, &cfg->store.changes_keep, sizeof(uint64_t)},
@@ -143,6 +147,7 @@ static int cfg_defaults(srv_config *cfg)
 		else if (nums[i].size == sizeof(int))
 			*(int *)nums[i].dst = (int)n;
 	}
+	cfg->reply_cache_bytes = (size_t)cache_mb << 20;
 	const char *age = cfg_env("ANNALS_DEDUP_AGE_S", NULL);
 	uint64_t secs;
 	if (age != NULL) {
@@ -157,7 +162,7 @@ enum {
 	OPT_LOG_FORMAT = 256, OPT_MAX_MESSAGE, OPT_CONTEXTS, OPT_MAX_WRITES, OPT_MAP_SIZE,
 	OPT_TOKENS, OPT_INSECURE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_METRICS,
 	OPT_PUBLISH, OPT_DEDUP_KEEP, OPT_CHANGES_KEEP, OPT_TEST_DELAY, OPT_EMPTY, OPT_DEBUG,
-	OPT_TEST_DROP, OPT_MAX_INFLIGHT, OPT_DEDUP_AGE,
+	OPT_TEST_DROP, OPT_MAX_INFLIGHT, OPT_DEDUP_AGE, OPT_REPLY_CACHE,
 };
 
 static const struct option cfg_options[] = {
@@ -170,6 +175,7 @@ static const struct option cfg_options[] = {
 	{"contexts", required_argument, NULL, OPT_CONTEXTS},
 	{"max-writes", required_argument, NULL, OPT_MAX_WRITES},
 	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+	{"reply-cache-mb", required_argument, NULL, OPT_REPLY_CACHE},
 	{"map-size", required_argument, NULL, OPT_MAP_SIZE},
 	{"tokens", required_argument, NULL, OPT_TOKENS},
 	{"insecure", no_argument, NULL, OPT_INSECURE},
@@ -210,6 +216,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--max-writes", arg, 1, 1000000, &n))
 			return -1;
 		cfg->max_inflight_writes = (int)n;
+		return 0;
+	case OPT_REPLY_CACHE:
+		if (cfg_number("--reply-cache-mb", arg, 0, 4096, &n))
+			return -1;
+		cfg->reply_cache_bytes = (size_t)n << 20;
 		return 0;
 	case OPT_MAP_SIZE:
 		return cfg_number("--map-size", arg, 65536, UINT64_MAX, &cfg->store.map_size);

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/validate.h"
+#include "server/qcache.h"
 #include "server/server.h"
 
 /* How much larger than its wire size a request may become once unpacked. */
@@ -95,6 +96,29 @@ static int dispatch_method(srv_worker *w, const Annals__V1__Call *call)
 	return 0;
 }
 
+/* A query whose answer on this very snapshot is cached is answered from
+ * the cache (the bytes the handler would pack); otherwise the key is armed
+ * so that srv_worker_reply_msg keeps the answer. The snapshot taken here
+ * is the one the handler then reads. */
+static bool dispatch_cached(srv_worker *w, const Annals__V1__Call *call)
+{
+	if (!qc_cacheable(w->method) || srv_worker_read_begin(w) != ANNALS_OK)
+		return false;
+	w->qkey = (qc_key){.method = w->method,
+	                   .body = call->body.data,
+	                   .len = call->body.len,
+	                   .txn_id = st_txn_id(w->txn)};
+	qc_key_hash(&w->qkey);
+	size_t len;
+	const uint8_t *hit = qc_get(&w->qkey, &len);
+	if (hit != NULL) {
+		srv_worker_reply(w, ANNALS_OK, NULL, hit, len);
+		return true;
+	}
+	w->qkey_armed = true;
+	return false;
+}
+
 void srv_dispatch(srv_worker *w)
 {
 	srv_server *s = w->srv;
@@ -149,6 +173,8 @@ void srv_dispatch(srv_worker *w)
 		return;
 	}
 	w->request_id = call->request_id;
+	if (dispatch_cached(w, call))
+		return;
 
 	const ProtobufCMethodDescriptor *md = env_method(w->method);
 	ProtobufCMessage *input = protobuf_c_message_unpack(md->input, ar_pbc(&w->arena),

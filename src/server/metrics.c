@@ -226,6 +226,23 @@ static void mx_render_commits(mx_buf *b, mx_metrics *m)
 	          (unsigned long long)atomic_load(&m->committed_writes), (unsigned long long)atomic_load(&m->commits));
 }
 
+static void mx_render_cache(mx_buf *b)
+{
+	qc_counts c;
+	qc_counts_get(&c);
+	mx_printf(b,
+	          "# HELP annals_reply_cache_total Cacheable queries answered from the reply cache (hit) or "
+	          "computed (miss); answers kept (stored) and dropped for room (evicted).\n"
+	          "# TYPE annals_reply_cache_total counter\n"
+	          "annals_reply_cache_total{event=\"hit\"} %llu\n"
+	          "annals_reply_cache_total{event=\"miss\"} %llu\n"
+	          "annals_reply_cache_total{event=\"stored\"} %llu\n"
+	          "annals_reply_cache_total{event=\"evicted\"} %llu\n"
+	          "# TYPE annals_reply_cache_budget_bytes gauge\nannals_reply_cache_budget_bytes %zu\n",
+	          (unsigned long long)c.hits, (unsigned long long)c.misses, (unsigned long long)c.stored,
+	          (unsigned long long)c.evicted, qc_budget());
+}
+
 char *mx_render(srv_server *s, size_t *len)
 {
 	mx_buf b = {0};
@@ -233,6 +250,7 @@ char *mx_render(srv_server *s, size_t *len)
 	mx_store_stats(s, &st);
 	mx_render_calls(&b, &s->mx);
 	mx_render_commits(&b, &s->mx);
+	mx_render_cache(&b);
 	mx_printf(&b,
 	          "# TYPE annals_calls_in_flight gauge\nannals_calls_in_flight %d\n"
 	          "# TYPE annals_writes_queued gauge\nannals_writes_queued %d\n"

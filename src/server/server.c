@@ -195,6 +195,10 @@ int srv_start(srv_server *s, const srv_config *cfg)
 	s->cfg = *cfg;
 	s->started_ms = srv_now_ms();
 	srv_handlers_init(&s->service);
+	if (qc_setup(cfg->reply_cache_bytes) != 0) {
+		log_msg(LOG_ERROR, "reply_cache", "problem=\"no thread-local key\"");
+		return -1;
+	}
 	if (srv_auth_load(s) != 0 || srv_tls_setup(s) != 0 || srv_open_store(s) != 0)
 		return -1;
 	if (srv_publish_open(s) != 0)
@@ -209,8 +213,8 @@ int srv_start(srv_server *s, const srv_config *cfg)
 	if (s->mx_txn == NULL || (cfg->metrics_listen && mx_http_start(s, cfg->metrics_listen) != 0))
 		return -1;
 	atomic_store(&s->ready, true);
-	log_msg(LOG_INFO, "ready", "version=%s contexts=%d max_message=%zu tokens=%d", ANNALS_VERSION,
-	        s->n_workers, s->cfg.max_message, s->n_tokens);
+	log_msg(LOG_INFO, "ready", "version=%s contexts=%d max_message=%zu tokens=%d reply_cache_mb=%zu",
+	        ANNALS_VERSION, s->n_workers, s->cfg.max_message, s->n_tokens, s->cfg.reply_cache_bytes >> 20);
 	return 0;
 }
 

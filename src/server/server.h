@@ -24,6 +24,7 @@
 #include "annals/v1/service.pb-c.h"
 #include "common/arena.h"
 #include "server/metrics.h"
+#include "server/qcache.h"
 #include "store/store.h"
 
 #define SRV_MAX_LISTEN 8
@@ -40,6 +41,7 @@ typedef struct srv_config {
 	int contexts;            /* workers (nng contexts) */
 	int max_inflight;        /* calls worked on at once; beyond: RESOURCE_EXHAUSTED (< contexts) */
 	int max_inflight_writes; /* beyond: RESOURCE_EXHAUSTED */
+	size_t reply_cache_bytes; /* per thread answering reads; 0: no reply cache */
 	uint64_t map_size;
 	const char *tokens_file;
 	bool insecure;
@@ -82,6 +84,8 @@ struct srv_worker {
 	int code;
 	const char *message;
 	st_write write;   /* for writes: filled by the handler, answered by the writer */
+	qc_key qkey;      /* a cacheable query: its key, kept on reply when armed */
+	bool qkey_armed;
 	/* long poll */
 	const Annals__V1__ChangesRequest *poll;
 	uint64_t poll_until_ms;

@@ -14,6 +14,7 @@
 #include "annals/annals.h"
 #include "common/envelope.h"
 #include "common/log.h"
+#include "server/qcache.h"
 #include "server/server.h"
 
 static void worker_cb(void *arg);
@@ -89,6 +90,7 @@ static void worker_call_done(srv_worker *w)
 	free(w->write.reply);
 	memset(&w->write, 0, sizeof(w->write));
 	w->poll = NULL;
+	w->qkey_armed = false;
 	ar_reset(&w->arena);
 }
 
@@ -145,6 +147,8 @@ void srv_worker_reply_msg(srv_worker *w, const ProtobufCMessage *m)
 	size_t packed = protobuf_c_message_pack(m, p + head);
 	assert(packed == len);
 	(void)packed;
+	if (w->qkey_armed) /* a cacheable query answered from this snapshot */
+		qc_put(&w->qkey, p + head, len);
 	worker_send(w, out, ANNALS_OK);
 }
 

@@ -80,7 +80,7 @@ int st_stats_get(st_txn *t, st_stats *out)
 {
 	assert(t->active);
 	memset(out, 0, sizeof(*out));
-	out->revision = t->revision;
+	out->revision = st_txn_revision(t);
 	out->entities = st_entries(t, DB_ENTITIES);
 	out->events = st_entries(t, DB_EVENTS);
 	out->relations = st_entries(t, DB_RELATIONS);

@@ -239,7 +239,7 @@ void st_close(st_store *s)
 {
 	if (s == NULL)
 		return;
-	assert(s->gate_readers == 0); /* every snapshot ended */
+	assert(atomic_load(&s->gate_readers) == 0); /* every snapshot ended */
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	pthread_mutex_destroy(&s->gate_lock);
@@ -262,11 +262,11 @@ int st_grow_map(st_store *s, st_err *err)
 		               (unsigned long long)info.me_mapsize, (unsigned long long)ST_MAP_LIMIT);
 	/* Close the gate: new snapshots wait; then wait out the open ones. */
 	pthread_mutex_lock(&s->gate_lock);
-	s->gate_closed = true;
-	while (s->gate_readers > 0)
+	atomic_store(&s->gate_closed, true);
+	while (atomic_load(&s->gate_readers) > 0)
 		pthread_cond_wait(&s->gate_cond, &s->gate_lock);
 	rc = mdb_env_set_mapsize(s->env, (size_t)want);
-	s->gate_closed = false;
+	atomic_store(&s->gate_closed, false);
 	pthread_cond_broadcast(&s->gate_cond);
 	pthread_mutex_unlock(&s->gate_lock);
 	if (rc != MDB_SUCCESS)

@@ -95,6 +95,9 @@ int st_txn_begin(st_txn *t);
 void st_txn_end(st_txn *t);          /* release it (reset); pointers from st_get die */
 void st_txn_free(st_txn *t);         /* ends it first if needed */
 uint64_t st_txn_revision(st_txn *t); /* store revision of the snapshot */
+/* LMDB's id of the snapshot's transaction: it changes with every commit, so
+ * two snapshots with the same id see the same data (the reply cache's key). */
+uint64_t st_txn_id(st_txn *t);
 
 /* The stored bytes of a record (a packed Entity/Event/Relation/Document),
  * zero-copy, valid until st_txn_end. ANNALS_OK or ANNALS_NOT_FOUND. */

@@ -74,19 +74,23 @@ struct st_store {
 	 * no transaction of this process may be live while it runs. Readers
 	 * pass the gate in st_txn_begin (readers++) and leave in st_txn_end
 	 * (readers--); the writer, after aborting its own txn, closes the gate
-	 * (new readers wait), waits for readers == 0, resizes and reopens it.
-	 * A mutex and a counter rather than a pthread rwlock: a rwlock must be
-	 * unlocked by the thread that locked it, and a snapshot could in
-	 * principle end on another thread than it began; and closing the gate
-	 * first gives the writer priority, so a steady stream of reads cannot
-	 * starve a resize. Cost: one uncontended mutex round per snapshot.
+	 * (new readers back out and wait), waits for readers == 0, resizes and
+	 * reopens it. The fast path is two sequentially consistent atomics, no
+	 * lock: a reader increments, then checks closed; the writer sets closed,
+	 * then checks the count, so at least one of them sees the other (a mutex
+	 * here was a lock every read took, contended by every worker thread).
+	 * The mutex and condition variable are only for waiting: the writer for
+	 * the last reader, readers for the reopening. Not a pthread rwlock: a
+	 * snapshot could in principle end on another thread than it began, and
+	 * closing first gives the writer priority, so a steady stream of reads
+	 * cannot starve a resize.
 	 * Rule: a thread holding a snapshot must not begin a second one (it
 	 * would wait for a resize that waits for it).
 	 */
 	pthread_mutex_t gate_lock;
 	pthread_cond_t gate_cond;
-	unsigned gate_readers;
-	bool gate_closed;
+	_Atomic unsigned gate_readers;
+	_Atomic bool gate_closed;
 	_Atomic uint64_t revision; /* committed store revision, for st_revision() */
 };
 
@@ -95,7 +99,8 @@ struct st_txn {
 	MDB_txn *txn;
 	bool active;       /* between st_txn_begin and st_txn_end */
 	bool borrowed;     /* wraps the writer's txn: no gate, never reset */
-	uint64_t revision; /* store revision of the snapshot */
+	uint64_t revision; /* store revision of the snapshot, once revision_known */
+	bool revision_known;
 };
 
 /* ---- store.c --------------------------------------------------------------- */

@@ -24,24 +24,34 @@ void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn)
 	t->active = true;
 	t->borrowed = true;
 	t->revision = atomic_load(&s->revision);
+	t->revision_known = true;
 }
 
 void st_gate_enter(st_store *s)
 {
-	pthread_mutex_lock(&s->gate_lock);
-	while (s->gate_closed)
-		pthread_cond_wait(&s->gate_cond, &s->gate_lock);
-	s->gate_readers++;
-	pthread_mutex_unlock(&s->gate_lock);
+	for (;;) {
+		atomic_fetch_add(&s->gate_readers, 1);
+		if (!atomic_load(&s->gate_closed))
+			return;
+		/* a resize is waiting or running: step back out and wait for it */
+		st_gate_leave(s);
+		pthread_mutex_lock(&s->gate_lock);
+		while (atomic_load(&s->gate_closed))
+			pthread_cond_wait(&s->gate_cond, &s->gate_lock);
+		pthread_mutex_unlock(&s->gate_lock);
+	}
 }
 
 void st_gate_leave(st_store *s)
 {
-	pthread_mutex_lock(&s->gate_lock);
-	assert(s->gate_readers > 0);
-	if (--s->gate_readers == 0 && s->gate_closed)
+	unsigned before = atomic_fetch_sub(&s->gate_readers, 1);
+	assert(before > 0);
+	if (before == 1 && atomic_load(&s->gate_closed)) {
+		/* the last reader out wakes the writer waiting to resize */
+		pthread_mutex_lock(&s->gate_lock);
 		pthread_cond_broadcast(&s->gate_cond);
-	pthread_mutex_unlock(&s->gate_lock);
+		pthread_mutex_unlock(&s->gate_lock);
+	}
 }
 
 int st_txn_begin(st_txn *t)
@@ -56,8 +66,7 @@ int st_txn_begin(st_txn *t)
 		return st_mdb_status(rc, NULL, "begin read");
 	}
 	t->active = true;
-	if (st_meta_get_u64(t->s, t->txn, "revision", &t->revision) != ANNALS_OK)
-		t->revision = atomic_load(&t->s->revision);
+	t->revision_known = false; /* looked up only by the few calls that report it */
 	return ANNALS_OK;
 }
 
@@ -84,5 +93,17 @@ void st_txn_free(st_txn *t)
 
 uint64_t st_txn_revision(st_txn *t)
 {
+	assert(t->active);
+	if (!t->revision_known) {
+		if (st_meta_get_u64(t->s, t->txn, "revision", &t->revision) != ANNALS_OK)
+			t->revision = atomic_load(&t->s->revision);
+		t->revision_known = true;
+	}
 	return t->revision;
+}
+
+uint64_t st_txn_id(st_txn *t)
+{
+	assert(t->active);
+	return (uint64_t)mdb_txn_id(t->txn);
 }

@@ -1,0 +1,52 @@
+/*
+ * qc_ — the reply cache of read queries.
+ *
+ * A query's answer depends only on its request bytes and the snapshot it
+ * reads, and LMDB gives every committed transaction a new id. So the
+ * packed reply of a query (Members, Timeline, FindEntities, ...) can be
+ * kept under (method, request bytes, snapshot txn id) and sent again to an
+ * identical request that reads the same snapshot: the answer is the one
+ * the handler would compute, bit for bit. Any commit changes the id, so a
+ * write is visible to every read that starts after its acknowledgement.
+ *
+ * The cache is per thread (nng's task threads answer reads), so a lookup
+ * takes no lock; each thread's cache holds at most the configured bytes
+ * and is freed when the thread exits.
+ */
+#ifndef ANNALS_SERVER_QCACHE_H
+#define ANNALS_SERVER_QCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct qc_key {
+	int method;
+	const uint8_t *body; /* the request message's bytes (the Call's body) */
+	size_t len;
+	uint64_t txn_id; /* the snapshot the answer was (or would be) read from */
+	uint64_t hash;
+} qc_key;
+
+/* Sets the byte budget of each thread's cache (0: off) and which methods
+ * may be cached; before the server starts. Returns -1 when out of memory. */
+int qc_setup(size_t bytes_per_thread);
+/* Whether answers of this method (service descriptor index) are cached. */
+bool qc_cacheable(int method);
+/* Fills k->hash; the other fields must be set. */
+void qc_key_hash(qc_key *k);
+/* The cached reply body for k, or NULL. Valid until this thread's next qc_put. */
+const uint8_t *qc_get(const qc_key *k, size_t *len);
+/* Keeps a copy of a successful reply body for k (when it fits the budget). */
+void qc_put(const qc_key *k, const uint8_t *reply, size_t len);
+
+typedef struct qc_counts {
+	uint64_t hits, misses, stored, evicted;
+} qc_counts;
+/* Totals over all threads (relaxed counters: for metrics, not for logic). */
+void qc_counts_get(qc_counts *out);
+size_t qc_budget(void);
+/* Bytes held by this thread's cache (for tests: never above the budget). */
+size_t qc_thread_bytes(void);
+
+#endif
