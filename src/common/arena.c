@@ -65,18 +65,28 @@ void *ar_alloc(ar_arena *a, size_t n)
 	return p;
 }
 
+/* The largest block kept between calls; a call that needed more gets its
+ * blocks back from malloc each time. */
+#define AR_KEEP_MAX (1u << 20)
+
 void ar_reset(ar_arena *a)
 {
 	if (a->head == NULL)
 		return;
-	/* Keep the oldest block (the usual working size), free the rest. */
-	ar_block *b = a->head;
-	while (b->next != NULL) {
-		ar_block *next = b->next;
-		free(b);
-		b = next;
+	size_t peak = a->total;
+	if (a->head->next != NULL) {
+		/* The call outgrew one block: free them all and keep one block of
+		 * the size it needed, so that the next call of the same kind bumps
+		 * through one block instead of mallocing and freeing a chain of them
+		 * every time (a Members answer takes ~10 blocks of the minimum size). */
+		ar_block *b = a->head;
+		while (b != NULL) {
+			ar_block *next = b->next;
+			free(b);
+			b = next;
+		}
+		a->head = ar_block_new(peak < AR_KEEP_MAX ? peak : AR_KEEP_MAX, NULL);
 	}
-	a->head = b;
 	a->used = 0;
 	a->total = 0;
 	a->pbc_limit = 0;
@@ -111,13 +121,24 @@ char *ar_strdup(ar_arena *a, const char *s)
 
 char *ar_printf(ar_arena *a, const char *fmt, ...)
 {
+	/* Format straight into the rest of the current block; only when it does
+	 * not fit is the text formatted a second time into a block that fits. */
+	char *room = a->head ? (char *)a->head->data + a->used : NULL;
+	size_t left = a->head ? a->head->size - a->used : 0;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(room, left, fmt, ap);
 	va_end(ap);
-	char *p = ar_alloc(a, (size_t)(n > 0 ? n : 0) + 1);
+	size_t len = (size_t)(n > 0 ? n : 0);
+	if (room != NULL && len < left) {
+		size_t need = (len + 1 + 15) & ~(size_t)15;
+		a->used += need; /* blocks and offsets are multiples of 16, so need <= left */
+		a->total += need;
+		return room;
+	}
+	char *p = ar_alloc(a, len + 1);
 	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	vsnprintf(p, len + 1, fmt, ap);
 	va_end(ap);
 	return p;
 }

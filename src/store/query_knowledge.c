@@ -295,10 +295,10 @@ const char *qk_name_of(qk *q, const char *id)
 	for (size_t i = 0; i < q->n_labels; i++)
 		if (strcmp(q->labels[i].id, id) == 0)
 			return q->labels[i].name;
-	Annals__V1__Entity *e = qk_entity_by_id(q, id);
+	const char *name = st_entity_label(q->t, id, q->a); /* no unpacking of the whole entity */
 	q->labels = qk_grow(q, q->labels, q->n_labels, &q->cap_labels, sizeof(*q->labels));
 	q->labels[q->n_labels].id = ar_strdup(q->a, id);
-	q->labels[q->n_labels].name = e ? qk_display_name(e) : "";
+	q->labels[q->n_labels].name = name ? name : "";
 	return q->labels[q->n_labels++].name;
 }
 

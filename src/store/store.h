@@ -105,6 +105,12 @@ int st_get(st_txn *t, st_kind k, const char *id, const uint8_t **data, size_t *l
 /* The same, unpacked into the arena; NULL when absent. */
 ProtobufCMessage *st_load(st_txn *t, st_kind k, const char *id, ar_arena *a);
 Annals__V1__Entity *st_load_entity(st_txn *t, const char *id, ar_arena *a);
+/* The entity's display name (its current official name, else its first
+ * name, else its id) read from the stored bytes without unpacking them;
+ * NULL when there is no such entity. */
+const char *st_entity_label(st_txn *t, const char *id, ar_arena *a);
+/* The same from a packed Entity's bytes (id: the answer when it has no name). */
+const char *st_label_of(const uint8_t *data, size_t len, const char *id, ar_arena *a);
 Annals__V1__Event *st_load_event(st_txn *t, const char *id, ar_arena *a);
 Annals__V1__Relation *st_load_relation(st_txn *t, const char *id, ar_arena *a);
 Annals__V1__Document *st_load_document(st_txn *t, const char *id, ar_arena *a);

@@ -19,6 +19,7 @@
 #include "common/date.h"
 #include "common/pbjson.h"
 #include "store/query.h"
+#include "store/query_knowledge.h"
 
 /* clang-format off */
 static const char test_dataset[] =
@@ -888,6 +889,120 @@ static void test_builtin_dataset(void)
 	fixture_close(&seed);
 }
 
+typedef struct label_check {
+	fixture *f;
+	int entities, differ;
+} label_check;
+
+static int label_visit(void *ctx, const char *id, const uint8_t *data, size_t len)
+{
+	label_check *c = ctx;
+	Annals__V1__Entity *e = annals__v1__entity__unpack(ar_pbc(&c->f->a), len, data);
+	const char *label = st_entity_label(c->f->txn, id, &c->f->a);
+	c->entities++;
+	if (e == NULL || label == NULL || strcmp(label, qk_display_name(e)) != 0) {
+		fprintf(stderr, "  %s: label \"%s\", display name \"%s\"\n", id, label ? label : "(null)",
+		        e ? qk_display_name(e) : "(no entity)");
+		c->differ++;
+	}
+	return 0;
+}
+
+/* The label read from the stored bytes is the display name of the
+ * unpacked entity, for every entity of both data sets. */
+static void check_labels(fixture *f, int at_least)
+{
+	label_check c = {.f = f};
+	CHECK_EQ_INT(st_scan_kind(f->txn, ST_ENTITY, NULL, label_visit, &c), ANNALS_OK);
+	CHECK(c.entities >= at_least);
+	CHECK_EQ_INT(c.differ, 0);
+	CHECK(st_entity_label(f->txn, "person:nobody-at-all", &f->a) == NULL);
+}
+
+/* Packs an entity with the given names (kind, end bound kind or -1 for no
+ * validity, text) and returns its label read from the bytes. */
+static const char *label_from(int n, const int *kinds, const int *ends, const char *const *texts, bool *same)
+{
+	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
+	Annals__V1__Name names[4], *pn[4];
+	Annals__V1__Interval iv[4];
+	Annals__V1__Bound start[4], end[4];
+	Annals__V1__Date day = ANNALS__V1__DATE__INIT;
+	day.precision = ANNALS__V1__PRECISION__PRECISION_YEAR;
+	day.year = 2000;
+	e.id = "org:label-test";
+	for (int i = 0; i < n; i++) {
+		annals__v1__name__init(&names[i]);
+		names[i].text = (char *)texts[i];
+		names[i].kind = (Annals__V1__NameKind)kinds[i];
+		if (ends[i] >= 0) {
+			annals__v1__interval__init(&iv[i]);
+			annals__v1__bound__init(&start[i]);
+			annals__v1__bound__init(&end[i]);
+			start[i].kind = ANNALS__V1__BOUND_KIND__BOUND_KIND_EXACT;
+			start[i].date = &day;
+			end[i].kind = (Annals__V1__BoundKind)ends[i];
+			end[i].date = ends[i] ? &day : NULL;
+			iv[i].start = &start[i];
+			iv[i].end = &end[i];
+			names[i].valid = &iv[i];
+		}
+		pn[i] = &names[i];
+	}
+	e.n_names = (size_t)n;
+	e.names = pn;
+	uint8_t buf[1024];
+	size_t len = annals__v1__entity__pack(&e, buf);
+	const char *label = st_label_of(buf, len, e.id, &fx.a);
+	*same = strcmp(label, qk_display_name(&e)) == 0;
+	return label;
+}
+
+static void test_label_of_bytes(void)
+{
+	enum { OFF = ANNALS__V1__NAME_KIND__NAME_KIND_OFFICIAL, ALIAS = ANNALS__V1__NAME_KIND__NAME_KIND_ALIAS };
+	enum { ENDED = ANNALS__V1__BOUND_KIND__BOUND_KIND_EXACT, OPEN = ANNALS__V1__BOUND_KIND__BOUND_KIND_UNSTATED };
+	bool same;
+	/* an official name that ended gives way to the current one */
+	const char *t1[] = {"Old Official", "New Official"};
+	CHECK_EQ_STR(label_from(2, (int[]){OFF, OFF}, (int[]){ENDED, OPEN}, t1, &same), "New Official");
+	CHECK(same);
+	CHECK_EQ_STR(label_from(2, (int[]){OFF, OFF}, (int[]){ENDED, -1}, t1, &same), "New Official");
+	CHECK(same);
+	/* no current official name: the first name */
+	const char *t2[] = {"An Alias", "Ended Official"};
+	CHECK_EQ_STR(label_from(2, (int[]){ALIAS, OFF}, (int[]){-1, ENDED}, t2, &same), "An Alias");
+	CHECK(same);
+	/* no names at all: the id */
+	CHECK_EQ_STR(label_from(0, NULL, NULL, NULL, &same), "org:label-test");
+	CHECK(same);
+	/* a truncated record does not read past its end */
+	uint8_t junk[] = {0x1a, 0x7f, 0x0a};
+	CHECK_EQ_STR(st_label_of(junk, sizeof(junk), "org:x", &fx.a), "org:x");
+}
+
+static void test_entity_label(void)
+{
+	check_labels(&fx, 5);
+	const char *root = getenv("ANNALS_ROOT");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/data/seed/dataset.json", root ? root : ".");
+	size_t len = 0;
+	char *json = read_file(path, &len);
+	if (json == NULL)
+		return;
+	fixture seed;
+	bool ok = fixture_open(&seed, json, len);
+	free(json);
+	CHECK(ok);
+	if (ok) {
+		check_labels(&seed, 30);
+		/* renamed: the current official name, not the former one */
+		CHECK_EQ_STR(st_entity_label(seed.txn, "org:csto", &seed.a), "Collective Security Treaty Organization");
+	}
+	fixture_close(&seed);
+}
+
 /* Dates are resolved when asked, so a publication date learned later
  * dates everything anchored to that document at once. Runs last: it
  * changes the fixture. */
@@ -955,6 +1070,8 @@ int main(void)
 	RUN(test_facts);
 	RUN(test_timeline);
 	RUN(test_builtin_dataset);
+	RUN(test_entity_label);
+	RUN(test_label_of_bytes);
 	RUN(test_anchor_learned_later);
 	fixture_close(&fx);
 	return CHECK_DONE();

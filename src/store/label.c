@@ -1,0 +1,149 @@
+/*
+ * st_entity_label — an entity's display name read straight from its stored
+ * bytes.
+ *
+ * Knowledge answers name every entity they mention (a Members answer names
+ * each member), and unpacking a whole stored Entity for that (every name,
+ * attribute and piece of evidence, each an arena allocation) was the largest
+ * single cost of those queries. The display name needs only the names'
+ * text, kind and end bound, so this walks the protobuf wire format of the
+ * stored record and reads just those. It gives what qk_display_name gives
+ * on the unpacked Entity (test_knowledge checks every seed entity).
+ *
+ * Field numbers (model.proto): Entity.names = 3; Name.text = 1, kind = 2,
+ * valid = 3; Interval.end = 2; Bound.kind = 1.
+ */
+#include <string.h>
+
+#include "store/store_int.h"
+
+typedef struct lb_reader {
+	const uint8_t *p, *end;
+} lb_reader;
+
+static bool lb_varint(lb_reader *r, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int shift = 0; shift < 64 && r->p < r->end; shift += 7) {
+		uint8_t b = *r->p++;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*v = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Reads one field: its number, and its value (varint) or its bytes
+ * (length-delimited, in *sub); fixed-size fields are skipped over. */
+static bool lb_field(lb_reader *r, uint32_t *num, uint64_t *v, lb_reader *sub)
+{
+	uint64_t tag, len;
+	if (!lb_varint(r, &tag))
+		return false;
+	*num = (uint32_t)(tag >> 3);
+	*v = 0;
+	sub->p = sub->end = NULL;
+	switch (tag & 7) {
+	case 0:
+		return lb_varint(r, v);
+	case 1:
+		if (r->end - r->p < 8)
+			return false;
+		r->p += 8;
+		return true;
+	case 2:
+		if (!lb_varint(r, &len) || len > (uint64_t)(r->end - r->p))
+			return false;
+		sub->p = r->p;
+		sub->end = r->p + len;
+		r->p += len;
+		return true;
+	case 5:
+		if (r->end - r->p < 4)
+			return false;
+		r->p += 4;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The kind of an Interval's end bound; 0 (UNSTATED) when there is none. */
+static uint64_t lb_end_kind(lb_reader iv)
+{
+	uint32_t num;
+	uint64_t v, kind = 0;
+	lb_reader sub;
+	while (iv.p < iv.end && lb_field(&iv, &num, &v, &sub))
+		if (num == 2) {
+			kind = 0; /* a later end replaces an earlier one */
+			uint32_t bn;
+			uint64_t bv;
+			lb_reader bs;
+			while (sub.p < sub.end && lb_field(&sub, &bn, &bv, &bs))
+				if (bn == 1)
+					kind = bv;
+		}
+	return kind;
+}
+
+typedef struct lb_name {
+	lb_reader text;
+	uint64_t kind;
+	bool current; /* no end stated */
+} lb_name;
+
+static void lb_name_read(lb_reader r, lb_name *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->current = true;
+	uint32_t num;
+	uint64_t v;
+	lb_reader sub;
+	while (r.p < r.end && lb_field(&r, &num, &v, &sub)) {
+		if (num == 1 && sub.p != NULL)
+			n->text = sub;
+		else if (num == 2)
+			n->kind = v;
+		else if (num == 3 && sub.p != NULL)
+			n->current = lb_end_kind(sub) == ANNALS__V1__BOUND_KIND__BOUND_KIND_UNSTATED;
+	}
+}
+
+const char *st_entity_label(st_txn *t, const char *id, ar_arena *a)
+{
+	const uint8_t *data;
+	size_t len;
+	if (id == NULL || id[0] == '\0' || st_get(t, ST_ENTITY, id, &data, &len) != ANNALS_OK)
+		return NULL;
+	return st_label_of(data, len, id, a);
+}
+
+const char *st_label_of(const uint8_t *data, size_t len, const char *id, ar_arena *a)
+{
+	lb_reader r = {data, data + len};
+	lb_reader first = {NULL, NULL};
+	bool have_first = false;
+	uint32_t num;
+	uint64_t v;
+	lb_reader sub;
+	while (r.p < r.end && lb_field(&r, &num, &v, &sub)) {
+		if (num != 3 || sub.p == NULL)
+			continue;
+		lb_name n;
+		lb_name_read(sub, &n);
+		if (n.kind == ANNALS__V1__NAME_KIND__NAME_KIND_OFFICIAL && n.current)
+			return n.text.p
+			           ? ar_strndup(a, (const char *)n.text.p, (size_t)(n.text.end - n.text.p))
+			           : "";
+		if (!have_first) {
+			have_first = true;
+			first = n.text;
+		}
+	}
+	if (first.p != NULL && first.end > first.p)
+		return ar_strndup(a, (const char *)first.p, (size_t)(first.end - first.p));
+	return ar_strdup(a, id);
+}
