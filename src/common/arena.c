@@ -65,28 +65,32 @@ void *ar_alloc(ar_arena *a, size_t n)
 	return p;
 }
 
-/* The largest block kept between calls; a call that needed more gets its
- * blocks back from malloc each time. */
-#define AR_KEEP_MAX (1u << 20)
+/* The most a reset makes room for in one block: every context keeps its
+ * arena between calls, so this bounds what the server holds on to (128
+ * contexts x 256 KiB), while a call needing more mallocs its blocks. */
+#define AR_KEEP_MAX (256u << 10)
 
 void ar_reset(ar_arena *a)
 {
 	if (a->head == NULL)
 		return;
-	size_t peak = a->total;
-	if (a->head->next != NULL) {
-		/* The call outgrew one block: free them all and keep one block of
-		 * the size it needed, so that the next call of the same kind bumps
-		 * through one block instead of mallocing and freeing a chain of them
-		 * every time (a Members answer takes ~10 blocks of the minimum size). */
-		ar_block *b = a->head;
-		while (b != NULL) {
-			ar_block *next = b->next;
-			free(b);
-			b = next;
-		}
-		a->head = ar_block_new(peak < AR_KEEP_MAX ? peak : AR_KEEP_MAX, NULL);
+	size_t want = a->total < AR_KEEP_MAX ? a->total : AR_KEEP_MAX;
+	/* Keep the oldest block (a caller may have made it big on purpose) and
+	 * free the rest. When the call outgrew it, make it the size the call
+	 * needed, so that the next call of the same kind bumps through one
+	 * block instead of mallocing and freeing a chain of them every time (a
+	 * Members answer took ~10 blocks of the minimum size). */
+	ar_block *b = a->head;
+	while (b->next != NULL) {
+		ar_block *next = b->next;
+		free(b);
+		b = next;
 	}
+	if (b != a->head && b->size < want) {
+		free(b);
+		b = ar_block_new(want, NULL);
+	}
+	a->head = b;
 	a->used = 0;
 	a->total = 0;
 	a->pbc_limit = 0;
