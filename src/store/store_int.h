@@ -209,6 +209,7 @@ typedef struct st_wctx {
 	const char *request_id;
 	Annals__V1__ChangeSet *cs; /* what this logical write changed so far */
 	st_err *err;
+	bool mutated; /* written to txn: a failure now cannot be undone without a nested txn */
 	/* cl_note's index of cs->changes by id (open addressing, slot = index + 1),
 	 * so a 10000-op Batch does not cost 10000^2 / 2 string compares */
 	const Annals__V1__ChangeSet *cl_cs;
