@@ -185,7 +185,7 @@ void srv_fail(srv_worker *w, int code, const char *fmt, ...) __attribute__((form
 /* writer.c */
 int srv_writer_start(srv_server *s);
 void srv_writer_stop(srv_server *s);
-/* Queues w's write; the writer answers it after the commit. */
+/* Queues w's write; it is answered after the commit (answer.c). */
 void srv_writer_submit(srv_server *s, srv_worker *w);
 
 /* answer.c: the writer hands each committed group over; replies go out from an nng task */

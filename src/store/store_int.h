@@ -201,7 +201,7 @@ void rs_resolve_record(st_txn *t, st_kind k, ProtobufCMessage *rec, ar_arena *a)
 /* ---- the write path: write.c, write_record.c, changelog.c, dedup.c ----------- */
 typedef struct st_wctx {
 	st_store *s;
-	MDB_txn *txn;      /* the logical write's nested txn */
+	MDB_txn *txn;      /* the logical write's nested txn, or the group's (flat) */
 	st_txn rd;         /* reads through txn */
 	ar_arena *a;       /* scratch, reset per group attempt */
 	uint64_t revision; /* the revision this logical write takes if it changes anything */
