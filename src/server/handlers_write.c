@@ -1,7 +1,7 @@
 /*
  * Write handlers: check the request here, on the worker's thread, so a bad
  * write never costs the writer a slot; then park the worker on the writer
- * queue. The writer answers after the group's commit is durable.
+ * queue. The answer leaves after the group's commit is durable.
  */
 #include <string.h>
 
@@ -38,21 +38,21 @@ static void write_submit(srv_worker *w, st_op op, st_kind kind, const void *req)
 	srv_writer_submit(w->srv, w);
 }
 
-#define SRV_PUT_HANDLER(fn, Req, kind)                                                          \
-	void annals_h_##fn(svc_t *svc, const Annals__V1__##Req *in,                                 \
-	                   Annals__V1__WriteReply_Closure done, void *cd)                           \
-	{                                                                                           \
-		(void)svc;                                                                              \
-		(void)done;                                                                             \
-		write_submit(cd, ST_PUT, kind, in);                                                     \
+#define SRV_PUT_HANDLER(fn, Req, kind)                                                                       \
+	void annals_h_##fn(svc_t *svc, const Annals__V1__##Req *in, Annals__V1__WriteReply_Closure done,     \
+	                   void *cd)                                                                         \
+	{                                                                                                    \
+		(void)svc;                                                                                   \
+		(void)done;                                                                                  \
+		write_submit(cd, ST_PUT, kind, in);                                                          \
 	}
-#define SRV_DELETE_HANDLER(fn, kind)                                                            \
-	void annals_h_##fn(svc_t *svc, const Annals__V1__DeleteRequest *in,                         \
-	                   Annals__V1__WriteReply_Closure done, void *cd)                           \
-	{                                                                                           \
-		(void)svc;                                                                              \
-		(void)done;                                                                             \
-		write_submit(cd, ST_DELETE, kind, in);                                                  \
+#define SRV_DELETE_HANDLER(fn, kind)                                                                         \
+	void annals_h_##fn(svc_t *svc, const Annals__V1__DeleteRequest *in,                                  \
+	                   Annals__V1__WriteReply_Closure done, void *cd)                                    \
+	{                                                                                                    \
+		(void)svc;                                                                                   \
+		(void)done;                                                                                  \
+		write_submit(cd, ST_DELETE, kind, in);                                                       \
 	}
 
 SRV_PUT_HANDLER(put_entity, PutEntityRequest, ST_ENTITY)
@@ -64,8 +64,8 @@ SRV_DELETE_HANDLER(delete_event, ST_EVENT)
 SRV_DELETE_HANDLER(delete_relation, ST_RELATION)
 SRV_DELETE_HANDLER(delete_document, ST_DOCUMENT)
 
-void annals_h_batch(svc_t *svc, const Annals__V1__BatchRequest *in,
-                    Annals__V1__BatchReply_Closure done, void *cd)
+void annals_h_batch(svc_t *svc, const Annals__V1__BatchRequest *in, Annals__V1__BatchReply_Closure done,
+                    void *cd)
 {
 	(void)svc;
 	(void)done;

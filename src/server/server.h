@@ -31,10 +31,10 @@
 
 typedef struct srv_config {
 	const char *listen[SRV_MAX_LISTEN];
-	char *listen_env;        /* ANNALS_LISTEN split in place; listen[] points into it */
+	char *listen_env; /* ANNALS_LISTEN split in place; listen[] points into it */
 	int n_listen;
 	const char *data_dir;
-	bool empty;              /* do not load the built-in data on first start */
+	bool empty; /* do not load the built-in data on first start */
 	bool log_json;
 	bool debug;
 	size_t max_message;      /* receive limit in bytes */
@@ -49,7 +49,7 @@ typedef struct srv_config {
 	bool tls_require_client_cert;
 	const char *metrics_listen;
 	const char *publish;
-	uint32_t test_delay_ms;  /* fault injection: sleep before each dispatch */
+	uint32_t test_delay_ms;     /* fault injection: sleep before each dispatch */
 	uint32_t test_drop_publish; /* fault injection: drop every Nth PUB message */
 	st_options store;
 } srv_config;
@@ -58,10 +58,10 @@ typedef struct srv_server srv_server;
 typedef struct srv_worker srv_worker;
 
 typedef enum srv_state {
-	SRV_W_IDLE,   /* not started */
-	SRV_W_RECV,   /* waiting for a request */
-	SRV_W_BUSY,   /* a request is being handled (parked on the writer or a long poll) */
-	SRV_W_SEND,   /* sending the reply */
+	SRV_W_IDLE, /* not started */
+	SRV_W_RECV, /* waiting for a request */
+	SRV_W_BUSY, /* a request is being handled (parked on the writer or a long poll) */
+	SRV_W_SEND, /* sending the reply */
 	SRV_W_CLOSED,
 } srv_state;
 
@@ -71,20 +71,21 @@ struct srv_worker {
 	nng_aio *aio;
 	nng_aio *timer; /* long-poll wait */
 	srv_state state;
-	st_txn *txn;      /* this worker's read snapshot handle */
+	st_txn *txn; /* this worker's read snapshot handle */
 	bool txn_open;
-	ar_arena arena;   /* everything of the current call */
+	ar_arena arena; /* everything of the current call */
 	/* the current call */
 	nng_msg *req;
-	int method;       /* index in the service descriptor */
+	int method; /* index in the service descriptor */
 	uint64_t received_ms;
-	uint64_t received_us;     /* for the latency histogram */
+	uint64_t received_us; /* for the latency histogram */
 	uint64_t deadline_ms; /* 0: none */
 	const char *request_id;
 	int code;
 	const char *message;
-	st_write write;   /* for writes: filled by the handler, answered by the writer */
-	qc_key qkey;      /* a cacheable query: its key, kept on reply when armed */
+	st_write write;          /* for writes: filled by the handler, answered after the commit */
+	srv_worker *answer_next; /* on the list of committed writes to answer */
+	qc_key qkey;             /* a cacheable query: its key, kept on reply when armed */
 	bool qkey_armed;
 	/* long poll */
 	const Annals__V1__ChangesRequest *poll;
@@ -110,23 +111,29 @@ struct srv_server {
 	int n_workers;
 	uint64_t started_ms;
 	atomic_bool draining;
-	atomic_int inflight;        /* workers between RECV and the end of SEND */
+	atomic_int inflight; /* workers between RECV and the end of SEND */
 	atomic_int writes_queued;
 	atomic_uint_fast64_t calls;
 	/* writer */
 	pthread_t writer_thread;
 	pthread_mutex_t wlock;
 	pthread_cond_t wcond;
-	srv_worker **wqueue;        /* ring of parked write workers */
+	srv_worker **wqueue; /* ring of parked write workers */
 	int wq_cap, wq_head, wq_len;
 	bool wstop;
+	bool wwaiting; /* the writer sleeps on wcond: a submit must wake it */
 	bool writer_running;
+	/* answers of committed writes, sent from an nng task (answer.c) */
+	nng_aio *answer_aio;
+	pthread_mutex_t alock;
+	srv_worker *answer_head, **answer_tail;
+	bool answer_pending; /* answer_aio's task is scheduled or running */
 	/* long-poll waiters on the change feed */
 	pthread_mutex_t plock;
 	pthread_cond_t pcond;
 	pthread_t poll_thread;
-	srv_worker *pollers;        /* parked long polls, unordered */
-	bool poll_wake;             /* a commit landed since the poller last looked */
+	srv_worker *pollers; /* parked long polls, unordered */
+	bool poll_wake;      /* a commit landed since the poller last looked */
 	bool poll_stop;
 	bool poll_running;
 	/* auth */
@@ -135,14 +142,14 @@ struct srv_server {
 	/* publish */
 	nng_socket pub;
 	bool pub_open;
-	st_txn *pub_txn;        /* the writer's snapshot for reading new change sets */
-	uint64_t pub_revision;  /* last revision published */
-	uint64_t pub_count;     /* messages offered, for --test-drop-publish */
+	st_txn *pub_txn;       /* the writer's snapshot for reading new change sets */
+	uint64_t pub_revision; /* last revision published */
+	uint64_t pub_count;    /* messages offered, for --test-drop-publish */
 	/* metrics */
 	mx_metrics mx;
-	pthread_mutex_t mx_lock;   /* guards mx_txn */
-	st_txn *mx_txn;            /* snapshot for Stats and /metrics */
-	atomic_bool ready;         /* store open and listening: /readyz */
+	pthread_mutex_t mx_lock; /* guards mx_txn */
+	st_txn *mx_txn;          /* snapshot for Stats and /metrics */
+	atomic_bool ready;       /* store open and listening: /readyz */
 };
 
 /* config.c */
@@ -182,8 +189,13 @@ void srv_fail(srv_worker *w, int code, const char *fmt, ...) __attribute__((form
 /* writer.c */
 int srv_writer_start(srv_server *s);
 void srv_writer_stop(srv_server *s);
-/* Queues w's write; the writer answers it after the commit. */
+/* Queues w's write; it is answered after the commit (answer.c). */
 void srv_writer_submit(srv_server *s, srv_worker *w);
+
+/* answer.c: the writer hands each committed group over; replies go out from an nng task */
+int srv_answer_start(srv_server *s);
+void srv_answer_group(srv_server *s, srv_worker **group, int n);
+void srv_answer_stop(srv_server *s); /* after the writer stopped: sends what is left */
 
 /* poll.c: long polls on the change feed */
 int srv_poll_start(srv_server *s);

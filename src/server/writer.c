@@ -3,7 +3,8 @@
  *
  * Workers park their writes on a bounded queue; one thread takes
  * everything queued, applies it in one LMDB transaction and commits once
- * (one fsync for the whole group), then answers each write. While a commit
+ * (one fsync for the whole group), then hands the answers to nng's task
+ * threads (answer.c) and takes the next group. While a commit
  * runs, new writes pile up and go into the next group, so durable write
  * throughput grows with concurrency (group commit). A write is answered only
  * after its commit returned.
@@ -24,7 +25,8 @@ void srv_writer_submit(srv_server *s, srv_worker *w)
 		bool stopping = s->wstop;
 		pthread_mutex_unlock(&s->wlock);
 		if (stopping)
-			srv_fail(w, ANNALS_UNAVAILABLE, "the server is shutting down; retry on another instance");
+			srv_fail(w, ANNALS_UNAVAILABLE,
+			         "the server is shutting down; retry on another instance");
 		else
 			srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
 			         "%d writes are already queued; retry later with backoff", s->wq_cap);
@@ -33,8 +35,13 @@ void srv_writer_submit(srv_server *s, srv_worker *w)
 	s->wqueue[(s->wq_head + s->wq_len) % s->wq_cap] = w;
 	s->wq_len++;
 	atomic_store(&s->writes_queued, s->wq_len);
-	pthread_cond_signal(&s->wcond);
+	/* Wake the writer only when it sleeps, and after unlocking: a writer
+	 * woken inside the lock would preempt us only to wait for the lock. */
+	bool wake = s->wwaiting;
+	s->wwaiting = false;
 	pthread_mutex_unlock(&s->wlock);
+	if (wake)
+		pthread_cond_signal(&s->wcond);
 }
 
 /* Takes up to max queued writes; blocks while there are none. Returns 0
@@ -42,8 +49,11 @@ void srv_writer_submit(srv_server *s, srv_worker *w)
 static int writer_take(srv_server *s, srv_worker **group, int max)
 {
 	pthread_mutex_lock(&s->wlock);
-	while (s->wq_len == 0 && !s->wstop)
+	while (s->wq_len == 0 && !s->wstop) {
+		s->wwaiting = true;
 		pthread_cond_wait(&s->wcond, &s->wlock);
+	}
+	s->wwaiting = false;
 	int n = 0;
 	while (s->wq_len > 0 && n < max) {
 		group[n++] = s->wqueue[s->wq_head];
@@ -53,16 +63,6 @@ static int writer_take(srv_server *s, srv_worker **group, int max)
 	atomic_store(&s->writes_queued, s->wq_len);
 	pthread_mutex_unlock(&s->wlock);
 	return n;
-}
-
-static void writer_answer(srv_worker *w)
-{
-	st_write *wr = &w->write;
-	if (wr->code != ANNALS_OK) {
-		srv_worker_reply(w, wr->code, wr->msg, wr->reply, wr->reply_len);
-		return;
-	}
-	srv_worker_reply(w, ANNALS_OK, NULL, wr->reply, wr->reply_len);
 }
 
 static void writer_run_group(srv_server *s, srv_worker **group, int n)
@@ -100,11 +100,10 @@ static void writer_run_group(srv_server *s, srv_worker **group, int n)
 	if (rc != ANNALS_OK)
 		log_msg(LOG_ERROR, "commit_failed", "writes=%d code=%s message=\"%s\"", live,
 		        annals_status_name(rc), batch[0].msg);
-	for (int i = 0; i < live; i++) {
+	for (int i = 0; i < live; i++)
 		*writes[i] = batch[i];
-		writer_answer(group[i]);
-	}
 	free(batch);
+	srv_answer_group(s, group, live);
 	srv_publish_commits(s);
 	srv_poll_wake(s);
 }
@@ -127,7 +126,7 @@ int srv_writer_start(srv_server *s)
 		return -1;
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_cond_init(&s->wcond, NULL);
-	if (pthread_create(&s->writer_thread, NULL, writer_main, s) != 0)
+	if (srv_answer_start(s) != 0 || pthread_create(&s->writer_thread, NULL, writer_main, s) != 0)
 		return -1;
 	s->writer_running = true;
 	return 0;
@@ -144,6 +143,7 @@ void srv_writer_stop(srv_server *s)
 	pthread_mutex_unlock(&s->wlock);
 	pthread_join(s->writer_thread, NULL);
 	s->writer_running = false;
+	srv_answer_stop(s);
 	free(s->wqueue);
 	s->wqueue = NULL;
 	pthread_mutex_destroy(&s->wlock);

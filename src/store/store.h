@@ -10,8 +10,8 @@
  * Reads: each worker owns an st_txn (a read snapshot) and renews it per
  * call; st_get() returns the stored bytes without copying.
  * Writes: the server's writer thread collects queued writes and passes them
- * to st_apply(), which applies each in its own nested transaction (one
- * failing write does not undo the others), commits once (one fsync for the
+ * to st_apply(), which applies them so that one failing write does not undo
+ * the others (see st_apply), commits once (one fsync for the
  * group) and fills in each write's answer. Every logical write (a Put, a
  * Delete, a whole Batch: all its ops or none) that changes something takes
  * the next store revision and records a ChangeSet in the change log; every
@@ -194,8 +194,11 @@ int st_validate(const st_write *w, const st_options *limits, st_err *err);
  * code/msg/reply are set. Returns ANNALS_OK when the commit succeeded (even
  * if single writes failed), else the commit's error (then every write
  * carries it). Only the writer thread calls this.
- * Each write runs in a nested txn, so a failing one is undone alone. The
- * record checks of st_validate run again here (the store trusts no caller),
+ * A failing write is undone alone: a Batch runs in a nested txn; a single
+ * Put or Delete runs in the group's txn and refuses before its first change,
+ * and one that fails after it makes the whole group run again nested. The
+ * record checks of st_validate run again here (the store trusts no caller
+ * that did not set validated),
  * but not the Batch size limit: that is admission policy for st_validate,
  * which lets the built-in data set load as one Batch. A known request_id
  * is answered from the request log (replayed = true) and applies nothing;

@@ -206,7 +206,7 @@ void rs_resolve_record(st_txn *t, st_kind k, ProtobufCMessage *rec, ar_arena *a)
 /* ---- the write path: write.c, write_record.c, changelog.c, dedup.c ----------- */
 typedef struct st_wctx {
 	st_store *s;
-	MDB_txn *txn;      /* the logical write's nested txn */
+	MDB_txn *txn;      /* the logical write's nested txn, or the group's (flat) */
 	st_txn rd;         /* reads through txn */
 	ar_arena *a;       /* scratch, reset per group attempt */
 	uint64_t revision; /* the revision this logical write takes if it changes anything */
@@ -214,6 +214,7 @@ typedef struct st_wctx {
 	const char *request_id;
 	Annals__V1__ChangeSet *cs; /* what this logical write changed so far */
 	st_err *err;
+	bool mutated; /* written to txn: a failure now cannot be undone without a nested txn */
 	/* cl_note's index of cs->changes by id (open addressing, slot = index + 1),
 	 * so a 10000-op Batch does not cost 10000^2 / 2 string compares */
 	const Annals__V1__ChangeSet *cl_cs;

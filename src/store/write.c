@@ -14,6 +14,15 @@
  *   5. the answer goes into the request log (in the parent txn).
  * MDB_MAP_FULL anywhere aborts the group; the map is doubled and the
  * whole group runs again from the start.
+ *
+ * A single Put or Delete runs flat, straight in the group's txn, on a
+ * first attempt: a nested txn copies every page the write touches again
+ * (the tails of the change log, the request log and the indexes are shared
+ * by the whole group), and that was a good part of the writer's CPU per
+ * write. Such a write refuses (exists, guard, not found) before it changes
+ * anything, so a refusal leaves nothing to undo. A failure after its first
+ * change (ST_REDO: an LMDB error, a record that does not parse) aborts the
+ * group, which runs again with every write nested, as above.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -26,6 +35,8 @@
 #include "store/store_int.h"
 
 #define ST_GROW_TRIES 24
+/* Internal status: a flat write failed after it changed the group's txn. */
+#define ST_REDO (-2)
 
 /* ---- one logical write ------------------------------------------------------------ */
 
@@ -136,13 +147,25 @@ static void set_answer(st_write *w, int code, const char *msg)
 	snprintf(w->msg, sizeof(w->msg), "%s", code == ANNALS_OK ? "" : msg);
 }
 
-/* Runs w in a nested txn under parent and commits that when it changed
- * something (taking the next revision); otherwise aborts it. */
-static int apply_nested(st_store *s, MDB_txn *parent, st_write *w, uint64_t *rev, int64_t now_ms, ar_arena *a,
-                        st_err *err)
+/* Whether a flat write's failure may have left the txn changed or broken
+ * (LMDB marks a txn failed on some errors, reads too): anything but the
+ * refusals wr_put and wr_delete make before their first change. */
+static bool flat_failure_taints(const st_wctx *c, int rc)
 {
-	MDB_txn *txn;
-	int mrc = mdb_txn_begin(s->env, parent, 0, &txn);
+	if (c->mutated)
+		return true;
+	return rc != ANNALS_ALREADY_EXISTS && rc != ANNALS_FAILED_PRECONDITION && rc != ANNALS_NOT_FOUND &&
+	       rc != ANNALS_INVALID_ARGUMENT;
+}
+
+/* Runs w in a nested txn under parent and commits that when it changed
+ * something (taking the next revision); otherwise aborts it. With flat,
+ * w runs in parent itself (see the top of this file). */
+static int apply_nested(st_store *s, MDB_txn *parent, st_write *w, bool flat, uint64_t *rev, int64_t now_ms,
+                        ar_arena *a, st_err *err)
+{
+	MDB_txn *txn = parent;
+	int mrc = flat ? MDB_SUCCESS : mdb_txn_begin(s->env, parent, 0, &txn);
 	if (mrc != MDB_SUCCESS)
 		return st_mdb_status(mrc, err, "begin nested");
 	Annals__V1__ChangeSet *cs = AR_NEW(a, Annals__V1__ChangeSet, ANNALS__V1__CHANGE_SET__INIT);
@@ -158,6 +181,13 @@ static int apply_nested(st_store *s, MDB_txn *parent, st_write *w, uint64_t *rev
 	int rc = apply_logical(&c, w);
 	if (rc == ANNALS_OK && cs->n_changes > 0)
 		rc = cl_append(&c);
+	if (flat) {
+		if (rc != ANNALS_OK)
+			return rc != ST_MAP_FULL && flat_failure_taints(&c, rc) ? ST_REDO : rc;
+		if (cs->n_changes > 0)
+			w->revision = ++*rev;
+		return ANNALS_OK;
+	}
 	if (rc != ANNALS_OK || cs->n_changes == 0) {
 		mdb_txn_abort(txn); /* failed, or nothing changed: nothing to keep */
 		return rc;
@@ -177,9 +207,9 @@ static bool answer_is_final(int code)
 }
 
 /* One logical write. Returns ANNALS_OK (w carries its own answer), or a
- * group-level failure (ST_MAP_FULL, or an error in the parent txn). */
-static int apply_write(st_store *s, MDB_txn *parent, st_write *w, uint64_t *rev, int64_t now_ms, ar_arena *a,
-                       st_err *gerr)
+ * group-level failure (ST_MAP_FULL, ST_REDO, or an error in the parent txn). */
+static int apply_write(st_store *s, MDB_txn *parent, st_write *w, bool nest_all, uint64_t *rev,
+                       int64_t now_ms, ar_arena *a, st_err *gerr)
 {
 	const char *rid = w->request_id && w->request_id[0] ? w->request_id : NULL;
 	if (rid != NULL && strlen(rid) > VAL_ID_MAX) {
@@ -197,9 +227,10 @@ static int apply_write(st_store *s, MDB_txn *parent, st_write *w, uint64_t *rev,
 	/* The writer thread is the bottleneck of durable writes: a request the
 	 * server already checked (on its worker thread) is not checked twice. */
 	int rc = w->validated ? ANNALS_OK : st_validate_records(w, &err);
+	bool flat = !nest_all && w->op != ST_BATCH;
 	if (rc == ANNALS_OK)
-		rc = apply_nested(s, parent, w, rev, now_ms, a, &err);
-	if (rc == ST_MAP_FULL)
+		rc = apply_nested(s, parent, w, flat, rev, now_ms, a, &err);
+	if (rc == ST_MAP_FULL || rc == ST_REDO)
 		return rc;
 	if (rc != ANNALS_OK) {
 		free(w->reply);
@@ -248,7 +279,7 @@ static int commit_failed(st_store *s, int rc, st_err *err)
 	return st_mdb_status(rc, err, "commit");
 }
 
-static int apply_group(st_store *s, st_write *w, size_t n, ar_arena *a, st_err *err)
+static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, ar_arena *a, st_err *err)
 {
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
@@ -258,7 +289,7 @@ static int apply_group(st_store *s, st_write *w, size_t n, ar_arena *a, st_err *
 	int64_t now = st_now_ms(s);
 	int code = st_meta_get_u64(s, txn, "revision", &rev);
 	for (size_t i = 0; code == ANNALS_OK && i < n; i++)
-		code = apply_write(s, txn, &w[i], &rev, now, a, err);
+		code = apply_write(s, txn, &w[i], nest_all, &rev, now, a, err);
 	/* Expiry: a little per group, more than one group can add, so the logs
 	 * shrink back to their limits over a few commits without a long stall. */
 	size_t budget = 2 * n + 8;
@@ -270,7 +301,7 @@ static int apply_group(st_store *s, st_write *w, size_t n, ar_arena *a, st_err *
 		code = st_meta_put_u64(s, txn, "revision", rev);
 	if (code != ANNALS_OK) {
 		mdb_txn_abort(txn);
-		return (code == ST_MAP_FULL || err->msg[0] != '\0')
+		return (code == ST_MAP_FULL || code == ST_REDO || err->msg[0] != '\0')
 		           ? code
 		           : st_errf(err, code, "store: write failed");
 	}
@@ -290,13 +321,20 @@ int st_apply(st_store *s, st_write *w, size_t n)
 	ar_init(&a);
 	st_err err = {0};
 	int rc = ANNALS_OK;
+	bool nest_all = false;
 	for (int tries = 0; tries < ST_GROW_TRIES; tries++) {
-		rc = apply_group(s, w, n, &a, &err);
-		if (rc != ST_MAP_FULL)
+		rc = apply_group(s, w, n, nest_all, &a, &err);
+		if (rc != ST_MAP_FULL && rc != ST_REDO)
 			break;
-		/* Every txn of this group is gone; grow and run it all again. */
+		/* Every txn of this group is gone; run it all again: nested
+		 * throughout after ST_REDO, in a grown map after ST_MAP_FULL. */
 		reset_answers(w, n, true);
 		ar_reset(&a);
+		if (rc == ST_REDO) {
+			nest_all = true;
+			tries--; /* happens once: nest_all never gives ST_REDO */
+			continue;
+		}
 		rc = st_grow_map(s, &err);
 		if (rc != ANNALS_OK)
 			break;

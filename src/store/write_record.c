@@ -78,6 +78,7 @@ int wr_store(st_wctx *c, st_kind k, ProtobufCMessage *rec, const ProtobufCMessag
 	uint8_t *packed = rec_pack(rec, &n, c->a);
 	const char *id = rec_id(rec);
 	MDB_val key = {strlen(id), (void *)id}, val = {n, packed};
+	c->mutated = true;
 	int rc = mdb_put(c->txn, c->s->dbi[rec_dbi(k)], &key, &val, 0);
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, c->err, "put");
@@ -159,6 +160,7 @@ int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g,
 	if (rc != ANNALS_OK)
 		return rc;
 	MDB_val key = {strlen(id), (void *)id};
+	c->mutated = true;
 	int mrc = mdb_del(c->txn, c->s->dbi[rec_dbi(k)], &key, NULL);
 	if (mrc != MDB_SUCCESS)
 		return st_mdb_status(mrc, c->err, "delete");

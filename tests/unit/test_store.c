@@ -6,6 +6,7 @@
  * turned into double quotes) through pbjson, to keep them readable.
  */
 #include <dirent.h>
+#include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -451,6 +452,123 @@ static void test_unique_ids_across_kinds(void)
 	CHECK_EQ_INT(r.code, ANNALS_NOT_FOUND);
 	CHECK_CONTAINS(r.msg, "the id is an entity");
 	CHECK_EQ_INT(st_revision(f.s), 1);
+	fx_done(&f);
+}
+
+/* ---- one group, many outcomes ----------------------------------------------------------- */
+
+static void free_replies(st_write *ws, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ws[i].reply);
+}
+
+/* Single puts and deletes run straight in the group's txn (no nested txn):
+ * each refusal must still leave nothing behind and take no revision, and
+ * the writes around it keep their own answers and consecutive revisions. */
+static void test_group_mixed_outcomes(void)
+{
+	fx f;
+	fx_init(&f, NULL);
+	const char *a_js = "{'id': 'org:ga', 'type': 'ENTITY_TYPE_ORGANIZATION', 'names': [{'text': 'GA'}]}";
+	put(&f, ST_ENTITY, ENTITY(&f, a_js), NULL, -1);
+	Annals__V1__DeleteRequest *d =
+	    AR_NEW(&f.a, Annals__V1__DeleteRequest, ANNALS__V1__DELETE_REQUEST__INIT);
+	d->id = "ev:none";
+	st_write ws[] = {
+	    put_write(&f, ST_ENTITY, ENTITY(&f, "{'id': 'org:gb', 'type': 'ENTITY_TYPE_ORGANIZATION'}"), NULL,
+	              -1),
+	    put_write(&f, ST_ENTITY,
+	              ENTITY(&f, "{'id': 'org:ga', 'type': 'ENTITY_TYPE_ORGANIZATION', 'summary': 'g'}"),
+	              NULL, 7),
+	    put_write(&f, ST_EVENT, EVENT(&f, "{'id': 'org:ga', 'type': 'meeting'}"), NULL, -1),
+	    {.op = ST_DELETE, .kind = ST_EVENT, .req = &d->base},
+	    put_write(&f, ST_ENTITY, ENTITY(&f, a_js), NULL, -1),
+	    put_write(&f, ST_EVENT, EVENT(&f, "{'id': 'ev:gc', 'type': 'meeting'}"), NULL, -1),
+	};
+	CHECK_EQ_INT(st_apply(f.s, ws, 6), ANNALS_OK);
+	int want[] = {
+	    ANNALS_OK, ANNALS_FAILED_PRECONDITION, ANNALS_ALREADY_EXISTS, ANNALS_NOT_FOUND, ANNALS_OK,
+	    ANNALS_OK};
+	uint64_t took[] = {2, 0, 0, 0, 0, 3};
+	for (int i = 0; i < 6; i++) {
+		CHECK_EQ_INT(ws[i].code, want[i]);
+		CHECK_EQ_INT(ws[i].revision, took[i]);
+	}
+	free_replies(ws, 6);
+	CHECK_EQ_INT(st_revision(f.s), 3);
+	Annals__V1__Entity *a = load(&f, ST_ENTITY, "org:ga");
+	CHECK(a && a->revision == 1 && a->summary[0] == '\0');
+	CHECK(!exists(&f, ST_EVENT, "org:ga"));
+	CHECK(exists(&f, ST_ENTITY, "org:gb") && exists(&f, ST_EVENT, "ev:gc"));
+	int code;
+	Annals__V1__ChangesReply *cr = changes(&f, 1, &code, NULL);
+	CHECK(cr->n_changes == 2 && cr->changes[0]->revision == 2 && cr->changes[1]->revision == 3);
+	fx_done(&f);
+}
+
+/* Stores bytes that do not parse as an event under id, anchored on anchor:
+ * a write that re-resolves the records anchored there fails half-way. */
+static void plant_unparsable_event(fx *f, const char *id, const char *anchor)
+{
+	fx_close_store(f);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi ev, an;
+	CHECK_EQ_INT(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 32);
+	CHECK_EQ_INT(mdb_env_open(env, f->dir, MDB_NOTLS, 0600), 0);
+	CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_EQ_INT(mdb_dbi_open(txn, "events", 0, &ev), 0);
+	CHECK_EQ_INT(mdb_dbi_open(txn, "ix_anchors", 0, &an), 0);
+	char akey[128];
+	size_t alen = (size_t)snprintf(akey, sizeof(akey), "%s%c%s", anchor, '\0', id);
+	MDB_val k = {strlen(id), (void *)id}, v = {4, "\xff\xff\xff\xff"};
+	MDB_val ak = {alen, akey}, empty = {0, NULL};
+	CHECK_EQ_INT(mdb_put(txn, ev, &k, &v, 0), 0);
+	CHECK_EQ_INT(mdb_put(txn, an, &ak, &empty, 0), 0);
+	CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	fx_open_store(f);
+}
+
+/* A write that fails after its first change cannot be undone in the
+ * group's txn: the group runs again with every write nested, so the
+ * failed write leaves nothing and the others commit. */
+static void test_group_failure_after_a_change(void)
+{
+	fx f;
+	fx_init(&f, NULL);
+	put(&f, ST_ENTITY, ENTITY(&f, "{'id': 'org:r0', 'type': 'ENTITY_TYPE_ORGANIZATION'}"), NULL, -1);
+	plant_unparsable_event(&f, "ev:broken", "doc:doc:gx"); /* the anchor of document doc:gx */
+	st_write ws[] = {
+	    put_write(&f, ST_ENTITY, ENTITY(&f, "{'id': 'org:r1', 'type': 'ENTITY_TYPE_ORGANIZATION'}"),
+	              "rr-1", -1),
+	    put_write(&f, ST_DOCUMENT, DOCUMENT(&f, "{'id': 'doc:gx', 'sha256': 'ab'}"), "rr-2", -1),
+	    put_write(&f, ST_ENTITY, ENTITY(&f, "{'id': 'org:r2', 'type': 'ENTITY_TYPE_ORGANIZATION'}"),
+	              "rr-3", -1),
+	};
+	CHECK_EQ_INT(st_apply(f.s, ws, 3), ANNALS_OK);
+	CHECK_EQ_INT(ws[0].code, ANNALS_OK);
+	CHECK_EQ_INT(ws[1].code, ANNALS_DATA_LOSS);
+	CHECK_CONTAINS(ws[1].msg, "'ev:broken': stored record does not parse");
+	CHECK_EQ_INT(ws[2].code, ANNALS_OK);
+	CHECK(ws[0].revision == 2 && ws[1].revision == 0 && ws[2].revision == 3);
+	free_replies(ws, 3);
+	CHECK(!exists(&f, ST_DOCUMENT, "doc:gx"));
+	CHECK(exists(&f, ST_ENTITY, "org:r1") && exists(&f, ST_ENTITY, "org:r2"));
+	CHECK_EQ_INT(st_revision(f.s), 3);
+	int code;
+	Annals__V1__ChangesReply *cr = changes(&f, 1, &code, NULL);
+	CHECK(cr->n_changes == 2 && cr->changes[0]->n_changes == 1 && cr->changes[1]->n_changes == 1);
+	CHECK_EQ_STR(cr->changes[0]->changes[0]->id, "org:r1");
+	CHECK_EQ_STR(cr->changes[1]->changes[0]->id, "org:r2");
+	/* answered once each: resends replay, the failure (not final) runs again */
+	res again =
+	    put(&f, ST_ENTITY, ENTITY(&f, "{'id': 'org:r1', 'type': 'ENTITY_TYPE_PERSON'}"), "rr-1", -1);
+	CHECK(again.replayed && again.code == ANNALS_OK);
+	res retry = put(&f, ST_DOCUMENT, DOCUMENT(&f, "{'id': 'doc:gx', 'sha256': 'ab'}"), "rr-2", -1);
+	CHECK(!retry.replayed && retry.code == ANNALS_DATA_LOSS);
 	fx_done(&f);
 }
 
@@ -1575,6 +1693,8 @@ int main(void)
 	RUN(test_revisions_and_unchanged);
 	RUN(test_guards);
 	RUN(test_unique_ids_across_kinds);
+	RUN(test_group_mixed_outcomes);
+	RUN(test_group_failure_after_a_change);
 	RUN(test_batch_atomic);
 	RUN(test_batch_limits);
 	RUN(test_dedup);
