@@ -106,6 +106,8 @@ def print_part(tab, part, title):
           f"  {'÷ echo calls/s':>14} {'÷ echo p50':>10}")
     for t in ("tcp", "ipc"):
         for c in (1, 64):
+            if not any((part, t, c, row) in keys for row, _ in ROWS):
+                continue
             for row, name in ROWS:
                 if (part, t, c, row) not in keys:
                     continue

@@ -384,13 +384,19 @@ static void test_frame_over_limit(void)
 		CHECK(c != NULL);
 		if (c == NULL)
 			continue;
-		r = raw_send(small.url, c, n, 1500, NULL);
 		if (over < 65536) {
+			r = raw_send(small.url, c, n, 1500, NULL);
 			CHECK(r && r->code == ANNALS_RESOURCE_EXHAUSTED);
 			if (r)
 				CHECK_CONTAINS(r->message, "limit of 65536 bytes");
 		} else {
-			CHECK(r == NULL);
+			/* Over raw TCP, not an nng REQ socket: the server hangs up in
+			 * the middle of the frame, and nng 1.5.2's nng_close of a REQ
+			 * socket whose pipe the peer closed mid-send can hang now and
+			 * then (nanomsg/nng#1543, fixed after 1.5.2); the test then
+			 * hung until its timeout. The frame: REQ's 4-byte id + Call. */
+			r = NULL;
+			CHECK_EQ_INT(raw_tcp_oversize(small.url, n + 4, n + 4, 3000), 1);
 		}
 		if (r)
 			annals__v1__reply__free_unpacked(r, NULL);
