@@ -79,7 +79,7 @@ void ar_reset(ar_arena *a)
 	 * free the rest. When the call outgrew it, make it the size the call
 	 * needed, so that the next call of the same kind bumps through one
 	 * block instead of mallocing and freeing a chain of them every time (a
-	 * Members answer took ~10 blocks of the minimum size). */
+	 * Members answer on the built-in data takes ~26 KB: 4 blocks). */
 	ar_block *b = a->head;
 	while (b->next != NULL) {
 		ar_block *next = b->next;
