@@ -21,11 +21,16 @@
 /* How much larger than its wire size a request may become once unpacked. */
 #define DISPATCH_UNPACK_FACTOR 24u
 
-uint64_t srv_now_ms(void)
+uint64_t srv_now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t srv_now_ms(void)
+{
+	return srv_now_us() / 1000u;
 }
 
 void srv_fail(srv_worker *w, int code, const char *fmt, ...)
@@ -122,9 +127,7 @@ static bool dispatch_cached(srv_worker *w, const Annals__V1__Call *call)
 void srv_dispatch(srv_worker *w)
 {
 	srv_server *s = w->srv;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	w->received_us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+	w->received_us = srv_now_us();
 	w->received_ms = w->received_us / 1000u;
 	w->method = -1;
 	w->deadline_ms = 0;
@@ -149,10 +152,8 @@ void srv_dispatch(srv_worker *w)
 		return;
 	}
 	Annals__V1__Call *call;
-	if (dispatch_envelope(w, &call) != 0 || dispatch_method(w, call) != 0) {
-		w->arena.pbc_limit = 0;
-		return;
-	}
+	if (dispatch_envelope(w, &call) != 0 || dispatch_method(w, call) != 0)
+		return; /* answered; the reply's ar_reset clears the unpack cap */
 
 	const char *why = NULL;
 	int code = srv_auth_check(s, call->token, w->method, &why);

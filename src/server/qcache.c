@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/envelope.h"
+#include "common/hash.h"
 
 #define QC_SLOTS       1024u /* per thread, a power of two: direct-mapped by hash */
 #define QC_MAX_METHODS 64
@@ -92,10 +93,7 @@ size_t qc_thread_bytes(void)
  * that a newer answer to the same request lands in the stale one's slot. */
 void qc_key_hash(qc_key *k)
 {
-	uint64_t h = 0xcbf29ce484222325u ^ (uint64_t)(unsigned)k->method;
-	for (size_t i = 0; i < k->len; i++)
-		h = (h ^ k->body[i]) * 0x100000001b3u;
-	k->hash = h;
+	k->hash = hash_fnv1a(HASH_FNV1A_INIT ^ (uint64_t)(unsigned)k->method, k->body, k->len);
 }
 
 const uint8_t *qc_get(const qc_key *k, size_t *len)

@@ -203,14 +203,17 @@ int srv_start(srv_server *s, const srv_config *cfg)
 		return -1;
 	if (srv_publish_open(s) != 0)
 		return -1;
+	/* Stats reads through mx_txn: ready before any worker can take a call. */
+	pthread_mutex_init(&s->mx_lock, NULL);
+	s->mx_txn = st_txn_new(s->store);
+	if (s->mx_txn == NULL)
+		return -1;
 	if (srv_writer_start(s) != 0 || srv_poll_start(s) != 0 || srv_open_socket(s) != 0)
 		return -1;
 	for (int i = 0; i < cfg->n_listen; i++)
 		if (srv_listen(s, cfg->listen[i]) != 0)
 			return -1;
-	pthread_mutex_init(&s->mx_lock, NULL);
-	s->mx_txn = st_txn_new(s->store);
-	if (s->mx_txn == NULL || (cfg->metrics_listen && mx_http_start(s, cfg->metrics_listen) != 0))
+	if (cfg->metrics_listen && mx_http_start(s, cfg->metrics_listen) != 0)
 		return -1;
 	atomic_store(&s->ready, true);
 	log_msg(LOG_INFO, "ready", "version=%s contexts=%d max_message=%zu tokens=%d reply_cache_mb=%zu",

@@ -134,7 +134,7 @@ struct srv_server {
 	pthread_t poll_thread;
 	srv_worker *pollers; /* parked long polls, unordered */
 	bool poll_wake;      /* a commit landed since the poller last looked */
-	bool poll_stop;
+	_Atomic bool poll_stop; /* also read by pollers outside plock */
 	bool poll_running;
 	/* auth */
 	srv_token *tokens;
@@ -178,6 +178,7 @@ void srv_worker_read_end(srv_worker *w);
 /* dispatch.c */
 void srv_dispatch(srv_worker *w);
 uint64_t srv_now_ms(void);
+uint64_t srv_now_us(void); /* CLOCK_MONOTONIC */
 
 /* handlers: the service vtable given to protoc-c's invoke */
 void srv_handlers_init(Annals__V1__Annals_Service *svc);

@@ -9,7 +9,6 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "annals/annals.h"
 #include "common/envelope.h"
@@ -96,10 +95,7 @@ static void worker_call_done(srv_worker *w)
 
 static void worker_send(srv_worker *w, nng_msg *out, int code)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	uint64_t us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
-	mx_record_call(&w->srv->mx, w->method, code, us - w->received_us);
+	mx_record_call(&w->srv->mx, w->method, code, srv_now_us() - w->received_us);
 	worker_call_done(w);
 	w->state = SRV_W_SEND;
 	nng_aio_set_msg(w->aio, out);

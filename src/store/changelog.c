@@ -10,14 +10,12 @@
 #include <assert.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "store/store_int.h"
 
 static size_t cl_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return (size_t)h;
+	return (size_t)hash_fnv1a(HASH_FNV1A_INIT, s, strlen(s));
 }
 
 static void cl_insert(st_wctx *c, size_t index)

@@ -16,6 +16,7 @@
 
 #include "common/date.h"
 #include "common/fold.h"
+#include "common/hash.h"
 #include "store/store_int.h"
 
 /* Keep room for \x01 + 16 hex digits of hash. */
@@ -71,16 +72,6 @@ static size_t key_cut(const char *s, size_t n, size_t max)
 	return cut;
 }
 
-static uint64_t key_fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 /* The folded form of a name: in buf when it fits, else on the heap
  * (names from queries are not length-checked). Free with key_unfold. */
 static char *key_fold(const char *name, char *buf, size_t cap, size_t *n)
@@ -110,7 +101,7 @@ void key_name(st_key *k, const char *name)
 		key_bytes(k, folded, n);
 	} else {
 		char tail[18];
-		snprintf(tail, sizeof(tail), "\x01%016llx", (unsigned long long)key_fnv1a(folded, n));
+		snprintf(tail, sizeof(tail), "\x01%016llx", (unsigned long long)hash_fnv1a(HASH_FNV1A_INIT, folded, n));
 		key_bytes(k, folded, key_cut(folded, n, KEY_NAME_CUT));
 		key_bytes(k, tail, 17);
 	}

@@ -278,6 +278,8 @@ static bool qk_name_is_current(const Annals__V1__Name *n)
 	       n->valid->end->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_UNSTATED;
 }
 
+/* st_label_of (label.c) applies the same rule to an Entity's stored bytes;
+ * change both together (test_knowledge compares them on every entity). */
 const char *qk_display_name(const Annals__V1__Entity *e)
 {
 	for (size_t i = 0; i < e->n_names; i++)

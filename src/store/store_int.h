@@ -214,7 +214,11 @@ typedef struct st_wctx {
 	const char *request_id;
 	Annals__V1__ChangeSet *cs; /* what this logical write changed so far */
 	st_err *err;
-	bool mutated; /* written to txn: a failure now cannot be undone without a nested txn */
+	/* Written to txn: a failure now cannot be undone without a nested txn.
+	 * Set by wr_store and wr_delete, the first writes of a logical write;
+	 * any new mdb_put/mdb_del before them must set it too, or a flat single
+	 * write failing after it would be committed half-done (write.c). */
+	bool mutated;
 	/* cl_note's index of cs->changes by id (open addressing, slot = index + 1),
 	 * so a 10000-op Batch does not cost 10000^2 / 2 string compares */
 	const Annals__V1__ChangeSet *cl_cs;
