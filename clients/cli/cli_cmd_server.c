@@ -51,10 +51,13 @@ static void info_print(cli_ctx *ctx, const Annals__V1__ServerInfoReply *r)
 
 	printf("\nmethods (%zu):\n", r->n_methods);
 	cli_table_init(&t, a, 4);
-	cli_table_row(&t, "METHOD", "REQUEST", "REPLY", "WRITE");
+	cli_table_row(&t, "METHOD", "REQUEST", "REPLY", "KIND");
 	for (size_t i = 0; i < r->n_methods; i++) {
 		const Annals__V1__MethodInfo *m = r->methods[i];
-		cli_table_row(&t, m->name, m->request, m->reply, m->write ? "write" : "");
+		const char *kinds = "";
+		for (size_t k = 0; k < m->n_kinds; k++)
+			kinds = ar_printf(a, "%s%s%s", kinds, k ? "," : "", m->kinds[k]);
+		cli_table_row(&t, m->name, m->request, m->reply, kinds);
 	}
 	cli_table_print(&t, stdout, "  ");
 }
@@ -146,6 +149,25 @@ static int cmd_backup(cli_ctx *ctx)
 	return rc;
 }
 
+static int cmd_digest(cli_ctx *ctx)
+{
+	Annals__V1__DigestRequest req = ANNALS__V1__DIGEST_REQUEST__INIT;
+	Annals__V1__DigestReply *rep;
+	int rc = cli_call(ctx, "Digest", &req.base, &rep);
+	if (rc != 0)
+		return rc;
+	if (ctx->json)
+		rc = cli_print_json(&rep->base);
+	else
+		printf("revision %" PRIu64 "  sha256 %s  (%" PRIu64 " entities, %" PRIu64 " events, %" PRIu64
+		       " relations, %" PRIu64 " documents)\n",
+		       rep->revision, rep->sha256, rep->counts ? rep->counts->entities : 0,
+		       rep->counts ? rep->counts->events : 0, rep->counts ? rep->counts->relations : 0,
+		       rep->counts ? rep->counts->documents : 0);
+	annals_free(rep);
+	return rc;
+}
+
 const cli_cmd cli_cmds_server[] = {
     {.name = "health",
      .synopsis = "",
@@ -155,6 +177,11 @@ const cli_cmd cli_cmds_server[] = {
      .synopsis = "",
      .summary = "server version, revision, record counts, storage and methods",
      .run = cmd_info},
+    {.name = "digest",
+     .synopsis = "",
+     .summary = "sha256 of every record at the server's revision (compare replicas or backups)",
+     .details = "  Two stores holding the same records at the same revision print the same digest.\n",
+     .run = cmd_digest},
     {.name = "stats",
      .synopsis = "",
      .summary = "operating figures: calls and latency by method, commits, storage (as /metrics)",

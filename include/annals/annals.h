@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "annals/methods.h"
 #include "annals/v1/model.pb-c.h"
 #include "annals/v1/service.pb-c.h"
 
@@ -104,43 +105,13 @@ int annals_call_raw(annals_client *c, const char *method, const void *body, size
                     void **reply_body, size_t *reply_len, const annals_call_opts *opts,
                     annals_error *err);
 
-/* One function per RPC. */
-#define ANNALS_RPC_DECL(fn, Req, Rep)                                                             \
+/* One function per RPC, one per row of the method table (annals/methods.h):
+ * int annals_<fn>(annals_client *, const Annals__V1__<Request> *,
+ *                 Annals__V1__<Reply> **reply, annals_error *). */
+#define ANNALS_RPC_DECL(M, fn, Req, Rep, flags, impl, record)                                     \
 	int annals_##fn(annals_client *c, const Annals__V1__##Req *req, Annals__V1__##Rep **reply, \
-	                annals_error *err)
-ANNALS_RPC_DECL(health, HealthRequest, HealthReply);
-ANNALS_RPC_DECL(server_info, ServerInfoRequest, ServerInfoReply);
-ANNALS_RPC_DECL(get_entity, GetRequest, Entity);
-ANNALS_RPC_DECL(put_entity, PutEntityRequest, WriteReply);
-ANNALS_RPC_DECL(delete_entity, DeleteRequest, WriteReply);
-ANNALS_RPC_DECL(list_entities, ListEntitiesRequest, EntityPage);
-ANNALS_RPC_DECL(find_entities, FindEntitiesRequest, EntityPage);
-ANNALS_RPC_DECL(get_event, GetRequest, Event);
-ANNALS_RPC_DECL(put_event, PutEventRequest, WriteReply);
-ANNALS_RPC_DECL(delete_event, DeleteRequest, WriteReply);
-ANNALS_RPC_DECL(list_events, ListEventsRequest, EventPage);
-ANNALS_RPC_DECL(timeline, TimelineRequest, TimelineReply);
-ANNALS_RPC_DECL(get_relation, GetRequest, Relation);
-ANNALS_RPC_DECL(put_relation, PutRelationRequest, WriteReply);
-ANNALS_RPC_DECL(delete_relation, DeleteRequest, WriteReply);
-ANNALS_RPC_DECL(list_relations, ListRelationsRequest, RelationPage);
-ANNALS_RPC_DECL(get_document, GetRequest, Document);
-ANNALS_RPC_DECL(put_document, PutDocumentRequest, WriteReply);
-ANNALS_RPC_DECL(delete_document, DeleteRequest, WriteReply);
-ANNALS_RPC_DECL(list_documents, ListDocumentsRequest, DocumentPage);
-ANNALS_RPC_DECL(batch, BatchRequest, BatchReply);
-ANNALS_RPC_DECL(resolve, ResolveRequest, ResolveReply);
-ANNALS_RPC_DECL(name_at, NameAtRequest, NameAtReply);
-ANNALS_RPC_DECL(relations, RelationsRequest, RelationsReply);
-ANNALS_RPC_DECL(history, HistoryRequest, RelationsReply);
-ANNALS_RPC_DECL(members, MembersRequest, MembersReply);
-ANNALS_RPC_DECL(holder, HolderRequest, HolderReply);
-ANNALS_RPC_DECL(succession, SuccessionRequest, SuccessionReply);
-ANNALS_RPC_DECL(evidence, EvidenceRequest, EvidenceReply);
-ANNALS_RPC_DECL(facts, FactsRequest, FactsReply);
-ANNALS_RPC_DECL(changes, ChangesRequest, ChangesReply);
-ANNALS_RPC_DECL(stats, StatsRequest, StatsReply);
-ANNALS_RPC_DECL(backup, BackupRequest, BackupReply);
+	                annals_error *err);
+ANNALS_METHODS(ANNALS_RPC_DECL)
 #undef ANNALS_RPC_DECL
 
 /*

@@ -317,42 +317,12 @@ int annals_call(annals_client *c, const char *method, const ProtobufCMessage *re
 	return ANNALS_OK;
 }
 
-#define ANNALS_RPC_DEF(fn, Method, Req, Rep)                                                       \
+/* annals_<fn>() for every row of the method table. */
+#define ANNALS_RPC_DEF(M, fn, Req, Rep, flags, impl, record)                                       \
 	int annals_##fn(annals_client *c, const Annals__V1__##Req *req, Annals__V1__##Rep **reply,    \
 	                annals_error *err)                                                          \
 	{                                                                                           \
-		return annals_call(c, #Method, &req->base, (ProtobufCMessage **)reply, NULL, err);      \
+		return annals_call(c, #M, &req->base, (ProtobufCMessage **)reply, NULL, err);           \
 	}
-ANNALS_RPC_DEF(health, Health, HealthRequest, HealthReply)
-ANNALS_RPC_DEF(server_info, ServerInfo, ServerInfoRequest, ServerInfoReply)
-ANNALS_RPC_DEF(get_entity, GetEntity, GetRequest, Entity)
-ANNALS_RPC_DEF(put_entity, PutEntity, PutEntityRequest, WriteReply)
-ANNALS_RPC_DEF(delete_entity, DeleteEntity, DeleteRequest, WriteReply)
-ANNALS_RPC_DEF(list_entities, ListEntities, ListEntitiesRequest, EntityPage)
-ANNALS_RPC_DEF(find_entities, FindEntities, FindEntitiesRequest, EntityPage)
-ANNALS_RPC_DEF(get_event, GetEvent, GetRequest, Event)
-ANNALS_RPC_DEF(put_event, PutEvent, PutEventRequest, WriteReply)
-ANNALS_RPC_DEF(delete_event, DeleteEvent, DeleteRequest, WriteReply)
-ANNALS_RPC_DEF(list_events, ListEvents, ListEventsRequest, EventPage)
-ANNALS_RPC_DEF(timeline, Timeline, TimelineRequest, TimelineReply)
-ANNALS_RPC_DEF(get_relation, GetRelation, GetRequest, Relation)
-ANNALS_RPC_DEF(put_relation, PutRelation, PutRelationRequest, WriteReply)
-ANNALS_RPC_DEF(delete_relation, DeleteRelation, DeleteRequest, WriteReply)
-ANNALS_RPC_DEF(list_relations, ListRelations, ListRelationsRequest, RelationPage)
-ANNALS_RPC_DEF(get_document, GetDocument, GetRequest, Document)
-ANNALS_RPC_DEF(put_document, PutDocument, PutDocumentRequest, WriteReply)
-ANNALS_RPC_DEF(delete_document, DeleteDocument, DeleteRequest, WriteReply)
-ANNALS_RPC_DEF(list_documents, ListDocuments, ListDocumentsRequest, DocumentPage)
-ANNALS_RPC_DEF(batch, Batch, BatchRequest, BatchReply)
-ANNALS_RPC_DEF(resolve, Resolve, ResolveRequest, ResolveReply)
-ANNALS_RPC_DEF(name_at, NameAt, NameAtRequest, NameAtReply)
-ANNALS_RPC_DEF(relations, Relations, RelationsRequest, RelationsReply)
-ANNALS_RPC_DEF(history, History, HistoryRequest, RelationsReply)
-ANNALS_RPC_DEF(members, Members, MembersRequest, MembersReply)
-ANNALS_RPC_DEF(holder, Holder, HolderRequest, HolderReply)
-ANNALS_RPC_DEF(succession, Succession, SuccessionRequest, SuccessionReply)
-ANNALS_RPC_DEF(evidence, Evidence, EvidenceRequest, EvidenceReply)
-ANNALS_RPC_DEF(facts, Facts, FactsRequest, FactsReply)
-ANNALS_RPC_DEF(changes, Changes, ChangesRequest, ChangesReply)
-ANNALS_RPC_DEF(stats, Stats, StatsRequest, StatsReply)
-ANNALS_RPC_DEF(backup, Backup, BackupRequest, BackupReply)
+ANNALS_METHODS(ANNALS_RPC_DEF)
+#undef ANNALS_RPC_DEF

@@ -29,13 +29,35 @@ const ProtobufCMethodDescriptor *env_method(int index)
 	return &env_service()->methods[index];
 }
 
+static const unsigned env_flags[ANNALS_METHOD_COUNT] = {
+#define ENV_FLAGS_ROW(M, fn, Req, Rep, flags, impl, record) [ANNALS_METHOD_##M] = (flags),
+	ANNALS_METHODS(ENV_FLAGS_ROW)
+#undef ENV_FLAGS_ROW
+};
+
+unsigned env_method_flags(int index)
+{
+	if (index < 0 || index >= ANNALS_METHOD_COUNT)
+		return 0;
+	return env_flags[index];
+}
+
 bool env_method_is_write(int index)
 {
-	const ProtobufCMethodDescriptor *m = env_method(index);
-	if (m == NULL)
-		return false;
-	return strncmp(m->name, "Put", 3) == 0 || strncmp(m->name, "Delete", 6) == 0 ||
-	       strcmp(m->name, "Batch") == 0;
+	return (env_method_flags(index) & ANNALS_M_WRITE) != 0;
+}
+
+const char *env_flag_name(unsigned bit)
+{
+	switch (bit) {
+	case ANNALS_M_READ: return "read";
+	case ANNALS_M_WRITE: return "write";
+	case ANNALS_M_ADMIN: return "admin";
+	case ANNALS_M_NO_TOKEN: return "no-token";
+	case ANNALS_M_CACHEABLE: return "cacheable";
+	case ANNALS_M_LONG_POLL: return "long-poll";
+	default: return NULL;
+	}
 }
 
 static size_t env_varint_size(uint64_t v)

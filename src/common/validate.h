@@ -40,6 +40,11 @@
 #define VAL_MAX_REPEATED 10000
 
 #define VAL_ID_MAX   200 /* bytes in an id */
+/* bytes in a write's request_id; the one limit, checked by st_validate
+ * (and again, for callers that skip it, by st_apply) */
+#define VAL_REQUEST_ID_MAX 128
+#define VAL_STR_(x) #x
+#define VAL_STR(x)  VAL_STR_(x) /* a limit in a string literal */
 #define VAL_WORD_MAX 100 /* bytes in a predicate or event type */
 
 /* Is s a well-formed id (without building a message)? */

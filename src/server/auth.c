@@ -99,14 +99,24 @@ static int auth_equal(const char *a, const char *b)
 	return diff == 0;
 }
 
-int srv_auth_check(srv_server *s, const char *token, int method, const char **why)
+/* The role a method's flags ask for: the one rule, from the method table. */
+static int auth_role_needed(unsigned flags)
 {
-	if (s->n_tokens == 0)
-		return ANNALS_OK;
-	/* Health answers without a token: liveness probes carry none, and it
-	 * tells nothing but "serving" and a revision number. */
-	const ProtobufCMethodDescriptor *md = env_method(method);
-	if (md != NULL && strcmp(md->name, "Health") == 0)
+	if (flags & ANNALS_M_NO_TOKEN)
+		return 0;
+	if (flags & ANNALS_M_ADMIN)
+		return ROLE_ADMIN;
+	if (flags & ANNALS_M_WRITE)
+		return ROLE_WRITER;
+	return ROLE_READER;
+}
+
+int srv_auth_check(srv_server *s, const char *token, unsigned flags, const char **why)
+{
+	int needed = auth_role_needed(flags);
+	/* NO_TOKEN (Health): liveness probes carry none, and it tells nothing
+	 * but "serving" and a revision number. */
+	if (s->n_tokens == 0 || needed == 0)
 		return ANNALS_OK;
 	if (token == NULL || token[0] == '\0') {
 		*why = "token: required; pass --token or set ANNALS_TOKEN";
@@ -120,12 +130,9 @@ int srv_auth_check(srv_server *s, const char *token, int method, const char **wh
 		*why = "token: not valid";
 		return ANNALS_UNAUTHENTICATED;
 	}
-	if (md != NULL && strcmp(md->name, "Backup") == 0 && role < ROLE_ADMIN) {
-		*why = "Backup needs a token with the admin role";
-		return ANNALS_PERMISSION_DENIED;
-	}
-	if (env_method_is_write(method) && role < ROLE_WRITER) {
-		*why = "this token has the reader role; writes need writer or admin";
+	if (role < needed) {
+		*why = needed == ROLE_ADMIN ? "this method needs a token with the admin role"
+		                            : "this token has the reader role; writes need writer or admin";
 		return ANNALS_PERMISSION_DENIED;
 	}
 	return ANNALS_OK;

@@ -26,6 +26,8 @@ void srv_config_usage(FILE *out)
 	        "  --max-inflight N     calls worked on at once; more get RESOURCE_EXHAUSTED at once\n"
 	        "                       (ANNALS_MAX_INFLIGHT; default: contexts minus an eighth, at least 1)\n"
 	        "  --max-writes N       queued writes before RESOURCE_EXHAUSTED (ANNALS_MAX_WRITES, default 4096)\n"
+	        "  --max-polls N        Changes long polls waiting at once, on contexts of their own outside\n"
+	        "                       --contexts; more get RESOURCE_EXHAUSTED (ANNALS_MAX_POLLS, default 64)\n"
 	        "  --reply-cache-mb N   answers of queries kept per answering thread, in MiB; 0 turns the\n"
 	        "                       cache off (ANNALS_REPLY_CACHE_MB, default 4)\n"
 	        "  --map-size BYTES     initial LMDB map size; it grows by itself (ANNALS_MAP_SIZE)\n"
@@ -117,6 +119,7 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->max_message = 4u << 20;
 	cfg->contexts = 128;
 	cfg->max_inflight_writes = 4096;
+	cfg->max_polls = 64;
 	uint64_t cache_mb = 4;
 	struct {
 		const char *env;
@@ -128,6 +131,7 @@ static int cfg_defaults(srv_config *cfg)
 		{"ANNALS_CONTEXTS", 1, 900, &cfg->contexts, sizeof(int)},
 		{"ANNALS_MAX_INFLIGHT", 1, 900, &cfg->max_inflight, sizeof(int)},
 		{"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
+		{"ANNALS_MAX_POLLS", 0, 900, &cfg->max_polls, sizeof(int)},
 		{"ANNALS_REPLY_CACHE_MB", 0, 4096, &cache_mb, sizeof(uint64_t)},
 		{"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
 		{"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
@@ -162,7 +166,7 @@ enum {
 	OPT_LOG_FORMAT = 256, OPT_MAX_MESSAGE, OPT_CONTEXTS, OPT_MAX_WRITES, OPT_MAP_SIZE,
 	OPT_TOKENS, OPT_INSECURE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_METRICS,
 	OPT_PUBLISH, OPT_DEDUP_KEEP, OPT_CHANGES_KEEP, OPT_TEST_DELAY, OPT_EMPTY, OPT_DEBUG,
-	OPT_TEST_DROP, OPT_MAX_INFLIGHT, OPT_DEDUP_AGE, OPT_REPLY_CACHE,
+	OPT_TEST_DROP, OPT_MAX_INFLIGHT, OPT_DEDUP_AGE, OPT_REPLY_CACHE, OPT_MAX_POLLS,
 };
 
 static const struct option cfg_options[] = {
@@ -175,6 +179,7 @@ static const struct option cfg_options[] = {
 	{"contexts", required_argument, NULL, OPT_CONTEXTS},
 	{"max-writes", required_argument, NULL, OPT_MAX_WRITES},
 	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+	{"max-polls", required_argument, NULL, OPT_MAX_POLLS},
 	{"reply-cache-mb", required_argument, NULL, OPT_REPLY_CACHE},
 	{"map-size", required_argument, NULL, OPT_MAP_SIZE},
 	{"tokens", required_argument, NULL, OPT_TOKENS},
@@ -216,6 +221,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--max-writes", arg, 1, 1000000, &n))
 			return -1;
 		cfg->max_inflight_writes = (int)n;
+		return 0;
+	case OPT_MAX_POLLS:
+		if (cfg_number("--max-polls", arg, 0, 900, &n))
+			return -1;
+		cfg->max_polls = (int)n;
 		return 0;
 	case OPT_REPLY_CACHE:
 		if (cfg_number("--reply-cache-mb", arg, 0, 4096, &n))

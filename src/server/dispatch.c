@@ -1,8 +1,10 @@
 /*
  * srv_dispatch — one path for every method:
- * decode Call -> look up the method in the service descriptor -> auth ->
- * deadline -> unpack the body -> invoke the handler through protoc-c's
- * generated service vtable.
+ * decode Call -> find the method's row of the method table -> the row's
+ * policy (auth by its flags, deadline, drain rule) -> the reply cache for a
+ * cacheable row -> unpack and validate the body -> the row's handler
+ * (srv_call). Everything decided from what a method *is* is decided in
+ * dispatch_policy, from the row's ANNALS_M_* flags, and nowhere else.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,15 +50,6 @@ void srv_fail(srv_worker *w, int code, const char *fmt, ...)
 		        msg);
 	}
 	srv_worker_reply(w, code, msg, NULL, 0);
-}
-
-/* Every handler ends here (directly, or via the writer): a reply message
- * means success; NULL means the handler already answered (srv_fail). */
-void srv_closure(const ProtobufCMessage *reply, void *worker)
-{
-	srv_worker *w = worker;
-	if (reply != NULL)
-		srv_worker_reply_msg(w, reply);
 }
 
 static int dispatch_envelope(srv_worker *w, Annals__V1__Call **out)
@@ -124,6 +117,34 @@ static bool dispatch_cached(srv_worker *w, const Annals__V1__Call *call)
 	return false;
 }
 
+/* What the row's flags decide about this call: who may make it (auth),
+ * whether its deadline already passed, whether a draining server takes it
+ * (long polls are answered UNAVAILABLE by the poller while draining). */
+static int dispatch_policy(srv_worker *w, const Annals__V1__Call *call)
+{
+	srv_server *s = w->srv;
+	unsigned flags = env_method_flags(w->method);
+	const char *why = NULL;
+	int code = srv_auth_check(s, call->token, flags, &why);
+	if (code != ANNALS_OK) {
+		srv_fail(w, code, "%s", why);
+		return -1;
+	}
+	if (call->timeout_ms) {
+		w->deadline_ms = w->received_ms + call->timeout_ms;
+		if (srv_now_ms() >= w->deadline_ms) {
+			srv_fail(w, ANNALS_DEADLINE_EXCEEDED, "deadline of %u ms passed before the call started",
+			         call->timeout_ms);
+			return -1;
+		}
+	}
+	if (atomic_load(&s->draining) && (flags & ANNALS_M_WRITE)) {
+		srv_fail(w, ANNALS_UNAVAILABLE, "the server is shutting down; retry on another instance");
+		return -1;
+	}
+	return 0;
+}
+
 void srv_dispatch(srv_worker *w)
 {
 	srv_server *s = w->srv;
@@ -155,24 +176,8 @@ void srv_dispatch(srv_worker *w)
 	if (dispatch_envelope(w, &call) != 0 || dispatch_method(w, call) != 0)
 		return; /* answered; the reply's ar_reset clears the unpack cap */
 
-	const char *why = NULL;
-	int code = srv_auth_check(s, call->token, w->method, &why);
-	if (code != ANNALS_OK) {
-		srv_fail(w, code, "%s", why);
+	if (dispatch_policy(w, call) != 0)
 		return;
-	}
-	if (call->timeout_ms) {
-		w->deadline_ms = w->received_ms + call->timeout_ms;
-		if (srv_now_ms() >= w->deadline_ms) {
-			srv_fail(w, ANNALS_DEADLINE_EXCEEDED, "deadline of %u ms passed before the call started",
-			         call->timeout_ms);
-			return;
-		}
-	}
-	if (atomic_load(&s->draining) && env_method_is_write(w->method)) {
-		srv_fail(w, ANNALS_UNAVAILABLE, "the server is shutting down; retry on another instance");
-		return;
-	}
 	w->request_id = call->request_id;
 	if (dispatch_cached(w, call))
 		return;
@@ -199,6 +204,5 @@ void srv_dispatch(srv_worker *w)
 		srv_fail(w, ANNALS_INVALID_ARGUMENT, "%s", bad);
 		return;
 	}
-	s->service.base.invoke(&s->service.base, (unsigned)w->method, input,
-	                       (ProtobufCClosure)srv_closure, w);
+	srv_call(w, input);
 }

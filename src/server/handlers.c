@@ -1,50 +1,83 @@
 /*
- * The service vtable: protoc-c's ANNALS__V1__ANNALS__INIT names one
- * handler per RPC (annals_h_<method>), so a method without a handler is a
- * link error, not a NULL pointer at run time.
+ * srv_call — the server's half of the method table (annals/methods.h).
+ *
+ * One row of ANNALS_METHODS gives one entry of srv_calls[]: the row's
+ * `impl` column says how the call is answered, so the handlers of the
+ * same shape (queries, record gets, puts, deletes) are written once here
+ * and a method whose impl is OWN needs srv_h_<fn>() in handlers_*.c —
+ * a missing one is a link error, never a NULL pointer at run time.
  */
+#include "annals/annals.h"
+#include "common/envelope.h"
 #include "server/server.h"
+#include "store/query.h"
 
-#define H(T, fn, Req, Rep)                                                                    \
-	void annals_h_##fn(Annals__V1__Annals_Service *, const Annals__V1__##Req *,              \
-	                   Annals__V1__##Rep##_Closure, void *);
-H(_, health, HealthRequest, HealthReply)
-H(_, server_info, ServerInfoRequest, ServerInfoReply)
-H(_, get_entity, GetRequest, Entity)
-H(_, put_entity, PutEntityRequest, WriteReply)
-H(_, delete_entity, DeleteRequest, WriteReply)
-H(_, list_entities, ListEntitiesRequest, EntityPage)
-H(_, find_entities, FindEntitiesRequest, EntityPage)
-H(_, get_event, GetRequest, Event)
-H(_, put_event, PutEventRequest, WriteReply)
-H(_, delete_event, DeleteRequest, WriteReply)
-H(_, list_events, ListEventsRequest, EventPage)
-H(_, timeline, TimelineRequest, TimelineReply)
-H(_, get_relation, GetRequest, Relation)
-H(_, put_relation, PutRelationRequest, WriteReply)
-H(_, delete_relation, DeleteRequest, WriteReply)
-H(_, list_relations, ListRelationsRequest, RelationPage)
-H(_, get_document, GetRequest, Document)
-H(_, put_document, PutDocumentRequest, WriteReply)
-H(_, delete_document, DeleteRequest, WriteReply)
-H(_, list_documents, ListDocumentsRequest, DocumentPage)
-H(_, batch, BatchRequest, BatchReply)
-H(_, resolve, ResolveRequest, ResolveReply)
-H(_, name_at, NameAtRequest, NameAtReply)
-H(_, relations, RelationsRequest, RelationsReply)
-H(_, history, HistoryRequest, RelationsReply)
-H(_, members, MembersRequest, MembersReply)
-H(_, holder, HolderRequest, HolderReply)
-H(_, succession, SuccessionRequest, SuccessionReply)
-H(_, evidence, EvidenceRequest, EvidenceReply)
-H(_, facts, FactsRequest, FactsReply)
-H(_, changes, ChangesRequest, ChangesReply)
-H(_, stats, StatsRequest, StatsReply)
-H(_, backup, BackupRequest, BackupReply)
-#undef H
+typedef void (*srv_call_fn)(srv_worker *w, const ProtobufCMessage *in);
 
-void srv_handlers_init(Annals__V1__Annals_Service *svc)
+/* OWN: a handler of its own. */
+#define SRV_IMPL_OWN(M, fn, Req, Rep, record)                                                                \
+	void srv_h_##fn(srv_worker *w, const Annals__V1__##Req *in);                                         \
+	static void srv_call_##fn(srv_worker *w, const ProtobufCMessage *in)                                 \
+	{                                                                                                    \
+		srv_h_##fn(w, (const Annals__V1__##Req *)in);                                                \
+	}
+
+/* QUERY: snapshot, the store's query function, reply (or the query's error). */
+#define SRV_IMPL_QUERY(M, fn, Req, Rep, record)                                                              \
+	static void srv_call_##fn(srv_worker *w, const ProtobufCMessage *in)                                 \
+	{                                                                                                    \
+		if (srv_read_begin(w) != ANNALS_OK)                                                          \
+			return;                                                                              \
+		Annals__V1__##Rep out;                                                                       \
+		protobuf_c_message_init(env_method(ANNALS_METHOD_##M)->output, &out);                        \
+		st_err err = {0};                                                                            \
+		int rc = st_q_##fn(w->txn, (const Annals__V1__##Req *)in, &w->arena, &out, &err);            \
+		if (rc != ANNALS_OK)                                                                         \
+			srv_fail(w, rc, "%s", err.msg);                                                      \
+		else                                                                                         \
+			srv_worker_reply_msg(w, &out.base);                                                  \
+	}
+
+/* GET: the stored record's bytes are the packed reply. */
+#define SRV_IMPL_GET(M, fn, Req, Rep, record)                                                                \
+	static void srv_call_##fn(srv_worker *w, const ProtobufCMessage *in)                                 \
+	{                                                                                                    \
+		srv_read_record(w, ST_##record, ((const Annals__V1__GetRequest *)in)->id);                   \
+	}
+
+/* PUT, DELETE, BATCH: checked here, then the writer queue. */
+#define SRV_IMPL_PUT(M, fn, Req, Rep, record)                                                                \
+	static void srv_call_##fn(srv_worker *w, const ProtobufCMessage *in)                                 \
+	{                                                                                                    \
+		srv_write_submit(w, ST_PUT, ST_##record, in);                                                \
+	}
+#define SRV_IMPL_DELETE(M, fn, Req, Rep, record)                                                             \
+	static void srv_call_##fn(srv_worker *w, const ProtobufCMessage *in)                                 \
+	{                                                                                                    \
+		srv_write_submit(w, ST_DELETE, ST_##record, in);                                             \
+	}
+#define SRV_IMPL_BATCH(M, fn, Req, Rep, record)                                                              \
+	static void srv_call_##fn(srv_worker *w, const ProtobufCMessage *in)                                 \
+	{                                                                                                    \
+		srv_write_submit(w, ST_BATCH, 0, in);                                                        \
+	}
+
+#define SRV_IMPL_ROW(M, fn, Req, Rep, flags, impl, record) SRV_IMPL_##impl(M, fn, Req, Rep, record)
+ANNALS_METHODS(SRV_IMPL_ROW)
+#undef SRV_IMPL_ROW
+
+static const srv_call_fn srv_calls[ANNALS_METHOD_COUNT] = {
+#define SRV_CALLS_ROW(M, fn, Req, Rep, flags, impl, record) [ANNALS_METHOD_##M] = srv_call_##fn,
+    ANNALS_METHODS(SRV_CALLS_ROW)
+#undef SRV_CALLS_ROW
+};
+
+bool srv_has_handler(int method)
 {
-	Annals__V1__Annals_Service init = ANNALS__V1__ANNALS__INIT(annals_h_);
-	*svc = init;
+	return method >= 0 && method < ANNALS_METHOD_COUNT && srv_calls[method] != NULL;
+}
+
+void srv_call(srv_worker *w, const ProtobufCMessage *in)
+{
+	srv_calls[w->method](w, in);
 }

@@ -11,10 +11,8 @@
 #include "server/server.h"
 #include "store/query.h"
 
-typedef Annals__V1__Annals_Service svc_t;
-
 /* Takes a fresh snapshot; it is released when the call's reply is sent. */
-static int read_begin(srv_worker *w)
+int srv_read_begin(srv_worker *w)
 {
 	int rc = srv_worker_read_begin(w);
 	if (rc != ANNALS_OK)
@@ -23,13 +21,25 @@ static int read_begin(srv_worker *w)
 	return rc;
 }
 
-static void read_record(srv_worker *w, st_kind kind, const char *what, const char *id)
+static const char *read_kind_word(st_kind kind)
 {
+	switch (kind) {
+	case ST_ENTITY: return "entity";
+	case ST_EVENT: return "event";
+	case ST_RELATION: return "relation";
+	case ST_DOCUMENT: return "document";
+	}
+	return "record";
+}
+
+void srv_read_record(srv_worker *w, st_kind kind, const char *id)
+{
+	const char *what = read_kind_word(kind);
 	if (id[0] == '\0') {
 		srv_fail(w, ANNALS_INVALID_ARGUMENT, "id: required");
 		return;
 	}
-	if (read_begin(w) != ANNALS_OK)
+	if (srv_read_begin(w) != ANNALS_OK)
 		return;
 	const uint8_t *data;
 	size_t len;
@@ -45,58 +55,20 @@ static void read_record(srv_worker *w, st_kind kind, const char *what, const cha
 	srv_worker_reply(w, ANNALS_OK, NULL, data, len);
 }
 
-void annals_h_get_entity(svc_t *svc, const Annals__V1__GetRequest *in,
-                         Annals__V1__Entity_Closure done, void *cd)
+void srv_h_health(srv_worker *w, const Annals__V1__HealthRequest *in)
 {
-	(void)svc;
-	(void)done;
-	read_record(cd, ST_ENTITY, "entity", in->id);
-}
-
-void annals_h_get_event(svc_t *svc, const Annals__V1__GetRequest *in, Annals__V1__Event_Closure done,
-                        void *cd)
-{
-	(void)svc;
-	(void)done;
-	read_record(cd, ST_EVENT, "event", in->id);
-}
-
-void annals_h_get_relation(svc_t *svc, const Annals__V1__GetRequest *in,
-                           Annals__V1__Relation_Closure done, void *cd)
-{
-	(void)svc;
-	(void)done;
-	read_record(cd, ST_RELATION, "relation", in->id);
-}
-
-void annals_h_get_document(svc_t *svc, const Annals__V1__GetRequest *in,
-                           Annals__V1__Document_Closure done, void *cd)
-{
-	(void)svc;
-	(void)done;
-	read_record(cd, ST_DOCUMENT, "document", in->id);
-}
-
-void annals_h_health(svc_t *svc, const Annals__V1__HealthRequest *in,
-                     Annals__V1__HealthReply_Closure done, void *cd)
-{
-	(void)svc;
 	(void)in;
-	srv_worker *w = cd;
 	Annals__V1__HealthReply out = ANNALS__V1__HEALTH_REPLY__INIT;
 	out.status = atomic_load(&w->srv->draining) ? "DRAINING" : "SERVING";
 	out.revision = st_revision(w->srv->store);
-	done(&out, cd);
+	srv_worker_reply_msg(w, &out.base);
 }
 
-void annals_h_server_info(svc_t *svc, const Annals__V1__ServerInfoRequest *in,
-                          Annals__V1__ServerInfoReply_Closure done, void *cd)
+void srv_h_server_info(srv_worker *w, const Annals__V1__ServerInfoRequest *in)
 {
-	(void)svc;
 	(void)in;
-	srv_worker *w = cd;
 	srv_server *s = w->srv;
-	if (read_begin(w) != ANNALS_OK)
+	if (srv_read_begin(w) != ANNALS_OK)
 		return;
 	st_stats st;
 	int rc = st_stats_get(w->txn, &st);
@@ -127,100 +99,44 @@ void annals_h_server_info(svc_t *svc, const Annals__V1__ServerInfoRequest *in,
 		mi->name = ar_printf(a, "%s%s", ENV_METHOD_PREFIX, sd->methods[i].name);
 		mi->request = (char *)sd->methods[i].input->name;
 		mi->reply = (char *)sd->methods[i].output->name;
-		mi->write = env_method_is_write((int)i);
+		unsigned flags = env_method_flags((int)i);
+		mi->write = (flags & ANNALS_M_WRITE) != 0;
+		for (unsigned bit = 1; bit <= ANNALS_M_LONG_POLL; bit <<= 1)
+			if ((flags & bit) && env_flag_name(bit) != NULL)
+				AR_PUSH(a, mi->kinds, mi->n_kinds, (char *)env_flag_name(bit));
 		AR_PUSH(a, out.methods, out.n_methods, mi);
 	}
-	done(&out, cd);
+	srv_worker_reply_msg(w, &out.base);
 }
-
-/* Every query handler has the same body: snapshot, query, reply. */
-#define SRV_QUERY_HANDLER(fn, Req, Rep, INIT)                                                \
-	void annals_h_##fn(svc_t *svc, const Annals__V1__##Req *in,                              \
-	                   Annals__V1__##Rep##_Closure done, void *cd)                           \
-	{                                                                                        \
-		(void)svc;                                                                           \
-		srv_worker *w = cd;                                                                  \
-		if (read_begin(w) != ANNALS_OK)                                                      \
-			return;                                                                          \
-		Annals__V1__##Rep out = INIT;                                                        \
-		st_err err = {0};                                                                    \
-		int rc = st_q_##fn(w->txn, in, &w->arena, &out, &err);                               \
-		if (rc != ANNALS_OK) {                                                               \
-			srv_fail(w, rc, "%s", err.msg);                                                  \
-			return;                                                                          \
-		}                                                                                    \
-		done(&out, cd);                                                                      \
-	}
-
-SRV_QUERY_HANDLER(list_entities, ListEntitiesRequest, EntityPage, ANNALS__V1__ENTITY_PAGE__INIT)
-SRV_QUERY_HANDLER(find_entities, FindEntitiesRequest, EntityPage, ANNALS__V1__ENTITY_PAGE__INIT)
-SRV_QUERY_HANDLER(list_events, ListEventsRequest, EventPage, ANNALS__V1__EVENT_PAGE__INIT)
-SRV_QUERY_HANDLER(list_relations, ListRelationsRequest, RelationPage, ANNALS__V1__RELATION_PAGE__INIT)
-SRV_QUERY_HANDLER(list_documents, ListDocumentsRequest, DocumentPage, ANNALS__V1__DOCUMENT_PAGE__INIT)
-SRV_QUERY_HANDLER(timeline, TimelineRequest, TimelineReply, ANNALS__V1__TIMELINE_REPLY__INIT)
-SRV_QUERY_HANDLER(resolve, ResolveRequest, ResolveReply, ANNALS__V1__RESOLVE_REPLY__INIT)
-SRV_QUERY_HANDLER(name_at, NameAtRequest, NameAtReply, ANNALS__V1__NAME_AT_REPLY__INIT)
-SRV_QUERY_HANDLER(relations, RelationsRequest, RelationsReply, ANNALS__V1__RELATIONS_REPLY__INIT)
-SRV_QUERY_HANDLER(history, HistoryRequest, RelationsReply, ANNALS__V1__RELATIONS_REPLY__INIT)
-SRV_QUERY_HANDLER(members, MembersRequest, MembersReply, ANNALS__V1__MEMBERS_REPLY__INIT)
-SRV_QUERY_HANDLER(holder, HolderRequest, HolderReply, ANNALS__V1__HOLDER_REPLY__INIT)
-SRV_QUERY_HANDLER(succession, SuccessionRequest, SuccessionReply, ANNALS__V1__SUCCESSION_REPLY__INIT)
-SRV_QUERY_HANDLER(evidence, EvidenceRequest, EvidenceReply, ANNALS__V1__EVIDENCE_REPLY__INIT)
-SRV_QUERY_HANDLER(facts, FactsRequest, FactsReply, ANNALS__V1__FACTS_REPLY__INIT)
 
 /* Changes may wait (long poll): with nothing newer than `since`, the
- * worker is parked on the poller, which answers it when a commit lands or
- * the wait ends. No thread is held while it waits. */
-void annals_h_changes(svc_t *svc, const Annals__V1__ChangesRequest *in,
-                      Annals__V1__ChangesReply_Closure done, void *cd)
+ * worker is parked on the poller (poll.c), which answers it when a commit
+ * lands or the wait ends. No thread is held while it waits. */
+void srv_h_changes(srv_worker *w, const Annals__V1__ChangesRequest *in)
 {
-	(void)svc;
-	srv_worker *w = cd;
-	if (in->wait_ms > 300000) {
-		srv_fail(w, ANNALS_INVALID_ARGUMENT, "wait_ms: %u is over the limit of 300000", in->wait_ms);
+	if (in->wait_ms > SRV_MAX_WAIT_MS) {
+		srv_fail(w, ANNALS_INVALID_ARGUMENT, "wait_ms: %u is over the limit of %u", in->wait_ms,
+		         SRV_MAX_WAIT_MS);
 		return;
 	}
-	if (read_begin(w) != ANNALS_OK)
+	if (srv_poll_answer(w, in, in->wait_ms > 0))
 		return;
-	Annals__V1__ChangesReply out = ANNALS__V1__CHANGES_REPLY__INIT;
-	st_err err = {0};
-	int rc = st_q_changes(w->txn, in, &w->arena, &out, &err);
-	if (rc != ANNALS_OK) {
-		srv_fail(w, rc, "%s", err.msg);
-		return;
-	}
-	if (out.n_changes == 0 && in->wait_ms > 0 && atomic_load(&w->srv->draining)) {
-		/* no waiting on a server that is going away: reconnect elsewhere */
-		srv_fail(w, ANNALS_UNAVAILABLE, "the server is shutting down; follow again on another instance");
-		return;
-	}
-	if (out.n_changes == 0 && in->wait_ms > 0 && out.revision <= in->since) {
-		srv_worker_read_end(w);
-		w->poll = in;
-		srv_poll_park(w->srv, w, in->wait_ms);
-		return;
-	}
-	done(&out, cd);
+	w->poll = in;
+	srv_poll_park(w->srv, w, in->wait_ms);
 }
 
-void annals_h_stats(svc_t *svc, const Annals__V1__StatsRequest *in, Annals__V1__StatsReply_Closure done,
-                    void *cd)
+void srv_h_stats(srv_worker *w, const Annals__V1__StatsRequest *in)
 {
-	(void)svc;
 	(void)in;
-	srv_worker *w = cd;
 	Annals__V1__StatsReply out = ANNALS__V1__STATS_REPLY__INIT;
 	mx_fill_stats(w->srv, &w->arena, &out);
-	done(&out, cd);
+	srv_worker_reply_msg(w, &out.base);
 }
 
 /* Backup runs on this worker's thread for as long as the copy takes; the
  * other workers and the writer go on meanwhile. */
-void annals_h_backup(svc_t *svc, const Annals__V1__BackupRequest *in, Annals__V1__BackupReply_Closure done,
-                     void *cd)
+void srv_h_backup(srv_worker *w, const Annals__V1__BackupRequest *in)
 {
-	(void)svc;
-	srv_worker *w = cd;
 	Annals__V1__BackupReply out = ANNALS__V1__BACKUP_REPLY__INIT;
 	st_err err = {0};
 	uint64_t started = srv_now_ms();
@@ -231,5 +147,5 @@ void annals_h_backup(svc_t *svc, const Annals__V1__BackupRequest *in, Annals__V1
 	}
 	out.dir = in->dir;
 	out.took_ms = srv_now_ms() - started;
-	done(&out, cd);
+	srv_worker_reply_msg(w, &out.base);
 }

@@ -5,6 +5,13 @@
  * queries and answers those that now have changes; when a wait ends it
  * answers with an empty page. Only this thread touches a parked worker, so
  * wake-ups and time-outs cannot race.
+ *
+ * Capacity: a parked poll leaves the server's in-flight count (`inflight`,
+ * bounded by --max-inflight) and counts in `polls_parked` instead, bounded
+ * by --max-polls; the server opens that many contexts beyond --contexts.
+ * So a flood of waiting polls (one reader token is enough to send them)
+ * is refused at its own limit and never locks other calls out — not the
+ * writes that would end the waits, not Health.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,9 +22,48 @@
 #include "server/server.h"
 #include "store/query.h"
 
+bool srv_poll_answer(srv_worker *w, const Annals__V1__ChangesRequest *in, bool may_wait)
+{
+	srv_server *s = w->srv;
+	if (srv_read_begin(w) != ANNALS_OK)
+		return true; /* answered with the error */
+	Annals__V1__ChangesReply out = ANNALS__V1__CHANGES_REPLY__INIT;
+	st_err err = {0};
+	int rc = st_q_changes(w->txn, in, &w->arena, &out, &err);
+	if (rc != ANNALS_OK) {
+		srv_fail(w, rc, "%s", err.msg);
+		return true;
+	}
+	bool nothing = out.n_changes == 0 && out.revision <= in->since;
+	bool stopping = atomic_load(&s->draining) || atomic_load(&s->poll_stop);
+	if (nothing && in->wait_ms > 0 && stopping) {
+		/* no waiting on a server that is going away: follow elsewhere */
+		srv_fail(w, ANNALS_UNAVAILABLE,
+		         "the server is shutting down; follow again on another instance");
+		return true;
+	}
+	if (nothing && may_wait) {
+		srv_worker_read_end(w); /* never hold a snapshot while parked */
+		return false;
+	}
+	srv_worker_reply_msg(w, &out.base);
+	return true;
+}
+
 void srv_poll_park(srv_server *s, srv_worker *w, uint32_t wait_ms)
 {
 	pthread_mutex_lock(&s->plock);
+	int parked = atomic_load(&s->polls_parked);
+	if (parked >= s->cfg.max_polls) {
+		pthread_mutex_unlock(&s->plock);
+		srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
+		         "%d long polls are waiting already (limit %d, --max-polls); retry later, or call "
+		         "Changes without wait_ms",
+		         parked, s->cfg.max_polls);
+		return;
+	}
+	atomic_fetch_add(&s->polls_parked, 1);
+	atomic_fetch_sub(&s->inflight, 1); /* waiting is not work in flight */
 	w->poll_until_ms = srv_now_ms() + wait_ms;
 	w->poll_next = s->pollers;
 	s->pollers = w;
@@ -36,27 +82,17 @@ void srv_poll_wake(srv_server *s)
 }
 
 /* Answers w if it has changes, its wait ended, or the server stops;
- * otherwise returns false and w stays parked. */
+ * otherwise returns false and w stays parked. While it is being answered
+ * it counts in flight again (the reply's send ends that). */
 static bool poll_try_answer(srv_server *s, srv_worker *w, uint64_t now)
 {
-	if (srv_worker_read_begin(w) != ANNALS_OK)
-		return true; /* answered with the error */
-	Annals__V1__ChangesReply out = ANNALS__V1__CHANGES_REPLY__INIT;
-	st_err err = {0};
-	int rc = st_q_changes(w->txn, w->poll, &w->arena, &out, &err);
-	if (rc != ANNALS_OK) {
-		srv_fail(w, rc, "%s", err.msg);
-		return true;
-	}
-	if (out.n_changes == 0 && now < w->poll_until_ms && !s->poll_stop) {
-		srv_worker_read_end(w);
+	atomic_fetch_add(&s->inflight, 1);
+	bool may_wait = now < w->poll_until_ms;
+	if (!srv_poll_answer(w, w->poll, may_wait)) {
+		atomic_fetch_sub(&s->inflight, 1);
 		return false;
 	}
-	if (out.n_changes == 0 && s->poll_stop) {
-		srv_fail(w, ANNALS_UNAVAILABLE, "the server is shutting down; follow again on another instance");
-		return true;
-	}
-	srv_worker_reply_msg(w, &out.base);
+	atomic_fetch_sub(&s->polls_parked, 1);
 	return true;
 }
 
@@ -76,7 +112,8 @@ static void poll_wait(srv_server *s, uint64_t until_ms)
 		return;
 	}
 	/* pcond uses CLOCK_MONOTONIC, the clock of srv_now_ms */
-	struct timespec ts = {.tv_sec = (time_t)(until_ms / 1000), .tv_nsec = (long)(until_ms % 1000) * 1000000L};
+	struct timespec ts = {.tv_sec = (time_t)(until_ms / 1000),
+	                      .tv_nsec = (long)(until_ms % 1000) * 1000000L};
 	pthread_cond_timedwait(&s->pcond, &s->plock, &ts);
 }
 

@@ -10,16 +10,6 @@
 #include "common/hash.h"
 
 #define QC_SLOTS       1024u /* per thread, a power of two: direct-mapped by hash */
-#define QC_MAX_METHODS 64
-
-/* The queries whose answers are worth keeping: those that compute (scan,
- * sort, judge dates, phrase reasons) rather than copy one stored record.
- * Gets, Health, ServerInfo, Stats, Changes and writes are never cached. */
-static const char *const qc_method_names[] = {
-    "ListEntities",  "FindEntities", "ListEvents", "Timeline",  "ListRelations",
-    "ListDocuments", "Resolve",      "NameAt",     "Relations", "History",
-    "Members",       "Holder",       "Succession", "Evidence",  "Facts",
-};
 
 typedef struct qc_entry {
 	uint64_t hash, txn_id, epoch;
@@ -35,7 +25,6 @@ typedef struct qc_table {
 } qc_table;
 
 static size_t qc_budget_bytes;
-static bool qc_methods[QC_MAX_METHODS];
 /* Bumped by every qc_setup, so a table never answers for an earlier
  * server's store (whose txn ids may coincide) in the same process. */
 static _Atomic uint64_t qc_epoch;
@@ -65,18 +54,14 @@ int qc_setup(size_t bytes_per_thread)
 		return -1;
 	atomic_fetch_add(&qc_epoch, 1);
 	qc_budget_bytes = bytes_per_thread;
-	memset(qc_methods, 0, sizeof(qc_methods));
-	for (size_t i = 0; i < sizeof(qc_method_names) / sizeof(qc_method_names[0]); i++) {
-		int m = env_method_index(qc_method_names[i]);
-		if (m >= 0 && m < QC_MAX_METHODS)
-			qc_methods[m] = true;
-	}
 	return 0;
 }
 
 bool qc_cacheable(int method)
 {
-	return qc_budget_bytes > 0 && method >= 0 && method < QC_MAX_METHODS && qc_methods[method];
+	/* the row's ANNALS_M_CACHEABLE: queries that compute (scan, sort,
+	 * judge dates, phrase reasons) rather than copy one stored record */
+	return qc_budget_bytes > 0 && (env_method_flags(method) & ANNALS_M_CACHEABLE) != 0;
 }
 
 size_t qc_budget(void)
@@ -102,7 +87,7 @@ const uint8_t *qc_get(const qc_key *k, size_t *len)
 	const qc_entry *e = t ? t->slot[k->hash & (QC_SLOTS - 1)] : NULL;
 	if (e != NULL && e->hash == k->hash && e->txn_id == k->txn_id && e->method == k->method &&
 	    e->body_len == k->len && e->epoch == atomic_load_explicit(&qc_epoch, memory_order_relaxed) &&
-	    memcmp(e->bytes, k->body, k->len) == 0) {
+	    (k->len == 0 || memcmp(e->bytes, k->body, k->len) == 0)) {
 		atomic_fetch_add_explicit(&qc_n_hits, 1, memory_order_relaxed);
 		*len = e->reply_len;
 		return e->bytes + e->body_len;
@@ -161,8 +146,11 @@ void qc_put(const qc_key *k, const uint8_t *reply, size_t len)
 	e->method = k->method;
 	e->body_len = k->len;
 	e->reply_len = len;
-	memcpy(e->bytes, k->body, k->len);
-	memcpy(e->bytes + k->len, reply, len);
+	/* an empty request (ListEntities {}, Digest {}) has no body pointer */
+	if (k->len)
+		memcpy(e->bytes, k->body, k->len);
+	if (len)
+		memcpy(e->bytes + k->len, reply, len);
 	t->slot[i] = e;
 	t->bytes += need;
 	atomic_fetch_add_explicit(&qc_n_stored, 1, memory_order_relaxed);

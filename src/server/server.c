@@ -177,7 +177,9 @@ static int srv_open_socket(srv_server *s)
 		log_msg(LOG_ERROR, "socket", "problem=\"%s\"", nng_strerror(rv));
 		return -1;
 	}
-	s->n_workers = s->cfg.contexts;
+	/* --contexts for calls, and contexts of their own for parked long
+	 * polls, so that waiting polls never hold what other calls need */
+	s->n_workers = s->cfg.contexts + s->cfg.max_polls;
 	s->workers = calloc((size_t)s->n_workers, sizeof(*s->workers));
 	if (s->workers == NULL)
 		return -1;
@@ -194,7 +196,6 @@ int srv_start(srv_server *s, const srv_config *cfg)
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
 	s->started_ms = srv_now_ms();
-	srv_handlers_init(&s->service);
 	if (qc_setup(cfg->reply_cache_bytes) != 0) {
 		log_msg(LOG_ERROR, "reply_cache", "problem=\"no thread-local key\"");
 		return -1;

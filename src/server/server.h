@@ -41,6 +41,7 @@ typedef struct srv_config {
 	int contexts;            /* workers (nng contexts) */
 	int max_inflight;        /* calls worked on at once; beyond: RESOURCE_EXHAUSTED (< contexts) */
 	int max_inflight_writes; /* beyond: RESOURCE_EXHAUSTED */
+	int max_polls;           /* long polls waiting at once, on contexts of their own */
 	size_t reply_cache_bytes; /* per thread answering reads; 0: no reply cache */
 	uint64_t map_size;
 	const char *tokens_file;
@@ -69,20 +70,17 @@ struct srv_worker {
 	srv_server *srv;
 	nng_ctx ctx;
 	nng_aio *aio;
-	nng_aio *timer; /* long-poll wait */
 	srv_state state;
 	st_txn *txn; /* this worker's read snapshot handle */
 	bool txn_open;
 	ar_arena arena; /* everything of the current call */
 	/* the current call */
 	nng_msg *req;
-	int method; /* index in the service descriptor */
+	int method; /* ANNALS_METHOD_* (the method table's row), -1 before it is known */
 	uint64_t received_ms;
 	uint64_t received_us; /* for the latency histogram */
 	uint64_t deadline_ms; /* 0: none */
 	const char *request_id;
-	int code;
-	const char *message;
 	st_write write;          /* for writes: filled by the handler, answered after the commit */
 	srv_worker *answer_next; /* on the list of committed writes to answer */
 	qc_key qkey;             /* a cacheable query: its key, kept on reply when armed */
@@ -91,7 +89,6 @@ struct srv_worker {
 	const Annals__V1__ChangesRequest *poll;
 	uint64_t poll_until_ms;
 	srv_worker *poll_next;
-	bool poll_armed;
 };
 
 typedef struct srv_token {
@@ -106,7 +103,6 @@ struct srv_server {
 	int n_listeners;
 	nng_tls_config *tls;
 	st_store *store;
-	Annals__V1__Annals_Service service;
 	srv_worker *workers;
 	int n_workers;
 	uint64_t started_ms;
@@ -133,6 +129,7 @@ struct srv_server {
 	pthread_cond_t pcond;
 	pthread_t poll_thread;
 	srv_worker *pollers; /* parked long polls, unordered */
+	atomic_int polls_parked; /* parked: outside `inflight`, at most cfg.max_polls */
 	bool poll_wake;      /* a commit landed since the poller last looked */
 	_Atomic bool poll_stop; /* also read by pollers outside plock */
 	bool poll_running;
@@ -180,11 +177,17 @@ void srv_dispatch(srv_worker *w);
 uint64_t srv_now_ms(void);
 uint64_t srv_now_us(void); /* CLOCK_MONOTONIC */
 
-/* handlers: the service vtable given to protoc-c's invoke */
-void srv_handlers_init(Annals__V1__Annals_Service *svc);
-/* the closure every handler calls: reply == NULL means "already answered
- * or parked" (the worker's code/message say which) */
-void srv_closure(const ProtobufCMessage *reply, void *worker);
+/* handlers.c: the server's half of the method table. srv_call runs the
+ * handler of w->method on its unpacked, validated request; the handler
+ * answers (srv_worker_reply_msg, srv_fail) or parks the worker (writer
+ * queue, long poll), exactly once. */
+void srv_call(srv_worker *w, const ProtobufCMessage *in);
+bool srv_has_handler(int method);
+/* handlers_read.c: a read snapshot for the call (answers the failure itself) */
+int srv_read_begin(srv_worker *w);
+void srv_read_record(srv_worker *w, st_kind kind, const char *id);
+/* handlers_write.c: checks a write and queues it for the writer */
+void srv_write_submit(srv_worker *w, st_op op, st_kind kind, const void *req);
 void srv_fail(srv_worker *w, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* writer.c */
@@ -200,6 +203,16 @@ void srv_answer_stop(srv_server *s); /* after the writer stopped: sends what is 
 
 /* poll.c: long polls on the change feed */
 int srv_poll_start(srv_server *s);
+#define SRV_MAX_WAIT_MS 300000u /* the longest a Changes call may wait */
+
+/* The one Changes logic, for the handler and the poller alike: answers w
+ * from a fresh snapshot when there is something after in->since, when it
+ * may not wait, or when the server stops; returns false (nothing
+ * answered) when it should go on waiting. */
+bool srv_poll_answer(srv_worker *w, const Annals__V1__ChangesRequest *in, bool may_wait);
+/* Parks w until a commit or wait_ms; refuses (answers RESOURCE_EXHAUSTED)
+ * when cfg.max_polls are waiting already. A parked worker does not count
+ * in `inflight`, so waiting polls never take the capacity of other calls. */
 void srv_poll_park(srv_server *s, srv_worker *w, uint32_t wait_ms);
 void srv_poll_wake(srv_server *s);
 void srv_poll_stop(srv_server *s); /* answers every parked poll, then stops */
@@ -214,8 +227,9 @@ int srv_seed_load(srv_server *s);
 
 /* auth.c */
 int srv_auth_load(srv_server *s);
-/* Returns ANNALS_OK or UNAUTHENTICATED / PERMISSION_DENIED with a message. */
-int srv_auth_check(srv_server *s, const char *token, int method, const char **why);
+/* May a call of a method with these ANNALS_M_* flags carry this token?
+ * ANNALS_OK or UNAUTHENTICATED / PERMISSION_DENIED with a message. */
+int srv_auth_check(srv_server *s, const char *token, unsigned flags, const char **why);
 void srv_auth_free(srv_server *s);
 
 #endif

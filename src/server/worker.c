@@ -1,10 +1,42 @@
 /*
  * srv_worker_ — one nng REP context and its state machine.
  *
- * Each worker handles one call at a time. Its aio callback runs on nng's
- * task threads: a finished receive dispatches the call (reads are answered
- * right there, with no thread hop); a write parks the worker on the
- * writer's queue and the writer thread answers it after the commit.
+ * LIFECYCLE CONTRACT (read this before touching a worker from anywhere)
+ *
+ *   IDLE --start--> RECV --request--> BUSY --reply--> SEND --sent--> RECV
+ *                    |                  |                 \--closed--> CLOSED
+ *                    \--closed--> CLOSED  \-- parked: writer queue or poll list
+ *
+ * 1. One call at a time. A worker holds at most one call: from the end of
+ *    its receive (worker_on_recv) until its reply has been handed to nng
+ *    (worker_send). Its arena, snapshot (txn), request and `write` belong to
+ *    that call and are released in worker_call_done, before the reply
+ *    leaves — once nng has the reply, the worker's next receive may complete
+ *    on another thread at any moment.
+ *
+ * 2. Who owns a BUSY worker. Exactly one party at a time, handed over
+ *    explicitly, never shared:
+ *      - the nng task thread that ran its receive callback, through
+ *        srv_dispatch and the handler (reads are answered right there);
+ *      - the writer thread, from srv_writer_submit until the group's commit,
+ *        then the answering task (answer.c), which sends the reply;
+ *      - the poller thread, from srv_poll_park until it answers the poll.
+ *    The party that owns it is the only one that may reply, and after the
+ *    hand-over the previous owner must not touch the worker again (not even
+ *    to read a field: the call may already have ended).
+ *
+ * 3. Every call ends exactly once, by srv_worker_reply / srv_worker_reply_msg
+ *    (srv_fail is a reply). A handler either replies or hands the worker
+ *    over; doing neither leaks a context, doing both sends a second reply
+ *    into a REP context that has none outstanding.
+ *
+ * 4. Counting. `inflight` counts BUSY and SEND workers except parked long
+ *    polls (poll.c moves those to `polls_parked` and back); it is raised in
+ *    worker_on_recv and lowered only after the next receive is posted
+ *    (worker_on_sent), so srv_stop can close the socket once it reads 0.
+ *
+ * 5. Callbacks. The aio callback runs only in RECV and SEND. A failed send
+ *    leaves the message with us (nng 1.5): it is freed here.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -49,11 +81,8 @@ void srv_worker_fini(srv_worker *w)
 {
 	if (w->aio)
 		nng_aio_stop(w->aio);
-	if (w->timer)
-		nng_aio_stop(w->timer);
 	nng_ctx_close(w->ctx);
 	nng_aio_free(w->aio);
-	nng_aio_free(w->timer);
 	if (w->txn)
 		st_txn_free(w->txn);
 	ar_free(&w->arena);

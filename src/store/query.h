@@ -23,6 +23,9 @@ ST_QUERY(list_relations, ListRelationsRequest, RelationPage);
 ST_QUERY(list_documents, ListDocumentsRequest, DocumentPage);
 ST_QUERY(changes, ChangesRequest, ChangesReply);
 
+/* digest.c: sha256 of every record (for comparing replicas) */
+ST_QUERY(digest, DigestRequest, DigestReply);
+
 /* query_knowledge.c and friends: the knowledge model */
 ST_QUERY(timeline, TimelineRequest, TimelineReply);
 ST_QUERY(resolve, ResolveRequest, ResolveReply);

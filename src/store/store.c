@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/utf8.h"
+#include "common/validate.h"
 #include "store/store_int.h"
 
 #define ST_FORMAT "annals-store/1"
@@ -111,8 +112,10 @@ static void st_defaults(st_options *o, const st_options *in)
 		o->dedup_age_ms = 24ull * 3600 * 1000;
 	if (o->changes_keep == 0)
 		o->changes_keep = 1000000;
-	if (o->max_batch_ops == 0)
-		o->max_batch_ops = 10000;
+	/* every repeated field is capped at VAL_MAX_REPEATED when a request is
+	 * decoded, so a larger max_batch_ops could never take effect */
+	if (o->max_batch_ops == 0 || o->max_batch_ops > VAL_MAX_REPEATED)
+		o->max_batch_ops = VAL_MAX_REPEATED;
 }
 
 int st_errf(st_err *err, int code, const char *fmt, ...)

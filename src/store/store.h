@@ -72,7 +72,7 @@ typedef struct st_options {
 	uint64_t dedup_age_ms;   /* and for how long; 0: 24 h */
 	uint64_t changes_keep;   /* change sets retained; 0: 1000000 */
 	uint64_t changes_age_ms; /* 0: no age limit */
-	unsigned max_batch_ops;  /* 0: 10000 */
+	unsigned max_batch_ops;  /* 0 (and anything above): VAL_MAX_REPEATED, 10000 */
 	bool no_sync;            /* tests of non-durable paths only; never in production */
 	/* Tests only: the clock for committed_ms and expiry; NULL: wall clock. */
 	int64_t (*clock_ms)(void *clock_ctx);

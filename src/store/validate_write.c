@@ -126,10 +126,10 @@ int st_validate_records(const st_write *w, st_err *err)
 
 int st_validate(const st_write *w, const st_options *limits, st_err *err)
 {
-	unsigned max_ops = limits && limits->max_batch_ops ? limits->max_batch_ops : 10000;
-	if (w->request_id != NULL && strlen(w->request_id) > VAL_ID_MAX)
+	unsigned max_ops = limits && limits->max_batch_ops ? limits->max_batch_ops : VAL_MAX_REPEATED;
+	if (w->request_id != NULL && strlen(w->request_id) > VAL_REQUEST_ID_MAX)
 		return st_errf(err, ANNALS_INVALID_ARGUMENT, "request_id: %zu bytes; at most %d",
-		               strlen(w->request_id), VAL_ID_MAX);
+		               strlen(w->request_id), VAL_REQUEST_ID_MAX);
 	if (w->op == ST_BATCH && w->req != NULL &&
 	    w->req->descriptor == &annals__v1__batch_request__descriptor) {
 		const Annals__V1__BatchRequest *b = (const void *)w->req;

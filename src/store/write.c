@@ -212,10 +212,10 @@ static int apply_write(st_store *s, MDB_txn *parent, st_write *w, bool nest_all,
                        int64_t now_ms, ar_arena *a, st_err *gerr)
 {
 	const char *rid = w->request_id && w->request_id[0] ? w->request_id : NULL;
-	if (rid != NULL && strlen(rid) > VAL_ID_MAX) {
+	if (rid != NULL && strlen(rid) > VAL_REQUEST_ID_MAX) {
 		/* st_validate refuses these; a caller that skipped it gets the same
-		 * answer, unremembered (no key that long can be stored) */
-		set_answer(w, ANNALS_INVALID_ARGUMENT, "request_id: longer than 200 bytes");
+		 * answer, unremembered */
+		set_answer(w, ANNALS_INVALID_ARGUMENT, "request_id: longer than " VAL_STR(VAL_REQUEST_ID_MAX) " bytes");
 		return ANNALS_OK;
 	}
 	if (rid != NULL) {

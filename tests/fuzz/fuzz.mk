@@ -23,7 +23,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
                 -fsanitize=fuzzer-no-link $(WARN) -DANNALS_VERSION='"$(VERSION)"' \
                 -Iinclude -Isrc -I$(GEN) -DFUZZ_SEED_JSON='"$(abspath $(SEED_JSON))"'
-FUZZ_LIBS    := -lprotobuf-c -llmdb -ljansson -lpthread -lm
+FUZZ_LIBS    := -lmbedcrypto -lprotobuf-c -llmdb -ljansson -lpthread -lm
 FUZZ_LIB_C   := $(COMMON_C) $(STORE_C) $(PROTO_C)
 fuzz_o        = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(patsubst $(GEN)/%,gen/%,$(1)))
 FUZZ_LIB_O   := $(call fuzz_o,$(FUZZ_LIB_C))

@@ -1649,7 +1649,7 @@ static void test_validation_messages(void)
 	rid[259] = '\0';
 	w.request_id = rid;
 	CHECK_EQ_INT(st_validate(&w, NULL, &err), ANNALS_INVALID_ARGUMENT);
-	CHECK_CONTAINS(err.msg, "request_id: 259 bytes; at most 200");
+	CHECK_CONTAINS(err.msg, "request_id: 259 bytes; at most 128");
 
 	/* val_ on its own, as the importer calls it */
 	char msg[300];

@@ -1,0 +1,193 @@
+/*
+ * Long polls do not lock anyone out (issue 13, item 3): waiting Changes
+ * calls park on contexts of their own, outside --max-inflight, bounded by
+ * --max-polls with a clear error beyond it; writes (which end the waits),
+ * reads and Health go on meanwhile.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/check.h"
+#include "../lib/harness.h"
+
+typedef struct poller {
+	annals_client *c;
+	uint64_t since;
+	uint32_t wait_ms;
+	int rc;
+	size_t n_changes;
+	char msg[512];
+} poller;
+
+static void *poll_once(void *arg)
+{
+	poller *p = arg;
+	Annals__V1__ChangesRequest rq = ANNALS__V1__CHANGES_REQUEST__INIT;
+	rq.since = p->since;
+	rq.wait_ms = p->wait_ms;
+	Annals__V1__ChangesReply *rep = NULL;
+	annals_error err = {0};
+	p->rc = annals_changes(p->c, &rq, &rep, &err);
+	p->n_changes = rep ? rep->n_changes : 0;
+	snprintf(p->msg, sizeof(p->msg), "%s", err.message);
+	annals_free(rep);
+	return NULL;
+}
+
+static uint64_t revision_of(annals_client *c)
+{
+	Annals__V1__HealthRequest rq = ANNALS__V1__HEALTH_REQUEST__INIT;
+	Annals__V1__HealthReply *rep = NULL;
+	annals_error err;
+	uint64_t rev = 0;
+	if (annals_health(c, &rq, &rep, &err) == ANNALS_OK)
+		rev = rep->revision;
+	annals_free(rep);
+	return rev;
+}
+
+static int put_person(annals_client *c, const char *id, annals_error *err)
+{
+	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
+	e.id = (char *)id;
+	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
+	Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
+	req.entity = &e;
+	Annals__V1__WriteReply *wr = NULL;
+	int rc = annals_put_entity(c, &req, &wr, err);
+	annals_free(wr);
+	return rc;
+}
+
+/* 40 waiting polls on a server whose in-flight bound is 28: on the old
+ * design they took every slot and the write that would end them was
+ * refused. Now Health, a read and the write answer at once, and the write
+ * ends every wait. */
+static void test_polls_leave_room_for_everyone(void)
+{
+	th_server srv;
+	const char *extra[] = {"--contexts", "32", NULL};
+	if (th_start(&srv, NULL, extra) != 0) {
+		CHECK(!"server started");
+		return;
+	}
+	annals_client *pc = th_client(&srv, 20000);
+	annals_client *c = th_client(&srv, 3000);
+	enum { N = 40 };
+	poller p[N];
+	pthread_t th[N];
+	uint64_t since = revision_of(c);
+	for (int i = 0; i < N; i++) {
+		p[i] = (poller){.c = pc, .since = since, .wait_ms = 10000};
+		pthread_create(&th[i], NULL, poll_once, &p[i]);
+	}
+	usleep(700 * 1000);                  /* let them all park */
+	CHECK_EQ_INT(revision_of(c), since); /* Health answers */
+	Annals__V1__GetRequest g = ANNALS__V1__GET_REQUEST__INIT;
+	g.id = "org:csto";
+	Annals__V1__Entity *e = NULL;
+	annals_error err = {0};
+	int rc = annals_get_entity(c, &g, &e, &err);
+	if (rc != ANNALS_OK)
+		fprintf(stderr, "  GetEntity while polls wait: %s\n", err.message);
+	CHECK_EQ_INT(rc, ANNALS_OK);
+	annals_free(e);
+	rc = put_person(c, "person:ends-the-waits", &err);
+	if (rc != ANNALS_OK)
+		fprintf(stderr, "  PutEntity while polls wait: %s\n", err.message);
+	CHECK_EQ_INT(rc, ANNALS_OK);
+	int ok = 0, with_changes = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		ok += p[i].rc == ANNALS_OK;
+		with_changes += p[i].rc == ANNALS_OK && p[i].n_changes >= 1;
+	}
+	CHECK_EQ_INT(ok, N);
+	CHECK_EQ_INT(with_changes, N);
+	annals_close(c);
+	annals_close(pc);
+	CHECK_EQ_INT(th_stop(&srv), 0);
+	th_cleanup(&srv);
+}
+
+/* Past --max-polls a poll is refused at once, naming the limit; the ones
+ * parked still get their answer, and the refused ones may come back. */
+static void test_poll_pool_is_bounded(void)
+{
+	th_server srv;
+	const char *extra[] = {"--max-polls", "4", NULL};
+	if (th_start(&srv, NULL, extra) != 0) {
+		CHECK(!"server with --max-polls 4 started");
+		return;
+	}
+	annals_client *pc = th_client(&srv, 20000);
+	annals_client *c = th_client(&srv, 3000);
+	enum { N = 10 };
+	poller p[N];
+	pthread_t th[N];
+	uint64_t since = revision_of(c);
+	for (int i = 0; i < N; i++) {
+		p[i] = (poller){.c = pc, .since = since, .wait_ms = 10000};
+		pthread_create(&th[i], NULL, poll_once, &p[i]);
+	}
+	usleep(700 * 1000);
+	annals_error err = {0};
+	CHECK_EQ_INT(put_person(c, "person:pool-bound", &err), ANNALS_OK);
+	int ok = 0, refused = 0, named = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		ok += p[i].rc == ANNALS_OK && p[i].n_changes >= 1;
+		refused += p[i].rc == ANNALS_RESOURCE_EXHAUSTED;
+		named += p[i].rc == ANNALS_RESOURCE_EXHAUSTED && strstr(p[i].msg, "--max-polls") != NULL;
+	}
+	CHECK_EQ_INT(ok, 4);
+	CHECK_EQ_INT(refused, N - 4);
+	CHECK_EQ_INT(named, N - 4);
+	/* a poll without wait is never refused for the pool */
+	poller now = {.c = c, .since = since, .wait_ms = 0};
+	poll_once(&now);
+	CHECK_EQ_INT(now.rc, ANNALS_OK);
+	annals_close(c);
+	annals_close(pc);
+	CHECK_EQ_INT(th_stop(&srv), 0);
+	th_cleanup(&srv);
+}
+
+/* A drain answers parked polls UNAVAILABLE and exits 0. */
+static void test_drain_answers_parked_polls(void)
+{
+	th_server srv;
+	if (th_start(&srv, NULL, NULL) != 0) {
+		CHECK(!"server started");
+		return;
+	}
+	annals_client *pc = th_client(&srv, 20000);
+	enum { N = 6 };
+	poller p[N];
+	pthread_t th[N];
+	uint64_t since = revision_of(pc);
+	for (int i = 0; i < N; i++) {
+		p[i] = (poller){.c = pc, .since = since, .wait_ms = 15000};
+		pthread_create(&th[i], NULL, poll_once, &p[i]);
+	}
+	usleep(500 * 1000);
+	CHECK_EQ_INT(th_stop(&srv), 0);
+	int unavailable = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		unavailable += p[i].rc == ANNALS_UNAVAILABLE;
+	}
+	CHECK_EQ_INT(unavailable, N);
+	annals_close(pc);
+	th_cleanup(&srv);
+}
+
+int main(void)
+{
+	RUN(test_polls_leave_room_for_everyone);
+	RUN(test_poll_pool_is_bounded);
+	RUN(test_drain_answers_parked_polls);
+	return CHECK_DONE();
+}
