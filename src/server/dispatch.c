@@ -46,8 +46,7 @@ void srv_fail(srv_worker *w, int code, const char *fmt, ...)
 	if (w->srv->cfg.debug || code == ANNALS_INTERNAL) {
 		const ProtobufCMethodDescriptor *m = env_method(w->method);
 		log_msg(code == ANNALS_INTERNAL ? LOG_ERROR : LOG_DEBUG, "call_failed",
-		        "method=%s code=%s message=\"%s\"", m ? m->name : "?", annals_status_name(code),
-		        msg);
+		        "method=%s code=%s message=\"%s\"", m ? m->name : "?", annals_status_name(code), msg);
 	}
 	srv_worker_reply(w, code, msg, NULL, 0);
 }
@@ -59,7 +58,7 @@ static int dispatch_envelope(srv_worker *w, Annals__V1__Call **out)
 	 * empty repeated entries: 2 MB on the wire, 50 MB unpacked); cap it. */
 	w->arena.pbc_limit = DISPATCH_UNPACK_FACTOR * nng_msg_len(m) + (1u << 20);
 	Annals__V1__Call *call = (Annals__V1__Call *)protobuf_c_message_unpack(
-		&annals__v1__call__descriptor, ar_pbc(&w->arena), nng_msg_len(m), nng_msg_body(m));
+	    &annals__v1__call__descriptor, ar_pbc(&w->arena), nng_msg_len(m), nng_msg_body(m));
 	if (call == NULL) {
 		srv_fail(w, ANNALS_INVALID_ARGUMENT,
 		         "envelope: the message is not an annals.v1.Call (protobuf decoding failed)");
@@ -79,7 +78,8 @@ static int dispatch_envelope(srv_worker *w, Annals__V1__Call **out)
 static int dispatch_method(srv_worker *w, const Annals__V1__Call *call)
 {
 	if (call->method[0] == '\0') {
-		srv_fail(w, ANNALS_INVALID_ARGUMENT, "method: required (e.g. \"%sHealth\")", ENV_METHOD_PREFIX);
+		srv_fail(w, ANNALS_INVALID_ARGUMENT, "method: required (e.g. \"%sHealth\")",
+		         ENV_METHOD_PREFIX);
 		return -1;
 	}
 	w->method = env_method_index(call->method);
@@ -102,10 +102,8 @@ static bool dispatch_cached(srv_worker *w, const Annals__V1__Call *call)
 {
 	if (!qc_cacheable(w->method) || srv_worker_read_begin(w) != ANNALS_OK)
 		return false;
-	w->qkey = (qc_key){.method = w->method,
-	                   .body = call->body.data,
-	                   .len = call->body.len,
-	                   .txn_id = st_txn_id(w->txn)};
+	w->qkey = (qc_key){
+	    .method = w->method, .body = call->body.data, .len = call->body.len, .txn_id = st_txn_id(w->txn)};
 	qc_key_hash(&w->qkey);
 	size_t len;
 	const uint8_t *hit = qc_get(&w->qkey, &len);
@@ -124,6 +122,18 @@ static int dispatch_policy(srv_worker *w, const Annals__V1__Call *call)
 {
 	srv_server *s = w->srv;
 	unsigned flags = env_method_flags(w->method);
+	/* Work in flight is bounded below the number of contexts, so that the
+	 * spare contexts can still turn calls away at once rather than leave
+	 * them queued in the socket. A NO_TOKEN call (Health: O(1), no
+	 * snapshot) is the reserve's: probes see an overloaded server as
+	 * alive, not dead. */
+	int inflight = atomic_load(&s->inflight);
+	if (inflight > s->cfg.max_inflight && !(flags & ANNALS_M_NO_TOKEN)) {
+		srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
+		         "server busy: %d calls in flight (limit %d); retry with backoff", inflight - 1,
+		         s->cfg.max_inflight);
+		return -1;
+	}
 	const char *why = NULL;
 	int code = srv_auth_check(s, call->token, flags, &why);
 	if (code != ANNALS_OK) {
@@ -133,8 +143,8 @@ static int dispatch_policy(srv_worker *w, const Annals__V1__Call *call)
 	if (call->timeout_ms) {
 		w->deadline_ms = w->received_ms + call->timeout_ms;
 		if (srv_now_ms() >= w->deadline_ms) {
-			srv_fail(w, ANNALS_DEADLINE_EXCEEDED, "deadline of %u ms passed before the call started",
-			         call->timeout_ms);
+			srv_fail(w, ANNALS_DEADLINE_EXCEEDED,
+			         "deadline of %u ms passed before the call started", call->timeout_ms);
 			return -1;
 		}
 	}
@@ -152,16 +162,6 @@ void srv_dispatch(srv_worker *w)
 	w->received_ms = w->received_us / 1000u;
 	w->method = -1;
 	w->deadline_ms = 0;
-	/* Work in flight is bounded below the number of contexts, so that the
-	 * spare contexts can still turn calls away at once rather than leave
-	 * them queued in the socket. */
-	int inflight = atomic_load(&s->inflight);
-	if (inflight > s->cfg.max_inflight) {
-		srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
-		         "server busy: %d calls in flight (limit %d); retry with backoff", inflight - 1,
-		         s->cfg.max_inflight);
-		return;
-	}
 	if (s->cfg.test_delay_ms)
 		usleep(s->cfg.test_delay_ms * 1000u);
 
@@ -183,8 +183,8 @@ void srv_dispatch(srv_worker *w)
 		return;
 
 	const ProtobufCMethodDescriptor *md = env_method(w->method);
-	ProtobufCMessage *input = protobuf_c_message_unpack(md->input, ar_pbc(&w->arena),
-	                                                    call->body.len, call->body.data);
+	ProtobufCMessage *input =
+	    protobuf_c_message_unpack(md->input, ar_pbc(&w->arena), call->body.len, call->body.data);
 	w->arena.pbc_limit = 0; /* handlers unpack stored records freely */
 	if (input == NULL && w->arena.pbc_refused) {
 		srv_fail(w, ANNALS_INVALID_ARGUMENT,

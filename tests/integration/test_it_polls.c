@@ -2,7 +2,8 @@
  * Long polls do not lock anyone out (issue 13, item 3): waiting Changes
  * calls park on contexts of their own, outside --max-inflight, bounded by
  * --max-polls with a clear error beyond it; writes (which end the waits),
- * reads and Health go on meanwhile.
+ * reads and Health go on meanwhile; and Health keeps a reserve when every
+ * in-flight slot is taken.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -184,10 +185,67 @@ static void test_drain_answers_parked_polls(void)
 	th_cleanup(&srv);
 }
 
+typedef struct getter {
+	annals_client *c;
+	int rc;
+} getter;
+
+static void *get_once(void *arg)
+{
+	getter *g = arg;
+	Annals__V1__GetRequest rq = ANNALS__V1__GET_REQUEST__INIT;
+	rq.id = "org:csto";
+	Annals__V1__Entity *e = NULL;
+	annals_error err;
+	g->rc = annals_get_entity(g->c, &rq, &e, &err);
+	annals_free(e);
+	return NULL;
+}
+
+/* With every in-flight slot taken by slow calls, other calls are turned
+ * away at once, but Health (the method table's NO_TOKEN row) still
+ * answers: a probe must not see an overloaded server as a dead one. */
+static void test_health_has_a_reserve(void)
+{
+	th_server srv;
+	const char *extra[] = {"--contexts", "16", "--max-inflight", "2", "--test-delay-ms", "400", NULL};
+	if (th_start(&srv, NULL, extra) != 0) {
+		CHECK(!"server started");
+		return;
+	}
+	annals_client *c = th_client(&srv, 10000);
+	enum { N = 3 };
+	getter g[N];
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		g[i] = (getter){.c = c};
+		pthread_create(&th[i], NULL, get_once, &g[i]);
+	}
+	usleep(150 * 1000); /* all three are in their delay now */
+	Annals__V1__HealthRequest hq = ANNALS__V1__HEALTH_REQUEST__INIT;
+	Annals__V1__HealthReply *hr = NULL;
+	annals_error err = {0};
+	int rc = annals_health(c, &hq, &hr, &err);
+	if (rc != ANNALS_OK)
+		fprintf(stderr, "  Health under load: %s\n", err.message);
+	CHECK_EQ_INT(rc, ANNALS_OK);
+	annals_free(hr);
+	int busy = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		busy += g[i].rc == ANNALS_RESOURCE_EXHAUSTED;
+	}
+	CHECK(busy >= 1); /* the bound did hold for the others */
+	annals_close(c);
+	CHECK_EQ_INT(th_stop(&srv), 0);
+	th_cleanup(&srv);
+}
+
 int main(void)
 {
 	RUN(test_polls_leave_room_for_everyone);
 	RUN(test_poll_pool_is_bounded);
 	RUN(test_drain_answers_parked_polls);
+	RUN(test_health_has_a_reserve);
 	return CHECK_DONE();
 }
