@@ -36,6 +36,7 @@ PROTO_C    := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
 PROTO_H    := $(PROTO_C:.c=.h)
 COMMON_C   := $(wildcard src/common/*.c)
 STORE_C    := $(wildcard src/store/*.c)
+KNOW_C     := $(wildcard src/knowledge/*.c)
 SERVER_C   := $(filter-out src/server/main.c,$(wildcard src/server/*.c))
 CLIENT_C   := $(wildcard src/client/*.c)
 CLI_C      := $(wildcard clients/cli/*.c)
@@ -51,6 +52,7 @@ o = $(patsubst %.c,$(OBJ)/%.o,$(patsubst $(GEN)/%,gen/%,$(1)))
 PROTO_O  := $(call o,$(PROTO_C))
 COMMON_O := $(call o,$(COMMON_C))
 STORE_O  := $(call o,$(STORE_C))
+KNOW_O   := $(call o,$(KNOW_C))
 SERVER_O := $(call o,$(SERVER_C)) $(OBJ)/src/server/seed_blob.o
 CLIENT_O := $(call o,$(CLIENT_C))
 TESTLIB_O:= $(call o,$(TESTLIB_C))
@@ -99,7 +101,7 @@ $(OBJ)/src/server/seed_blob.o: src/server/seed_blob.S $(SEED_JSON)
 	$(CC) -DSEED_PATH='"$(SEED_JSON)"' -c $< -o $@
 
 # ---- programs and libraries -------------------------------------------------
-$(BIN)/annalsd: $(OBJ)/src/server/main.o $(SERVER_O) $(STORE_O) $(COMMON_O) $(PROTO_O)
+$(BIN)/annalsd: $(OBJ)/src/server/main.o $(SERVER_O) $(KNOW_O) $(STORE_O) $(COMMON_O) $(PROTO_O)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
 
@@ -124,7 +126,7 @@ $(LIBDIR)/libannals.so: $(CLIENT_LIB_O)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libannals.so.0 $^ -o $@ $(LIBS)
 
 # unit tests link everything but the mains; integration tests link the client
-$(BIN)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(TESTLIB_O) $(SERVER_O) $(STORE_O) $(CLIENT_O) $(COMMON_O) $(PROTO_O)
+$(BIN)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(TESTLIB_O) $(SERVER_O) $(KNOW_O) $(STORE_O) $(CLIENT_O) $(COMMON_O) $(PROTO_O)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
 

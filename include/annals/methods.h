@@ -11,9 +11,12 @@
  *   Request  the request message (Annals__V1__<Request>)
  *   Reply    the reply message (Annals__V1__<Reply>)
  *   flags    ANNALS_M_* below, checked in one place by the server
- *   impl     how the server answers it: QUERY (a read query over a snapshot),
- *            GET (the stored record's bytes), PUT, DELETE, BATCH (the writer
- *            queue), OWN (a handler of its own, srv_h_<fn>)
+ *   impl     how the server answers it, and so which module: QUERY (the
+ *            knowledge engine's kn_q_<fn> over a snapshot, src/knowledge),
+ *            LIST (the store's record query st_q_<fn>: index walks with
+ *            page tokens, src/store), GET (the stored record's bytes), PUT,
+ *            DELETE, BATCH (the writer queue), OWN (a handler of its own,
+ *            srv_h_<fn>)
  *   record   ENTITY, EVENT, RELATION, DOCUMENT for GET/PUT/DELETE, else NONE
  *
  * Everything else derives from this list, as libuv's UV_ERRNO_MAP does:
@@ -48,21 +51,21 @@
 	X(GetEntity,      get_entity,      GetRequest,           Entity,          ANNALS_M_READ,       GET,    ENTITY)   \
 	X(PutEntity,      put_entity,      PutEntityRequest,     WriteReply,      ANNALS_M_WRITE,      PUT,    ENTITY)   \
 	X(DeleteEntity,   delete_entity,   DeleteRequest,        WriteReply,      ANNALS_M_WRITE,      DELETE, ENTITY)   \
-	X(ListEntities,   list_entities,   ListEntitiesRequest,  EntityPage,      ANNALS_M_QUERY,      QUERY,  NONE)     \
-	X(FindEntities,   find_entities,   FindEntitiesRequest,  EntityPage,      ANNALS_M_QUERY,      QUERY,  NONE)     \
+	X(ListEntities,   list_entities,   ListEntitiesRequest,  EntityPage,      ANNALS_M_QUERY,      LIST,   NONE)     \
+	X(FindEntities,   find_entities,   FindEntitiesRequest,  EntityPage,      ANNALS_M_QUERY,      LIST,   NONE)     \
 	X(GetEvent,       get_event,       GetRequest,           Event,           ANNALS_M_READ,       GET,    EVENT)    \
 	X(PutEvent,       put_event,       PutEventRequest,      WriteReply,      ANNALS_M_WRITE,      PUT,    EVENT)    \
 	X(DeleteEvent,    delete_event,    DeleteRequest,        WriteReply,      ANNALS_M_WRITE,      DELETE, EVENT)    \
-	X(ListEvents,     list_events,     ListEventsRequest,    EventPage,       ANNALS_M_QUERY,      QUERY,  NONE)     \
+	X(ListEvents,     list_events,     ListEventsRequest,    EventPage,       ANNALS_M_QUERY,      LIST,   NONE)     \
 	X(Timeline,       timeline,        TimelineRequest,      TimelineReply,   ANNALS_M_QUERY,      QUERY,  NONE)     \
 	X(GetRelation,    get_relation,    GetRequest,           Relation,        ANNALS_M_READ,       GET,    RELATION) \
 	X(PutRelation,    put_relation,    PutRelationRequest,   WriteReply,      ANNALS_M_WRITE,      PUT,    RELATION) \
 	X(DeleteRelation, delete_relation, DeleteRequest,        WriteReply,      ANNALS_M_WRITE,      DELETE, RELATION) \
-	X(ListRelations,  list_relations,  ListRelationsRequest, RelationPage,    ANNALS_M_QUERY,      QUERY,  NONE)     \
+	X(ListRelations,  list_relations,  ListRelationsRequest, RelationPage,    ANNALS_M_QUERY,      LIST,   NONE)     \
 	X(GetDocument,    get_document,    GetRequest,           Document,        ANNALS_M_READ,       GET,    DOCUMENT) \
 	X(PutDocument,    put_document,    PutDocumentRequest,   WriteReply,      ANNALS_M_WRITE,      PUT,    DOCUMENT) \
 	X(DeleteDocument, delete_document, DeleteRequest,        WriteReply,      ANNALS_M_WRITE,      DELETE, DOCUMENT) \
-	X(ListDocuments,  list_documents,  ListDocumentsRequest, DocumentPage,    ANNALS_M_QUERY,      QUERY,  NONE)     \
+	X(ListDocuments,  list_documents,  ListDocumentsRequest, DocumentPage,    ANNALS_M_QUERY,      LIST,   NONE)     \
 	X(Batch,          batch,           BatchRequest,         BatchReply,      ANNALS_M_WRITE,      BATCH,  NONE)     \
 	X(Resolve,        resolve,         ResolveRequest,       ResolveReply,    ANNALS_M_QUERY,      QUERY,  NONE)     \
 	X(NameAt,         name_at,         NameAtRequest,        NameAtReply,     ANNALS_M_QUERY,      QUERY,  NONE)     \

@@ -16,6 +16,10 @@
 
 #define DATE_NEG_INF INT32_MIN /* "before any day" */
 #define DATE_POS_INF INT32_MAX /* "after any day" */
+/* How deep chains of relative dates are followed (an event anchored on an
+ * event anchored on a document...), when written and when asked: deeper
+ * ones stay unresolved. */
+#define DATE_ANCHOR_DEPTH 8
 
 int32_t date_days_from_civil(int y, int m, int d);
 void date_civil_from_days(int32_t days, int *y, int *m, int *d);

@@ -1,5 +1,6 @@
 /* pbjson_ — protobuf-c <-> JSON by descriptor; see pbjson.h for why. */
 #include "common/pbjson.h"
+#include "common/utf8.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -36,15 +37,15 @@ static bool pj_is_pointer_type(ProtobufCType t)
 static const char *pj_type_name(ProtobufCType t)
 {
 	static const char *const names[] = {
-		[PROTOBUF_C_TYPE_INT32] = "int32",     [PROTOBUF_C_TYPE_SINT32] = "sint32",
-		[PROTOBUF_C_TYPE_SFIXED32] = "sfixed32", [PROTOBUF_C_TYPE_INT64] = "int64",
-		[PROTOBUF_C_TYPE_SINT64] = "sint64",   [PROTOBUF_C_TYPE_SFIXED64] = "sfixed64",
-		[PROTOBUF_C_TYPE_UINT32] = "uint32",   [PROTOBUF_C_TYPE_FIXED32] = "fixed32",
-		[PROTOBUF_C_TYPE_UINT64] = "uint64",   [PROTOBUF_C_TYPE_FIXED64] = "fixed64",
-		[PROTOBUF_C_TYPE_FLOAT] = "float",     [PROTOBUF_C_TYPE_DOUBLE] = "double",
-		[PROTOBUF_C_TYPE_BOOL] = "bool",       [PROTOBUF_C_TYPE_ENUM] = "enum",
-		[PROTOBUF_C_TYPE_STRING] = "string",   [PROTOBUF_C_TYPE_BYTES] = "bytes",
-		[PROTOBUF_C_TYPE_MESSAGE] = "message",
+	    [PROTOBUF_C_TYPE_INT32] = "int32",       [PROTOBUF_C_TYPE_SINT32] = "sint32",
+	    [PROTOBUF_C_TYPE_SFIXED32] = "sfixed32", [PROTOBUF_C_TYPE_INT64] = "int64",
+	    [PROTOBUF_C_TYPE_SINT64] = "sint64",     [PROTOBUF_C_TYPE_SFIXED64] = "sfixed64",
+	    [PROTOBUF_C_TYPE_UINT32] = "uint32",     [PROTOBUF_C_TYPE_FIXED32] = "fixed32",
+	    [PROTOBUF_C_TYPE_UINT64] = "uint64",     [PROTOBUF_C_TYPE_FIXED64] = "fixed64",
+	    [PROTOBUF_C_TYPE_FLOAT] = "float",       [PROTOBUF_C_TYPE_DOUBLE] = "double",
+	    [PROTOBUF_C_TYPE_BOOL] = "bool",         [PROTOBUF_C_TYPE_ENUM] = "enum",
+	    [PROTOBUF_C_TYPE_STRING] = "string",     [PROTOBUF_C_TYPE_BYTES] = "bytes",
+	    [PROTOBUF_C_TYPE_MESSAGE] = "message",
 	};
 	size_t i = (size_t)t;
 	return i < sizeof(names) / sizeof(names[0]) && names[i] ? names[i] : "?";
@@ -73,49 +74,6 @@ static size_t pj_elt_size(ProtobufCType t)
 	default:
 		return 4;
 	}
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when the
- * bytes there are not one: overlong forms, surrogates and code points above
- * U+10FFFF are invalid too, as in RFC 3629. */
-static size_t pj_utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	uint32_t cp, min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2, cp = c & 0x1F, min = 0x80;
-	} else if ((c & 0xF0) == 0xE0) {
-		len = 3, cp = c & 0x0F, min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4, cp = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-static bool pj_utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		size_t k = pj_utf8_seq(u + i, n - i);
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
 }
 
 /* ---- base64 ------------------------------------------------------------ */
@@ -192,7 +150,7 @@ static json_t *pj_out_string(const char *s)
 	if (s == NULL)
 		return json_string("");
 	size_t n = strlen(s);
-	if (pj_utf8_valid(s, n))
+	if (utf8_valid_n(s, n))
 		return json_stringn_nocheck(s, n);
 	char *fixed = malloc(n * 3 + 1);
 	if (fixed == NULL)
@@ -200,7 +158,7 @@ static json_t *pj_out_string(const char *s)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
-		size_t k = pj_utf8_seq(u + i, n - i);
+		size_t k = utf8_seq(u + i, n - i);
 		if (k == 0) {
 			memcpy(fixed + o, "\xEF\xBF\xBD", 3);
 			o += 3, i += 1;
@@ -366,8 +324,9 @@ static json_t *pj_out_message(const ProtobufCMessage *m, int flags)
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		if (!pj_emitted(m, f, flags))
 			continue;
-		json_t *v = f->label == PROTOBUF_C_LABEL_REPEATED ? pj_out_repeated(m, f, flags)
-		                                                   : pj_out_value(f, pj_at(m, f->offset), flags);
+		json_t *v = f->label == PROTOBUF_C_LABEL_REPEATED
+		                ? pj_out_repeated(m, f, flags)
+		                : pj_out_value(f, pj_at(m, f->offset), flags);
 		if (json_object_set_new(obj, f->name, v) != 0) {
 			json_decref(obj);
 			return NULL;
@@ -624,7 +583,8 @@ static int pj_in_enum(pj_in *c, const ProtobufCFieldDescriptor *f, const json_t 
 {
 	if (json_is_string(v) && !pj_has_nul(v)) {
 		const char *name = json_string_value(v);
-		const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(f->descriptor, name);
+		const ProtobufCEnumValue *ev =
+		    protobuf_c_enum_descriptor_get_value_by_name(f->descriptor, name);
 		if (ev == NULL)
 			return pj_fail(c, "unknown enum value \"%.64s\"", name);
 		*(int32_t *)dst = ev->value;
@@ -651,7 +611,7 @@ static int pj_in_string(pj_in *c, const json_t *v, void *dst)
 	size_t n = json_string_length(v);
 	if (memchr(s, '\0', n) != NULL)
 		return pj_fail(c, "string contains a NUL character");
-	if (!pj_utf8_valid(s, n))
+	if (!utf8_valid_n(s, n))
 		return pj_fail(c, "string is not valid UTF-8");
 	*(char **)dst = ar_strndup(c->a, s, n);
 	return 0;
@@ -733,7 +693,7 @@ static int pj_in_singular(pj_in *c, ProtobufCMessage *m, const ProtobufCFieldDes
 	uint32_t *oneof_case = pj_is_oneof(f) ? pj_at(m, f->quantifier_offset) : NULL;
 	if (oneof_case && *oneof_case != 0 && *oneof_case != f->id) {
 		const ProtobufCFieldDescriptor *other =
-			protobuf_c_message_descriptor_get_field(m->descriptor, *oneof_case);
+		    protobuf_c_message_descriptor_get_field(m->descriptor, *oneof_case);
 		return pj_fail(c, "conflicts with %s (same oneof)", other ? other->name : "another member");
 	}
 	if (pj_in_value(c, f, v, pj_at(m, f->offset)) != 0)
@@ -801,7 +761,8 @@ static int pj_in_message(pj_in *c, const ProtobufCMessageDescriptor *d, const js
 	unsigned char *seen = ar_alloc(c->a, d->n_fields + 1);
 	const char *key;
 	json_t *val;
-	json_object_foreach((json_t *)v, key, val) {
+	json_object_foreach((json_t *)v, key, val)
+	{
 		size_t old = pj_push(c, "%s%s", c->plen ? "." : "", key);
 		if (pj_in_member(c, m, seen, key, val) != 0)
 			return -1;
@@ -824,8 +785,8 @@ ProtobufCMessage *pbjson_to_message(const ProtobufCMessageDescriptor *d, json_t 
 	return pj_in_message(&c, d, j, &m) == 0 ? m : NULL;
 }
 
-ProtobufCMessage *pbjson_parse(const ProtobufCMessageDescriptor *d, const char *text, size_t len,
-                               ar_arena *a, char *err, size_t errlen)
+ProtobufCMessage *pbjson_parse(const ProtobufCMessageDescriptor *d, const char *text, size_t len, ar_arena *a,
+                               char *err, size_t errlen)
 {
 	json_error_t e;
 	/* duplicate keys would otherwise silently keep the last value */

@@ -39,8 +39,12 @@ size_t utf8_seq(const unsigned char *s, size_t n)
 
 bool utf8_valid(const char *s)
 {
+	return utf8_valid_n(s, strlen(s));
+}
+
+bool utf8_valid_n(const char *s, size_t n)
+{
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		size_t k = utf8_seq(p + i, n - i);
 		if (k == 0)

@@ -9,6 +9,7 @@
  * start one (bad lead byte, bad continuation, overlong, surrogate, > U+10FFFF). */
 size_t utf8_seq(const unsigned char *s, size_t n);
 bool utf8_valid(const char *s);
+bool utf8_valid_n(const char *s, size_t n); /* n bytes, which may include NULs */
 
 /* Replaces every byte that is not part of a valid sequence with '?', in
  * place. Error messages quote client text with byte limits ("%.60s"),

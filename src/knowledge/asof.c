@@ -34,7 +34,7 @@
  * UNKNOWN. Ended AFTER 1999-04 is TRUE up to 1999-03-31 and UNKNOWN from
  * 1999-04-01 on, forever.
  */
-#include "common/asof.h"
+#include "knowledge/asof.h"
 
 #include <stdbool.h>
 

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "store/query_knowledge.h"
+#include "knowledge/kn_int.h"
 
 typedef struct ev_rec {
 	st_kind kind;
@@ -27,15 +27,15 @@ typedef struct ev_item {
 	Annals__V1__Evidence *ev;
 } ev_item;
 
-typedef int (*ev_fn)(qk *q, void *ctx, const ev_rec *rec, const ev_item *it);
+typedef int (*ev_fn)(kn_ctx *q, void *ctx, const ev_rec *rec, const ev_item *it);
 
 /* "an organization", "a person": the article by the word's first letter. */
-static const char *qk_article(const char *word)
+static const char *kn_article(const char *word)
 {
 	return (word[0] && strchr("aeiou", word[0])) ? "an" : "a";
 }
 
-static int ev_each(qk *q, const ev_rec *rec, enum ev_part part, size_t index, Annals__V1__Evidence **evs, size_t n,
+static int ev_each(kn_ctx *q, const ev_rec *rec, enum ev_part part, size_t index, Annals__V1__Evidence **evs, size_t n,
                    ev_fn fn, void *ctx)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -47,7 +47,7 @@ static int ev_each(qk *q, const ev_rec *rec, enum ev_part part, size_t index, An
 	return 0;
 }
 
-static int ev_attributes(qk *q, const ev_rec *rec, Annals__V1__Attribute **attrs, size_t n, ev_fn fn, void *ctx)
+static int ev_attributes(kn_ctx *q, const ev_rec *rec, Annals__V1__Attribute **attrs, size_t n, ev_fn fn, void *ctx)
 {
 	for (size_t i = 0; i < n; i++) {
 		int rc = ev_each(q, rec, EV_ATTRIBUTE, i, attrs[i]->evidence, attrs[i]->n_evidence, fn, ctx);
@@ -58,7 +58,7 @@ static int ev_attributes(qk *q, const ev_rec *rec, Annals__V1__Attribute **attrs
 }
 
 /* Calls fn for every Evidence in the record, record-level first. */
-static int ev_walk(qk *q, const ev_rec *rec, ev_fn fn, void *ctx)
+static int ev_walk(kn_ctx *q, const ev_rec *rec, ev_fn fn, void *ctx)
 {
 	int rc = 0;
 	switch (rec->kind) {
@@ -80,7 +80,7 @@ static int ev_walk(qk *q, const ev_rec *rec, ev_fn fn, void *ctx)
 	return 0;
 }
 
-static const char *ev_path(qk *q, const ev_item *it)
+static const char *ev_path(kn_ctx *q, const ev_item *it)
 {
 	switch (it->part) {
 	case EV_NAME:
@@ -94,39 +94,39 @@ static const char *ev_path(qk *q, const ev_item *it)
 
 /* ---- the fact each piece of evidence supports, in words ---------------------------------- */
 
-static const char *ev_attribute_text(qk *q, const char *owner, const Annals__V1__Attribute *at)
+static const char *ev_attribute_text(kn_ctx *q, const char *owner, const Annals__V1__Attribute *at)
 {
 	const char *s = ar_printf(q->a, "%s: %s is %s", owner, at->key, at->value);
 	if (at->ref != NULL && at->ref[0] != '\0')
-		s = ar_printf(q->a, "%s (%s)", s, qk_label(q, at->ref));
+		s = ar_printf(q->a, "%s (%s)", s, kn_label(q, at->ref));
 	if (at->valid != NULL)
-		s = ar_printf(q->a, "%s; %s", s, qk_interval_phrase(q, at->valid));
+		s = ar_printf(q->a, "%s; %s", s, kn_interval_phrase(q, at->valid));
 	return s;
 }
 
-static const char *ev_entity_text(qk *q, Annals__V1__Entity *e, const ev_item *it)
+static const char *ev_entity_text(kn_ctx *q, Annals__V1__Entity *e, const ev_item *it)
 {
-	const char *who = qk_display_name(e);
+	const char *who = kn_display_name(e);
 	if (it->part == EV_NAME) {
 		Annals__V1__Name *n = e->names[it->index];
-		const char *s = ar_printf(q->a, "%s is called \"%s\" (%s)", who, n->text, qk_name_kind_word(n->kind));
-		return n->valid ? ar_printf(q->a, "%s; %s", s, qk_interval_phrase(q, n->valid)) : s;
+		const char *s = ar_printf(q->a, "%s is called \"%s\" (%s)", who, n->text, kn_name_kind_word(n->kind));
+		return n->valid ? ar_printf(q->a, "%s; %s", s, kn_interval_phrase(q, n->valid)) : s;
 	}
 	if (it->part == EV_ATTRIBUTE)
 		return ev_attribute_text(q, who, e->attributes[it->index]);
 	if (e->summary != NULL && e->summary[0] != '\0')
-		return ar_printf(q->a, "%s (%s) is %s %s: %s", who, e->id, qk_article(qk_type_word(e->type)), qk_type_word(e->type), e->summary);
-	return ar_printf(q->a, "%s (%s) is %s %s", who, e->id, qk_article(qk_type_word(e->type)), qk_type_word(e->type));
+		return ar_printf(q->a, "%s (%s) is %s %s: %s", who, e->id, kn_article(kn_type_word(e->type)), kn_type_word(e->type), e->summary);
+	return ar_printf(q->a, "%s (%s) is %s %s", who, e->id, kn_article(kn_type_word(e->type)), kn_type_word(e->type));
 }
 
-static const char *ev_event_text(qk *q, Annals__V1__Event *e, const ev_item *it)
+static const char *ev_event_text(kn_ctx *q, Annals__V1__Event *e, const ev_item *it)
 {
 	int32_t lo, hi;
-	(void)qk_date_range(q, e->when, &lo, &hi);
+	(void)kn_date_range(q, e->when, &lo, &hi);
 	const char *what = e->summary != NULL && e->summary[0] != '\0' ? e->summary : e->type;
 	if (it->part == EV_ATTRIBUTE)
 		return ev_attribute_text(q, what, e->attributes[it->index]);
-	const char *s = ar_printf(q->a, "%s (%s, %s)", what, e->type, qk_date_text(q, e->when));
+	const char *s = ar_printf(q->a, "%s (%s, %s)", what, e->type, kn_date_text(q, e->when));
 	if (e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_PLANNED)
 		s = ar_printf(q->a, "%s, planned", s);
 	else if (e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_CANCELLED)
@@ -134,15 +134,15 @@ static const char *ev_event_text(qk *q, Annals__V1__Event *e, const ev_item *it)
 	return s;
 }
 
-static const char *ev_relation_text(qk *q, Annals__V1__Relation *r)
+static const char *ev_relation_text(kn_ctx *q, Annals__V1__Relation *r)
 {
-	const char *s = ar_printf(q->a, "%s %s %s", qk_label(q, r->subject), r->predicate, qk_label(q, r->object));
+	const char *s = ar_printf(q->a, "%s %s %s", kn_label(q, r->subject), r->predicate, kn_label(q, r->object));
 	if (r->status != NULL && r->status[0] != '\0')
 		s = ar_printf(q->a, "%s (%s)", s, r->status);
-	return ar_printf(q->a, "%s; %s", s, qk_interval_phrase(q, r->valid));
+	return ar_printf(q->a, "%s; %s", s, kn_interval_phrase(q, r->valid));
 }
 
-static const char *ev_fact_text(qk *q, const ev_rec *rec, const ev_item *it)
+static const char *ev_fact_text(kn_ctx *q, const ev_rec *rec, const ev_item *it)
 {
 	switch (rec->kind) {
 	case ST_ENTITY:
@@ -159,7 +159,7 @@ static const char *ev_fact_text(qk *q, const ev_rec *rec, const ev_item *it)
 
 /* ---- loading any record ---------------------------------------------------------------- */
 
-static bool ev_unpack(qk *q, st_kind kind, const char *id, const uint8_t *data, size_t len, ev_rec *rec)
+static bool ev_unpack(kn_ctx *q, st_kind kind, const char *id, const uint8_t *data, size_t len, ev_rec *rec)
 {
 	ProtobufCAllocator *al = ar_pbc(q->a);
 	memset(rec, 0, sizeof(*rec));
@@ -182,22 +182,22 @@ static bool ev_unpack(qk *q, st_kind kind, const char *id, const uint8_t *data, 
 	return false;
 }
 
-static int ev_load(qk *q, const char *id, ev_rec *rec)
+static int ev_load(kn_ctx *q, const char *id, ev_rec *rec)
 {
 	st_kind kind = st_kind_of(q->t, id);
 	if (kind == 0)
-		return qk_fail(q, ANNALS_NOT_FOUND, "id: no record '%.100s'", id);
+		return kn_fail(q, ANNALS_NOT_FOUND, "id: no record '%.100s'", id);
 	const uint8_t *data;
 	size_t len;
 	int rc = st_get(q->t, kind, id, &data, &len);
 	if (rc != ANNALS_OK)
-		return qk_fail(q, rc, "id: reading '%.100s' failed", id);
+		return kn_fail(q, rc, "id: reading '%.100s' failed", id);
 	if (!ev_unpack(q, kind, id, data, len, rec))
-		return qk_fail(q, ANNALS_DATA_LOSS, "id: record '%.100s' cannot be read", id);
+		return kn_fail(q, ANNALS_DATA_LOSS, "id: record '%.100s' cannot be read", id);
 	return ANNALS_OK;
 }
 
-static Annals__V1__RecordRef *ev_ref(qk *q, const ev_rec *rec)
+static Annals__V1__RecordRef *ev_ref(kn_ctx *q, const ev_rec *rec)
 {
 	Annals__V1__RecordRef *ref = AR_NEW(q->a, Annals__V1__RecordRef, ANNALS__V1__RECORD_REF__INIT);
 	ref->kind = (Annals__V1__RecordKind)rec->kind;
@@ -207,7 +207,7 @@ static Annals__V1__RecordRef *ev_ref(qk *q, const ev_rec *rec)
 
 /* ---- Evidence -------------------------------------------------------------------------- */
 
-static int ev_add_item(qk *q, void *ctx, const ev_rec *rec, const ev_item *it)
+static int ev_add_item(kn_ctx *q, void *ctx, const ev_rec *rec, const ev_item *it)
 {
 	Annals__V1__EvidenceReply *out = ctx;
 	Annals__V1__EvidenceItem *item = AR_NEW(q->a, Annals__V1__EvidenceItem, ANNALS__V1__EVIDENCE_ITEM__INIT);
@@ -218,12 +218,12 @@ static int ev_add_item(qk *q, void *ctx, const ev_rec *rec, const ev_item *it)
 	return 0;
 }
 
-ST_QUERY(evidence, EvidenceRequest, EvidenceReply)
+KN_QUERY(evidence, EvidenceRequest, EvidenceReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	if (in->id == NULL || in->id[0] == '\0')
-		return qk_fail(&q, ANNALS_INVALID_ARGUMENT, "id: required");
+		return kn_fail(&q, ANNALS_INVALID_ARGUMENT, "id: required");
 	ev_rec rec = {0};
 	int rc = ev_load(&q, in->id, &rec);
 	if (rc != ANNALS_OK)
@@ -236,7 +236,7 @@ ST_QUERY(evidence, EvidenceRequest, EvidenceReply)
 /* ---- Facts ----------------------------------------------------------------------------- */
 
 typedef struct fc_scan {
-	qk *q;
+	kn_ctx *q;
 	const char *document;
 	uint32_t sentence;
 	Annals__V1__FactsReply *out;
@@ -256,7 +256,7 @@ static bool fc_cites(const Annals__V1__Evidence *ev, const char *document, uint3
 	return false;
 }
 
-static int fc_add(qk *q, void *ctx, const ev_rec *rec, const ev_item *it)
+static int fc_add(kn_ctx *q, void *ctx, const ev_rec *rec, const ev_item *it)
 {
 	fc_scan *s = ctx;
 	if (!fc_cites(it->ev, s->document, s->sentence))
@@ -277,7 +277,7 @@ static int fc_visit(void *ctx, const char *id, const uint8_t *data, size_t len)
 	ev_rec rec = {0};
 	st_kind kind = st_kind_of(s->q->t, id);
 	if (kind == 0 || !ev_unpack(s->q, kind, ar_strdup(s->q->a, id), data, len, &rec)) {
-		s->rc = qk_fail(s->q, ANNALS_DATA_LOSS, "record '%.100s' cannot be read", id);
+		s->rc = kn_fail(s->q, ANNALS_DATA_LOSS, "record '%.100s' cannot be read", id);
 		return 1;
 	}
 	s->ref = ev_ref(s->q, &rec);
@@ -290,17 +290,17 @@ static int fc_by_sentence(const void *x, const void *y)
 	return a->sentence < b->sentence ? -1 : a->sentence > b->sentence;
 }
 
-ST_QUERY(facts, FactsRequest, FactsReply)
+KN_QUERY(facts, FactsRequest, FactsReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	if (in->document == NULL || in->document[0] == '\0')
-		return qk_fail(&q, ANNALS_INVALID_ARGUMENT, "document: required");
-	Annals__V1__Document *doc = qk_document(&q, in->document);
+		return kn_fail(&q, ANNALS_INVALID_ARGUMENT, "document: required");
+	Annals__V1__Document *doc = kn_document(&q, in->document);
 	if (doc == NULL)
-		return qk_fail(&q, ANNALS_NOT_FOUND, "document: no document '%.100s'", in->document);
+		return kn_fail(&q, ANNALS_NOT_FOUND, "document: no document '%.100s'", in->document);
 	if (in->sentence > 0 && doc->n_sentences > 0 && in->sentence > doc->n_sentences)
-		return qk_fail(&q, ANNALS_INVALID_ARGUMENT, "sentence: %u is past the last sentence of %s (%zu)",
+		return kn_fail(&q, ANNALS_INVALID_ARGUMENT, "sentence: %u is past the last sentence of %s (%zu)",
 		               in->sentence, doc->id, doc->n_sentences);
 	out->document = doc->id;
 	fc_scan s = {.q = &q, .document = doc->id, .sentence = in->sentence, .out = out, .rc = ANNALS_OK};
@@ -308,7 +308,7 @@ ST_QUERY(facts, FactsRequest, FactsReply)
 	if (s.rc != ANNALS_OK)
 		return s.rc;
 	if (rc != ANNALS_OK)
-		return qk_fail(&q, rc, "reading the records citing %s failed", doc->id);
-	qk_sort(&q, (void **)out->facts, out->n_facts, fc_by_sentence);
+		return kn_fail(&q, rc, "reading the records citing %s failed", doc->id);
+	kn_sort(&q, (void **)out->facts, out->n_facts, fc_by_sentence);
 	return ANNALS_OK;
 }

@@ -9,106 +9,106 @@
 #include <string.h>
 #include <strings.h>
 
-#include "store/query_knowledge.h"
+#include "knowledge/kn_int.h"
 
 /* An optional entity given by id or name; "" stays "". */
-static int rq_optional_entity(qk *q, const char *ref, const char *field, const char **id)
+static int rq_optional_entity(kn_ctx *q, const char *ref, const char *field, const char **id)
 {
 	*id = "";
 	if (ref == NULL || ref[0] == '\0')
 		return ANNALS_OK;
 	Annals__V1__Entity *e;
-	int rc = qk_entity(q, ref, field, &e);
+	int rc = kn_entity(q, ref, field, &e);
 	if (rc == ANNALS_OK)
 		*id = e->id;
 	return rc;
 }
 
-static int rq_require_date(qk *q, const qk_when *w, const char *what)
+static int rq_require_date(kn_ctx *q, const kn_when *w, const char *what)
 {
 	if (w->set)
 		return ANNALS_OK;
-	return qk_fail(q, ANNALS_INVALID_ARGUMENT, "at: required (or at_document): %s is answered for a date", what);
+	return kn_fail(q, ANNALS_INVALID_ARGUMENT, "at: required (or at_document): %s is answered for a date", what);
 }
 
 /* ---- Relations and History ------------------------------------------------------ */
 
 /* With inverse, the entity is the object and `object` filters the other
  * side, the subject: "who is member_of org:csto, among these". */
-ST_QUERY(relations, RelationsRequest, RelationsReply)
+KN_QUERY(relations, RelationsRequest, RelationsReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	Annals__V1__Entity *e;
 	const char *other;
-	qk_when w;
-	int rc = qk_entity(&q, in->entity, "entity", &e);
+	kn_when w;
+	int rc = kn_entity(&q, in->entity, "entity", &e);
 	if (rc == ANNALS_OK)
 		rc = rq_optional_entity(&q, in->object, "object", &other);
 	if (rc == ANNALS_OK)
-		rc = qk_when_of(&q, in->at, in->at_document, &w);
+		rc = kn_when_of(&q, in->at, in->at_document, &w);
 	if (rc != ANNALS_OK)
 		return rc;
-	qk_rel **rels;
+	kn_rel **rels;
 	size_t n;
-	rc = qk_relations(&q, e->id, in->predicate, in->inverse, other, &rels, &n);
+	rc = kn_relations(&q, e->id, in->predicate, in->inverse, other, &rels, &n);
 	if (rc != ANNALS_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++)
-		AR_PUSH(a, out->facts, out->n_facts, qk_fact(&q, rels[i], &w));
+		AR_PUSH(a, out->facts, out->n_facts, kn_fact(&q, rels[i], &w));
 	return ANNALS_OK;
 }
 
 /* Both directions: the history of org:csto's members is the history of
  * relations in which it is the object. `object` filters the other side. */
-ST_QUERY(history, HistoryRequest, RelationsReply)
+KN_QUERY(history, HistoryRequest, RelationsReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	Annals__V1__Entity *e;
 	const char *other;
-	int rc = qk_entity(&q, in->entity, "entity", &e);
+	int rc = kn_entity(&q, in->entity, "entity", &e);
 	if (rc == ANNALS_OK)
 		rc = rq_optional_entity(&q, in->object, "object", &other);
 	if (rc != ANNALS_OK)
 		return rc;
-	qk_rel **as_subject, **as_object;
+	kn_rel **as_subject, **as_object;
 	size_t ns, no;
-	rc = qk_relations(&q, e->id, in->predicate, false, other, &as_subject, &ns);
+	rc = kn_relations(&q, e->id, in->predicate, false, other, &as_subject, &ns);
 	if (rc == ANNALS_OK)
-		rc = qk_relations(&q, e->id, in->predicate, true, other, &as_object, &no);
+		rc = kn_relations(&q, e->id, in->predicate, true, other, &as_object, &no);
 	if (rc != ANNALS_OK)
 		return rc;
-	qk_rel **all = NULL;
+	kn_rel **all = NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < ns; i++)
 		AR_PUSH(a, all, n, as_subject[i]);
 	for (size_t i = 0; i < no; i++)
 		if (strcmp(as_object[i]->r->subject, e->id) != 0) /* a self-relation is already in */
 			AR_PUSH(a, all, n, as_object[i]);
-	qk_sort(&q, (void **)all, n, qk_rel_cmp);
-	qk_when none = {.set = false};
+	kn_sort(&q, (void **)all, n, kn_rel_cmp);
+	kn_when none = {.set = false};
 	for (size_t i = 0; i < n; i++)
-		AR_PUSH(a, out->facts, out->n_facts, qk_fact(&q, all[i], &none));
+		AR_PUSH(a, out->facts, out->n_facts, kn_fact(&q, all[i], &none));
 	return ANNALS_OK;
 }
 
 /* ---- Members -------------------------------------------------------------------- */
 
 typedef struct mb_fold {
-	qk_rel *active;    /* an active segment TRUE on the date */
-	qk_rel *suspended; /* a suspended segment TRUE on the date */
-	qk_rel *unknown;   /* an UNKNOWN segment, active ones preferred */
-	qk_rel *last_over; /* the latest segment that had begun and was over */
-	qk_rel *first;
+	kn_rel *active;    /* an active segment TRUE on the date */
+	kn_rel *suspended; /* a suspended segment TRUE on the date */
+	kn_rel *unknown;   /* an UNKNOWN segment, active ones preferred */
+	kn_rel *last_over; /* the latest segment that had begun and was over */
+	kn_rel *first;
 } mb_fold;
 
-static bool mb_is_suspended(const qk_rel *qr)
+static bool mb_is_suspended(const kn_rel *qr)
 {
 	return strcmp(qr->r->status, "suspended") == 0;
 }
 
-static void mb_add(mb_fold *f, qk_rel *qr, const qk_when *w)
+static void mb_add(mb_fold *f, kn_rel *qr, const kn_when *w)
 {
 	asof_truth t = asof_eval(&qr->sp, w->lo, w->hi);
 	bool susp = mb_is_suspended(qr);
@@ -124,22 +124,22 @@ static void mb_add(mb_fold *f, qk_rel *qr, const qk_when *w)
 		f->last_over = qr; /* segments come in time order */
 }
 
-static Annals__V1__Member *mb_member(qk *q, qk_rel *deciding, const qk_when *w, Annals__V1__Truth truth,
+static Annals__V1__Member *mb_member(kn_ctx *q, kn_rel *deciding, const kn_when *w, Annals__V1__Truth truth,
                                      const char *status)
 {
 	Annals__V1__Member *m = AR_NEW(q->a, Annals__V1__Member, ANNALS__V1__MEMBER__INIT);
 	m->entity = deciding->r->subject;
-	m->name = (char *)qk_label(q, deciding->r->subject);
+	m->name = (char *)kn_label(q, deciding->r->subject);
 	m->truth = truth;
 	m->status = (char *)status;
-	m->deciding = qk_fact(q, deciding, w);
+	m->deciding = kn_fact(q, deciding, w);
 	return m;
 }
 
 /* One subject's segments decide its list: an active segment TRUE makes a
  * member, else a suspended one TRUE a suspended member, else any UNKNOWN
  * segment leaves it unknown, else it is not a member then. */
-static void mb_place(qk *q, const mb_fold *f, const qk_when *w, Annals__V1__MembersReply *out)
+static void mb_place(kn_ctx *q, const mb_fold *f, const kn_when *w, Annals__V1__MembersReply *out)
 {
 	ar_arena *a = q->a;
 	if (f->active != NULL) {
@@ -152,7 +152,7 @@ static void mb_place(qk *q, const mb_fold *f, const qk_when *w, Annals__V1__Memb
 		AR_PUSH(a, out->unknown, out->n_unknown,
 		        mb_member(q, f->unknown, w, ANNALS__V1__TRUTH__TRUTH_UNKNOWN, ""));
 	} else {
-		qk_rel *why = f->last_over != NULL ? f->last_over : f->first;
+		kn_rel *why = f->last_over != NULL ? f->last_over : f->first;
 		AR_PUSH(a, out->not_members, out->n_not_members,
 		        mb_member(q, why, w, ANNALS__V1__TRUTH__TRUTH_FALSE, ""));
 	}
@@ -160,7 +160,7 @@ static void mb_place(qk *q, const mb_fold *f, const qk_when *w, Annals__V1__Memb
 
 static int mb_by_subject(const void *x, const void *y)
 {
-	return strcmp(((const qk_rel *)x)->r->subject, ((const qk_rel *)y)->r->subject);
+	return strcmp(((const kn_rel *)x)->r->subject, ((const kn_rel *)y)->r->subject);
 }
 
 static int mb_by_name(const void *x, const void *y)
@@ -170,26 +170,26 @@ static int mb_by_name(const void *x, const void *y)
 	return c != 0 ? c : strcmp(a->entity, b->entity);
 }
 
-ST_QUERY(members, MembersRequest, MembersReply)
+KN_QUERY(members, MembersRequest, MembersReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	Annals__V1__Entity *org;
-	qk_when w;
-	int rc = qk_entity(&q, in->organization, "organization", &org);
+	kn_when w;
+	int rc = kn_entity(&q, in->organization, "organization", &org);
 	if (rc == ANNALS_OK)
-		rc = qk_when_of(&q, in->at, in->at_document, &w);
+		rc = kn_when_of(&q, in->at, in->at_document, &w);
 	if (rc == ANNALS_OK)
 		rc = rq_require_date(&q, &w, "membership");
 	if (rc != ANNALS_OK)
 		return rc;
-	qk_rel **rels;
+	kn_rel **rels;
 	size_t n;
-	rc = qk_relations(&q, org->id, "member_of", true, NULL, &rels, &n);
+	rc = kn_relations(&q, org->id, "member_of", true, NULL, &rels, &n);
 	if (rc != ANNALS_OK)
 		return rc;
 	out->organization = org->id;
-	qk_sort(&q, (void **)rels, n, mb_by_subject); /* stable: time order within a subject */
+	kn_sort(&q, (void **)rels, n, mb_by_subject); /* stable: time order within a subject */
 	for (size_t i = 0; i < n;) {
 		mb_fold f = {0};
 		size_t j = i;
@@ -198,55 +198,55 @@ ST_QUERY(members, MembersRequest, MembersReply)
 		mb_place(&q, &f, &w, out);
 		i = j;
 	}
-	qk_sort(&q, (void **)out->members, out->n_members, mb_by_name);
-	qk_sort(&q, (void **)out->suspended, out->n_suspended, mb_by_name);
-	qk_sort(&q, (void **)out->unknown, out->n_unknown, mb_by_name);
-	qk_sort(&q, (void **)out->not_members, out->n_not_members, mb_by_name);
+	kn_sort(&q, (void **)out->members, out->n_members, mb_by_name);
+	kn_sort(&q, (void **)out->suspended, out->n_suspended, mb_by_name);
+	kn_sort(&q, (void **)out->unknown, out->n_unknown, mb_by_name);
+	kn_sort(&q, (void **)out->not_members, out->n_not_members, mb_by_name);
 	return ANNALS_OK;
 }
 
 /* ---- Holder and Succession ------------------------------------------------------------ */
 
-static int rq_tenures(qk *q, const char *ref, Annals__V1__Entity **pos, qk_rel ***rels, size_t *n)
+static int rq_tenures(kn_ctx *q, const char *ref, Annals__V1__Entity **pos, kn_rel ***rels, size_t *n)
 {
-	int rc = qk_entity(q, ref, "position", pos);
+	int rc = kn_entity(q, ref, "position", pos);
 	if (rc != ANNALS_OK)
 		return rc;
-	return qk_relations(q, (*pos)->id, "holds_position", true, NULL, rels, n);
+	return kn_relations(q, (*pos)->id, "holds_position", true, NULL, rels, n);
 }
 
-ST_QUERY(holder, HolderRequest, HolderReply)
+KN_QUERY(holder, HolderRequest, HolderReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	Annals__V1__Entity *pos;
-	qk_rel **rels;
+	kn_rel **rels;
 	size_t n;
-	qk_when w;
+	kn_when w;
 	int rc = rq_tenures(&q, in->position, &pos, &rels, &n);
 	if (rc == ANNALS_OK)
-		rc = qk_when_of(&q, in->at, in->at_document, &w);
+		rc = kn_when_of(&q, in->at, in->at_document, &w);
 	if (rc == ANNALS_OK)
 		rc = rq_require_date(&q, &w, "holding an office");
 	if (rc != ANNALS_OK)
 		return rc;
 	out->position = pos->id;
 	for (size_t i = 0; i < n; i++) {
-		Annals__V1__RelationFact *f = qk_fact(&q, rels[i], &w);
+		Annals__V1__RelationFact *f = kn_fact(&q, rels[i], &w);
 		if (f->truth != ANNALS__V1__TRUTH__TRUTH_FALSE)
 			AR_PUSH(a, out->holders, out->n_holders, f);
 	}
 	return ANNALS_OK;
 }
 
-/* Tenures in time order (qk_rel_cmp): a tenure with no start is placed by
+/* Tenures in time order (kn_rel_cmp): a tenure with no start is placed by
  * its end, ahead of one that starts when (or after) it ended. */
-ST_QUERY(succession, SuccessionRequest, SuccessionReply)
+KN_QUERY(succession, SuccessionRequest, SuccessionReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	Annals__V1__Entity *pos;
-	qk_rel **rels;
+	kn_rel **rels;
 	size_t n;
 	int rc = rq_tenures(&q, in->position, &pos, &rels, &n);
 	if (rc != ANNALS_OK)
@@ -255,7 +255,7 @@ ST_QUERY(succession, SuccessionRequest, SuccessionReply)
 	for (size_t i = 0; i < n; i++) {
 		Annals__V1__Tenure *tn = AR_NEW(a, Annals__V1__Tenure, ANNALS__V1__TENURE__INIT);
 		tn->holder = rels[i]->r->subject;
-		tn->name = (char *)qk_label(&q, tn->holder);
+		tn->name = (char *)kn_label(&q, tn->holder);
 		tn->relation = rels[i]->r;
 		if (i > 0)
 			tn->predecessor = rels[i - 1]->r->subject;

@@ -5,12 +5,12 @@
 #include <string.h>
 
 #include "common/fold.h"
-#include "store/query_knowledge.h"
+#include "knowledge/kn_int.h"
 
 /* ---- Resolve -------------------------------------------------------------------- */
 
 typedef struct rs_scan {
-	qk *q;
+	kn_ctx *q;
 	Annals__V1__Entity **found;
 	size_t n;
 	int rc;
@@ -28,16 +28,16 @@ static int rs_visit(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	rs_scan *s = ctx;
 	Annals__V1__Entity *e = data != NULL && len > 0 ? annals__v1__entity__unpack(ar_pbc(s->q->a), len, data)
-	                                                : qk_entity_by_id(s->q, id);
+	                                                : kn_entity_by_id(s->q, id);
 	if (e == NULL) {
-		s->rc = qk_fail(s->q, ANNALS_DATA_LOSS, "entity %s cannot be read", id);
+		s->rc = kn_fail(s->q, ANNALS_DATA_LOSS, "entity %s cannot be read", id);
 		return 1;
 	}
 	rs_add(s, e);
 	return 0;
 }
 
-static char *rs_fold(qk *q, const char *s)
+static char *rs_fold(kn_ctx *q, const char *s)
 {
 	size_t n = strlen(s);
 	char *out = ar_alloc(q->a, n + 1);
@@ -51,10 +51,10 @@ static int rs_rank(Annals__V1__Truth t)
 	return t == ANNALS__V1__TRUTH__TRUTH_TRUE ? 3 : t == ANNALS__V1__TRUTH__TRUTH_UNKNOWN ? 2 : 1;
 }
 
-static Annals__V1__Truth rs_truth(qk *q, Annals__V1__Interval *valid, const qk_when *w)
+static Annals__V1__Truth rs_truth(kn_ctx *q, Annals__V1__Interval *valid, const kn_when *w)
 {
 	asof_span sp;
-	qk_span(q, valid, &sp);
+	kn_span(q, valid, &sp);
 	if (!w->set)
 		return ANNALS__V1__TRUTH__TRUTH_UNSPECIFIED;
 	return (Annals__V1__Truth)asof_eval(&sp, w->lo, w->hi);
@@ -62,13 +62,13 @@ static Annals__V1__Truth rs_truth(qk *q, Annals__V1__Interval *valid, const qk_w
 
 /* One candidate per entity: the matching name that best fits the date
  * (valid then, else maybe valid, else not), the first one on ties. */
-static Annals__V1__Candidate *rs_candidate(qk *q, Annals__V1__Entity *e, const char *folded, const char *asked,
-                                           const qk_when *w)
+static Annals__V1__Candidate *rs_candidate(kn_ctx *q, Annals__V1__Entity *e, const char *folded, const char *asked,
+                                           const kn_when *w)
 {
 	Annals__V1__Candidate *c = AR_NEW(q->a, Annals__V1__Candidate, ANNALS__V1__CANDIDATE__INIT);
 	c->entity = e->id;
 	c->type = e->type;
-	c->display_name = (char *)qk_display_name(e);
+	c->display_name = (char *)kn_display_name(e);
 	int best = 0;
 	for (size_t i = 0; i < e->n_names; i++) {
 		Annals__V1__Name *n = e->names[i];
@@ -90,25 +90,25 @@ static Annals__V1__Candidate *rs_candidate(qk *q, Annals__V1__Entity *e, const c
 	return c;
 }
 
-ST_QUERY(resolve, ResolveRequest, ResolveReply)
+KN_QUERY(resolve, ResolveRequest, ResolveReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	if (in->name == NULL || in->name[0] == '\0')
-		return qk_fail(&q, ANNALS_INVALID_ARGUMENT, "name: required");
-	qk_when w;
-	int rc = qk_when_of(&q, in->at, NULL, &w);
+		return kn_fail(&q, ANNALS_INVALID_ARGUMENT, "name: required");
+	kn_when w;
+	int rc = kn_when_of(&q, in->at, NULL, &w);
 	if (rc != ANNALS_OK)
 		return rc;
 	rs_scan s = {.q = &q, .rc = ANNALS_OK};
-	Annals__V1__Entity *by_id = qk_entity_by_id(&q, in->name);
+	Annals__V1__Entity *by_id = kn_entity_by_id(&q, in->name);
 	if (by_id != NULL)
 		rs_add(&s, by_id);
 	rc = st_scan_names(t, in->name, false, rs_visit, &s);
 	if (s.rc != ANNALS_OK)
 		return s.rc;
 	if (rc != ANNALS_OK)
-		return qk_fail(&q, rc, "name: looking up '%.60s' failed", in->name);
+		return kn_fail(&q, rc, "name: looking up '%.60s' failed", in->name);
 	const char *folded = rs_fold(&q, in->name);
 	for (size_t i = 0; i < s.n; i++) {
 		if (in->type != ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_UNSPECIFIED && s.found[i]->type != in->type)
@@ -133,16 +133,16 @@ static const Annals__V1__NameFact *na_in_force(const Annals__V1__NameAtReply *ou
 	return NULL;
 }
 
-ST_QUERY(name_at, NameAtRequest, NameAtReply)
+KN_QUERY(name_at, NameAtRequest, NameAtReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	Annals__V1__Entity *e;
-	int rc = qk_entity(&q, in->entity, "entity", &e);
+	int rc = kn_entity(&q, in->entity, "entity", &e);
 	if (rc != ANNALS_OK)
 		return rc;
-	qk_when w;
-	rc = qk_when_of(&q, in->at, in->at_document, &w);
+	kn_when w;
+	rc = kn_when_of(&q, in->at, in->at_document, &w);
 	if (rc != ANNALS_OK)
 		return rc;
 	out->entity = e->id;
@@ -153,7 +153,7 @@ ST_QUERY(name_at, NameAtRequest, NameAtReply)
 		AR_PUSH(a, out->names, out->n_names, f);
 	}
 	if (!w.set) { /* no date asked: today's name as we know it, no truth claimed */
-		out->name = (char *)qk_display_name(e);
+		out->name = (char *)kn_display_name(e);
 		out->truth = ANNALS__V1__TRUTH__TRUTH_UNSPECIFIED;
 		return ANNALS_OK;
 	}

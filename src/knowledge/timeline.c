@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "store/query_knowledge.h"
+#include "knowledge/kn_int.h"
 
 typedef struct tl_entry {
 	Annals__V1__TimelineItem *item;
@@ -22,7 +22,7 @@ typedef struct tl_entry {
 } tl_entry;
 
 typedef struct tl {
-	qk *q;
+	kn_ctx *q;
 	int32_t from, to; /* DATE_NEG_INF / DATE_POS_INF when open */
 	tl_entry **entries;
 	size_t n;
@@ -33,7 +33,7 @@ static void tl_add(tl *x, Annals__V1__Date *when, const char *kind, int rank, co
                    Annals__V1__Event *event, Annals__V1__Relation *relation)
 {
 	int32_t lo = 0, hi = 0;
-	bool dated = qk_date_range(x->q, when, &lo, &hi);
+	bool dated = kn_date_range(x->q, when, &lo, &hi);
 	if (dated && (hi < x->from || lo > x->to))
 		return;
 	Annals__V1__TimelineItem *it = AR_NEW(x->q->a, Annals__V1__TimelineItem, ANNALS__V1__TIMELINE_ITEM__INIT);
@@ -76,7 +76,7 @@ static int tl_visit_event(void *ctx, const char *id, const uint8_t *data, size_t
 	Annals__V1__Event *e = data != NULL && len > 0 ? annals__v1__event__unpack(ar_pbc(x->q->a), len, data)
 	                                               : st_load_event(x->q->t, id, x->q->a);
 	if (e == NULL) {
-		x->rc = qk_fail(x->q, ANNALS_DATA_LOSS, "event %s cannot be read", id);
+		x->rc = kn_fail(x->q, ANNALS_DATA_LOSS, "event %s cannot be read", id);
 		return 1;
 	}
 	const char *what = e->summary != NULL && e->summary[0] != '\0' ? e->summary : e->type;
@@ -95,27 +95,27 @@ static bool tl_stated(const Annals__V1__Bound *b)
 
 static void tl_relation(tl *x, Annals__V1__Relation *r)
 {
-	qk *q = x->q;
+	kn_ctx *q = x->q;
 	Annals__V1__Interval *iv = r->valid;
 	if (iv == NULL)
 		return;
-	const char *fact = ar_printf(q->a, "%s %s %s%s%s%s", qk_label(q, r->subject), r->predicate,
-	                             qk_label(q, r->object), r->status[0] ? " (" : "", r->status,
+	const char *fact = ar_printf(q->a, "%s %s %s%s%s%s", kn_label(q, r->subject), r->predicate,
+	                             kn_label(q, r->object), r->status[0] ? " (" : "", r->status,
 	                             r->status[0] ? ")" : "");
 	if (tl_stated(iv->start))
 		tl_add(x, iv->start->date, "relation_start", 2,
-		       ar_printf(q->a, "%s: %s", fact, qk_bound_phrase(q, iv->start, true)), NULL, r);
+		       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, iv->start, true)), NULL, r);
 	if (tl_stated(iv->end))
 		tl_add(x, iv->end->date, "relation_end", 1,
-		       ar_printf(q->a, "%s: %s", fact, qk_bound_phrase(q, iv->end, false)), NULL, r);
+		       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, iv->end, false)), NULL, r);
 }
 
 static int tl_relations(tl *x, const char *id)
 {
-	qk_rel **rels;
+	kn_rel **rels;
 	size_t n;
 	for (int inverse = 0; inverse < 2; inverse++) {
-		int rc = qk_relations(x->q, id, NULL, inverse, NULL, &rels, &n);
+		int rc = kn_relations(x->q, id, NULL, inverse, NULL, &rels, &n);
 		if (rc != ANNALS_OK)
 			return rc;
 		for (size_t i = 0; i < n; i++)
@@ -127,50 +127,50 @@ static int tl_relations(tl *x, const char *id)
 
 static void tl_names(tl *x, Annals__V1__Entity *e)
 {
-	qk *q = x->q;
+	kn_ctx *q = x->q;
 	for (size_t i = 0; i < e->n_names; i++) {
 		Annals__V1__Name *n = e->names[i];
 		if (n->valid == NULL)
 			continue;
-		const char *fact = ar_printf(q->a, "%s named \"%s\" (%s)", e->id, n->text, qk_name_kind_word(n->kind));
+		const char *fact = ar_printf(q->a, "%s named \"%s\" (%s)", e->id, n->text, kn_name_kind_word(n->kind));
 		if (tl_stated(n->valid->start))
 			tl_add(x, n->valid->start->date, "name_start", 2,
-			       ar_printf(q->a, "%s: %s", fact, qk_bound_phrase(q, n->valid->start, true)), NULL, NULL);
+			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->start, true)), NULL, NULL);
 		if (tl_stated(n->valid->end))
 			tl_add(x, n->valid->end->date, "name_end", 1,
-			       ar_printf(q->a, "%s: %s", fact, qk_bound_phrase(q, n->valid->end, false)), NULL, NULL);
+			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->end, false)), NULL, NULL);
 	}
 }
 
-ST_QUERY(timeline, TimelineRequest, TimelineReply)
+KN_QUERY(timeline, TimelineRequest, TimelineReply)
 {
-	qk q;
-	qk_init(&q, t, a, err);
+	kn_ctx q;
+	kn_init(&q, t, a, err);
 	Annals__V1__Entity *e;
 	int32_t lo, hi;
 	bool set;
 	tl x = {.q = &q, .from = DATE_NEG_INF, .to = DATE_POS_INF, .rc = ANNALS_OK};
-	int rc = qk_entity(&q, in->entity, "entity", &e);
-	if (rc == ANNALS_OK && (rc = qk_bound_of(&q, in->from, "from", &lo, &hi, &set)) == ANNALS_OK && set)
+	int rc = kn_entity(&q, in->entity, "entity", &e);
+	if (rc == ANNALS_OK && (rc = kn_bound_of(&q, in->from, "from", &lo, &hi, &set)) == ANNALS_OK && set)
 		x.from = lo;
-	if (rc == ANNALS_OK && (rc = qk_bound_of(&q, in->to, "to", &lo, &hi, &set)) == ANNALS_OK && set)
+	if (rc == ANNALS_OK && (rc = kn_bound_of(&q, in->to, "to", &lo, &hi, &set)) == ANNALS_OK && set)
 		x.to = hi;
 	if (rc != ANNALS_OK)
 		return rc;
 	if (x.from > x.to)
-		return qk_fail(&q, ANNALS_INVALID_ARGUMENT, "to: ends before from begins");
+		return kn_fail(&q, ANNALS_INVALID_ARGUMENT, "to: ends before from begins");
 	/* Every event of the entity: the store's index orders by stored dates,
 	 * but relative dates are resolved here, so the order is ours to make. */
 	rc = st_scan_events(t, e->id, DATE_NEG_INF, DATE_POS_INF, NULL, NULL, tl_visit_event, &x);
 	if (x.rc != ANNALS_OK)
 		return x.rc;
 	if (rc != ANNALS_OK)
-		return qk_fail(&q, rc, "reading the events of %s failed", e->id);
+		return kn_fail(&q, rc, "reading the events of %s failed", e->id);
 	rc = tl_relations(&x, e->id);
 	if (rc != ANNALS_OK)
 		return rc;
 	tl_names(&x, e);
-	qk_sort(&q, (void **)x.entries, x.n, tl_cmp);
+	kn_sort(&q, (void **)x.entries, x.n, tl_cmp);
 	out->entity = e->id;
 	for (size_t i = 0; i < x.n; i++)
 		AR_PUSH(a, out->items, out->n_items, x.entries[i]->item);

@@ -12,9 +12,68 @@
  * Answers of later groups that arrive while that task runs are sent by it
  * too. A reply still leaves only after the commit that covers it returned.
  */
+#include <stdlib.h>
+#include <string.h>
 #include "annals/annals.h"
 #include "common/log.h"
 #include "server/server.h"
+
+/* The reply of a committed (or refused, or replayed) write, packed from
+ * the store's outcome: a WriteReply for a Put or Delete, a BatchReply for
+ * a Batch. The store keeps outcomes in its own terms; what goes on the
+ * wire is decided here. */
+uint8_t *srv_write_reply_pack(const st_write *w, size_t *len)
+{
+	*len = 0;
+	if (w->legacy_body != NULL) { /* a resend answered from an annals 0.1 log entry */
+		uint8_t *copy = malloc(w->legacy_len);
+		if (copy != NULL) {
+			memcpy(copy, w->legacy_body, w->legacy_len);
+			*len = w->legacy_len;
+		}
+		return copy;
+	}
+	if (w->code != ANNALS_OK || w->n_results == 0)
+		return NULL;
+	Annals__V1__WriteReply *wr = calloc(w->n_results, sizeof(*wr));
+	Annals__V1__WriteReply **ptrs = calloc(w->n_results, sizeof(*ptrs));
+	uint8_t *buf = NULL;
+	if (wr != NULL && ptrs != NULL) {
+		for (size_t i = 0; i < w->n_results; i++) {
+			annals__v1__write_reply__init(&wr[i]);
+			wr[i].id = (char *)w->results[i].id;
+			wr[i].revision = w->results[i].revision;
+			wr[i].unchanged = w->results[i].unchanged;
+			ptrs[i] = &wr[i];
+		}
+		Annals__V1__BatchReply br = ANNALS__V1__BATCH_REPLY__INIT;
+		br.revision = w->after_revision;
+		br.results = ptrs;
+		br.n_results = w->n_results;
+		const ProtobufCMessage *m = w->op == ST_BATCH ? &br.base : &wr[0].base;
+		*len = protobuf_c_message_get_packed_size(m);
+		buf = malloc(*len ? *len : 1);
+		if (buf != NULL)
+			protobuf_c_message_pack(m, buf);
+		else
+			*len = 0;
+	}
+	free(ptrs);
+	free(wr);
+	return buf;
+}
+
+void srv_write_answer(srv_worker *w)
+{
+	size_t len;
+	uint8_t *body = srv_write_reply_pack(&w->write, &len);
+	if (w->write.code == ANNALS_OK && body == NULL && (w->write.n_results > 0 || w->write.legacy_body)) {
+		srv_worker_reply(w, ANNALS_RESOURCE_EXHAUSTED, "out of memory for the reply", NULL, 0);
+		return;
+	}
+	srv_worker_reply(w, w->write.code, w->write.code == ANNALS_OK ? NULL : w->write.msg, body, len);
+	free(body);
+}
 
 static void answer_cb(void *arg)
 {
@@ -32,8 +91,7 @@ static void answer_cb(void *arg)
 		while (w != NULL) {
 			srv_worker *next = w->answer_next; /* w may start its next call once answered */
 			w->answer_next = NULL;
-			srv_worker_reply(w, w->write.code, w->write.code == ANNALS_OK ? NULL : w->write.msg,
-			                 w->write.reply, w->write.reply_len);
+			srv_write_answer(w);
 			w = next;
 		}
 	}

@@ -100,13 +100,13 @@ static int dispatch_method(srv_worker *w, const Annals__V1__Call *call)
  * is the one the handler then reads. */
 static bool dispatch_cached(srv_worker *w, const Annals__V1__Call *call)
 {
-	if (!qc_cacheable(w->method) || srv_worker_read_begin(w) != ANNALS_OK)
+	if (!qc_cacheable(w->srv->qcache, w->method) || srv_worker_read_begin(w) != ANNALS_OK)
 		return false;
 	w->qkey = (qc_key){
 	    .method = w->method, .body = call->body.data, .len = call->body.len, .txn_id = st_txn_id(w->txn)};
 	qc_key_hash(&w->qkey);
 	size_t len;
-	const uint8_t *hit = qc_get(&w->qkey, &len);
+	const uint8_t *hit = qc_get(w->srv->qcache, &w->qkey, &len);
 	if (hit != NULL) {
 		srv_worker_reply(w, ANNALS_OK, NULL, hit, len);
 		return true;
@@ -134,6 +134,8 @@ static int dispatch_policy(srv_worker *w, const Annals__V1__Call *call)
 		         s->cfg.max_inflight);
 		return -1;
 	}
+	if (s->cfg.test_delay_ms) /* fault injection: a call that holds its slot */
+		usleep(s->cfg.test_delay_ms * 1000u);
 	const char *why = NULL;
 	int code = srv_auth_check(s, call->token, flags, &why);
 	if (code != ANNALS_OK) {
@@ -162,9 +164,6 @@ void srv_dispatch(srv_worker *w)
 	w->received_ms = w->received_us / 1000u;
 	w->method = -1;
 	w->deadline_ms = 0;
-	if (s->cfg.test_delay_ms)
-		usleep(s->cfg.test_delay_ms * 1000u);
-
 	if (nng_msg_len(w->req) > s->cfg.max_message) {
 		srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
 		         "request of %zu bytes is over the server's limit of %zu bytes (--max-message); "

@@ -10,6 +10,7 @@
 #include "annals/annals.h"
 #include "common/envelope.h"
 #include "server/server.h"
+#include "knowledge/knowledge.h"
 #include "store/query.h"
 
 typedef void (*srv_call_fn)(srv_worker *w, const ProtobufCMessage *in);
@@ -22,8 +23,8 @@ typedef void (*srv_call_fn)(srv_worker *w, const ProtobufCMessage *in);
 		srv_h_##fn(w, (const Annals__V1__##Req *)in);                                                \
 	}
 
-/* QUERY: snapshot, the store's query function, reply (or the query's error). */
-#define SRV_IMPL_QUERY(M, fn, Req, Rep, record)                                                              \
+/* QUERY: snapshot, the query engine's function, reply (or the query's error). */
+#define SRV_IMPL_QUERY_(M, fn, Req, Rep, query_fn)                                                           \
 	static void srv_call_##fn(srv_worker *w, const ProtobufCMessage *in)                                 \
 	{                                                                                                    \
 		if (srv_read_begin(w) != ANNALS_OK)                                                          \
@@ -31,12 +32,16 @@ typedef void (*srv_call_fn)(srv_worker *w, const ProtobufCMessage *in);
 		Annals__V1__##Rep out;                                                                       \
 		protobuf_c_message_init(env_method(ANNALS_METHOD_##M)->output, &out);                        \
 		st_err err = {0};                                                                            \
-		int rc = st_q_##fn(w->txn, (const Annals__V1__##Req *)in, &w->arena, &out, &err);            \
+		int rc = query_fn(w->txn, (const Annals__V1__##Req *)in, &w->arena, &out, &err);             \
 		if (rc != ANNALS_OK)                                                                         \
 			srv_fail(w, rc, "%s", err.msg);                                                      \
 		else                                                                                         \
 			srv_worker_reply_msg(w, &out.base);                                                  \
 	}
+
+/* QUERY rows: the knowledge engine; LIST rows: the store's record queries. */
+#define SRV_IMPL_QUERY(M, fn, Req, Rep, record) SRV_IMPL_QUERY_(M, fn, Req, Rep, kn_q_##fn)
+#define SRV_IMPL_LIST(M, fn, Req, Rep, record)  SRV_IMPL_QUERY_(M, fn, Req, Rep, st_q_##fn)
 
 /* GET: the stored record's bytes are the packed reply. */
 #define SRV_IMPL_GET(M, fn, Req, Rep, record)                                                                \

@@ -9,6 +9,7 @@
 #include "annals/annals.h"
 #include "common/envelope.h"
 #include "server/server.h"
+#include "knowledge/knowledge.h"
 #include "store/query.h"
 
 /* Takes a fresh snapshot; it is released when the call's reply is sent. */

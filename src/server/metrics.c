@@ -17,7 +17,8 @@
 
 /* Upper bounds of the latency buckets, in microseconds. */
 static const uint64_t mx_bounds_us[MX_BUCKETS] = {
-	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 10000000,
+    50,    100,   250,    500,    1000,   2500,    5000,    10000,
+    25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 10000000,
 };
 static const unsigned mx_group_bounds[MX_GROUP_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
 
@@ -106,7 +107,8 @@ void mx_fill_stats(srv_server *s, ar_arena *a, Annals__V1__StatsReply *out)
 	mx_metrics *m = &s->mx;
 	st_stats st;
 	mx_store_stats(s, &st);
-	Annals__V1__RecordCounts *counts = AR_NEW(a, Annals__V1__RecordCounts, ANNALS__V1__RECORD_COUNTS__INIT);
+	Annals__V1__RecordCounts *counts =
+	    AR_NEW(a, Annals__V1__RecordCounts, ANNALS__V1__RECORD_COUNTS__INIT);
 	counts->entities = st.entities;
 	counts->events = st.events;
 	counts->relations = st.relations;
@@ -127,7 +129,8 @@ void mx_fill_stats(srv_server *s, ar_arena *a, Annals__V1__StatsReply *out)
 		uint64_t calls = mx_calls(ms);
 		if (calls == 0)
 			continue;
-		Annals__V1__MethodStats *o = AR_NEW(a, Annals__V1__MethodStats, ANNALS__V1__METHOD_STATS__INIT);
+		Annals__V1__MethodStats *o =
+		    AR_NEW(a, Annals__V1__MethodStats, ANNALS__V1__METHOD_STATS__INIT);
 		o->method = (char *)(i == MX_METHODS - 1 ? "unknown" : mx_method_name(i));
 		o->calls = calls;
 		o->mean_ms = (double)atomic_load(&ms->sum_us) / 1000.0 / (double)calls;
@@ -137,7 +140,8 @@ void mx_fill_stats(srv_server *s, ar_arena *a, Annals__V1__StatsReply *out)
 			uint64_t n = atomic_load(&ms->codes[c]);
 			if (n == 0)
 				continue;
-			Annals__V1__CodeCount *cc = AR_NEW(a, Annals__V1__CodeCount, ANNALS__V1__CODE_COUNT__INIT);
+			Annals__V1__CodeCount *cc =
+			    AR_NEW(a, Annals__V1__CodeCount, ANNALS__V1__CODE_COUNT__INIT);
 			cc->code = (char *)annals_status_name(c);
 			cc->count = n;
 			AR_PUSH(a, o->codes, o->n_codes, cc);
@@ -185,8 +189,8 @@ static void mx_render_calls(mx_buf *b, mx_metrics *m)
 			uint64_t n = atomic_load(&m->methods[i].codes[c]);
 			if (n)
 				mx_printf(b, "annals_calls_total{method=\"%s\",code=\"%s\"} %llu\n",
-				          i == MX_METHODS - 1 ? "unknown" : mx_method_name(i), annals_status_name(c),
-				          (unsigned long long)n);
+				          i == MX_METHODS - 1 ? "unknown" : mx_method_name(i),
+				          annals_status_name(c), (unsigned long long)n);
 		}
 	mx_printf(b, "# HELP annals_call_duration_seconds Time from receiving a call to sending its reply.\n"
 	             "# TYPE annals_call_duration_seconds histogram\n");
@@ -198,15 +202,16 @@ static void mx_render_calls(mx_buf *b, mx_metrics *m)
 		const char *name = i == MX_METHODS - 1 ? "unknown" : mx_method_name(i);
 		for (int k = 0; k < MX_BUCKETS; k++) {
 			cum += atomic_load(&ms->buckets[k]);
-			mx_printf(b, "annals_call_duration_seconds_bucket{method=\"%s\",le=\"%g\"} %llu\n", name,
-			          (double)mx_bounds_us[k] / 1e6, (unsigned long long)cum);
+			mx_printf(b, "annals_call_duration_seconds_bucket{method=\"%s\",le=\"%g\"} %llu\n",
+			          name, (double)mx_bounds_us[k] / 1e6, (unsigned long long)cum);
 		}
 		cum += atomic_load(&ms->buckets[MX_BUCKETS]);
 		mx_printf(b, "annals_call_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} %llu\n", name,
 		          (unsigned long long)cum);
 		mx_printf(b, "annals_call_duration_seconds_sum{method=\"%s\"} %.6f\n", name,
 		          (double)atomic_load(&ms->sum_us) / 1e6);
-		mx_printf(b, "annals_call_duration_seconds_count{method=\"%s\"} %llu\n", name, (unsigned long long)cum);
+		mx_printf(b, "annals_call_duration_seconds_count{method=\"%s\"} %llu\n", name,
+		          (unsigned long long)cum);
 	}
 }
 
@@ -223,13 +228,14 @@ static void mx_render_commits(mx_buf *b, mx_metrics *m)
 	cum += atomic_load(&m->group_buckets[MX_GROUP_BUCKETS]);
 	mx_printf(b, "annals_commit_group_size_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
 	mx_printf(b, "annals_commit_group_size_sum %llu\nannals_commit_group_size_count %llu\n",
-	          (unsigned long long)atomic_load(&m->committed_writes), (unsigned long long)atomic_load(&m->commits));
+	          (unsigned long long)atomic_load(&m->committed_writes),
+	          (unsigned long long)atomic_load(&m->commits));
 }
 
-static void mx_render_cache(mx_buf *b)
+static void mx_render_cache(mx_buf *b, srv_server *s)
 {
 	qc_counts c;
-	qc_counts_get(&c);
+	qc_counts_get(s->qcache, &c);
 	mx_printf(b,
 	          "# HELP annals_reply_cache_total Cacheable queries answered from the reply cache (hit) or "
 	          "computed (miss); answers kept (stored) and dropped for room (evicted).\n"
@@ -240,7 +246,7 @@ static void mx_render_cache(mx_buf *b)
 	          "annals_reply_cache_total{event=\"evicted\"} %llu\n"
 	          "# TYPE annals_reply_cache_budget_bytes gauge\nannals_reply_cache_budget_bytes %zu\n",
 	          (unsigned long long)c.hits, (unsigned long long)c.misses, (unsigned long long)c.stored,
-	          (unsigned long long)c.evicted, qc_budget());
+	          (unsigned long long)c.evicted, qc_budget(s->qcache));
 }
 
 char *mx_render(srv_server *s, size_t *len)
@@ -250,7 +256,12 @@ char *mx_render(srv_server *s, size_t *len)
 	mx_store_stats(s, &st);
 	mx_render_calls(&b, &s->mx);
 	mx_render_commits(&b, &s->mx);
-	mx_render_cache(&b);
+	mx_render_cache(&b, s);
+	mx_printf(
+	    &b,
+	    "# HELP annals_long_polls_waiting Changes calls parked until a commit (at most --max-polls).\n"
+	    "# TYPE annals_long_polls_waiting gauge\nannals_long_polls_waiting %d\n",
+	    atomic_load(&s->polls_parked));
 	mx_printf(&b,
 	          "# TYPE annals_calls_in_flight gauge\nannals_calls_in_flight %d\n"
 	          "# TYPE annals_writes_queued gauge\nannals_writes_queued %d\n"
@@ -349,8 +360,8 @@ int mx_http_start(srv_server *s, const char *url)
 			rv = nng_http_server_start(hs);
 	}
 	if (rv != 0) {
-		log_msg(LOG_ERROR, "metrics_listen", "url=%s problem=\"%s\" hint=\"use http://HOST:PORT\"", url,
-		        nng_strerror(rv));
+		log_msg(LOG_ERROR, "metrics_listen", "url=%s problem=\"%s\" hint=\"use http://HOST:PORT\"",
+		        url, nng_strerror(rv));
 		return -1;
 	}
 	log_msg(LOG_INFO, "metrics", "url=%s paths=\"/metrics /healthz /readyz\"", url);

@@ -20,6 +20,7 @@
 #include "annals/annals.h"
 #include "common/log.h"
 #include "server/server.h"
+#include "knowledge/knowledge.h"
 #include "store/query.h"
 
 bool srv_poll_answer(srv_worker *w, const Annals__V1__ChangesRequest *in, bool may_wait)

@@ -9,10 +9,10 @@
 #include "common/envelope.h"
 #include "common/hash.h"
 
-#define QC_SLOTS       1024u /* per thread, a power of two: direct-mapped by hash */
+#define QC_SLOTS 1024u /* per thread, a power of two: direct-mapped by hash */
 
 typedef struct qc_entry {
-	uint64_t hash, txn_id, epoch;
+	uint64_t hash, txn_id;
 	int method;
 	size_t body_len, reply_len;
 	uint8_t bytes[]; /* the request body, then the reply body */
@@ -22,56 +22,94 @@ typedef struct qc_table {
 	qc_entry *slot[QC_SLOTS];
 	size_t bytes;  /* held by the entries, headers included */
 	unsigned hand; /* the next slot to evict when over budget */
+	qc_cache *owner;
+	struct qc_table *next; /* on owner->tables */
 } qc_table;
 
-static size_t qc_budget_bytes;
-/* Bumped by every qc_setup, so a table never answers for an earlier
- * server's store (whose txn ids may coincide) in the same process. */
-static _Atomic uint64_t qc_epoch;
-static pthread_once_t qc_once = PTHREAD_ONCE_INIT;
-static pthread_key_t qc_key_tls; /* its destructor frees a thread's table */
-static _Thread_local qc_table *qc_tls;
-static _Atomic uint64_t qc_n_hits, qc_n_misses, qc_n_stored, qc_n_evicted;
+/* Everything of one cache lives here, owned by the server that opened it:
+ * no process-wide state, so two servers in one process (the tests) never
+ * see each other's answers. Each thread finds its own table through the
+ * cache's pthread key. */
+struct qc_cache {
+	size_t budget;
+	pthread_key_t key;    /* its destructor frees a thread's table at thread exit */
+	pthread_mutex_t lock; /* guards `tables` (taken when a table is made or freed) */
+	qc_table *tables;
+	_Atomic uint64_t hits, misses, stored, evicted;
+};
 
-static void qc_table_free(void *p)
+static void qc_table_unlink(qc_table *t)
 {
-	qc_table *t = p;
+	qc_cache *c = t->owner;
+	pthread_mutex_lock(&c->lock);
+	for (qc_table **p = &c->tables; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void qc_table_free(qc_table *t)
+{
 	for (unsigned i = 0; i < QC_SLOTS; i++)
 		free(t->slot[i]);
 	free(t);
 }
 
-static int qc_key_ok;
-static void qc_key_create(void)
+static void qc_thread_exit(void *p)
 {
-	qc_key_ok = pthread_key_create(&qc_key_tls, qc_table_free) == 0;
+	qc_table *t = p;
+	qc_table_unlink(t);
+	qc_table_free(t);
 }
 
-int qc_setup(size_t bytes_per_thread)
+qc_cache *qc_open(size_t bytes_per_thread)
 {
-	pthread_once(&qc_once, qc_key_create);
-	if (!qc_key_ok)
-		return -1;
-	atomic_fetch_add(&qc_epoch, 1);
-	qc_budget_bytes = bytes_per_thread;
-	return 0;
+	qc_cache *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	if (pthread_key_create(&c->key, qc_thread_exit) != 0) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	c->budget = bytes_per_thread;
+	return c;
 }
 
-bool qc_cacheable(int method)
+void qc_close(qc_cache *c)
+{
+	if (c == NULL)
+		return;
+	/* after the key is gone no thread-exit destructor runs for it: free
+	 * every table still held, whichever thread made it */
+	pthread_key_delete(c->key);
+	while (c->tables != NULL) {
+		qc_table *t = c->tables;
+		c->tables = t->next;
+		qc_table_free(t);
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+bool qc_cacheable(const qc_cache *c, int method)
 {
 	/* the row's ANNALS_M_CACHEABLE: queries that compute (scan, sort,
 	 * judge dates, phrase reasons) rather than copy one stored record */
-	return qc_budget_bytes > 0 && (env_method_flags(method) & ANNALS_M_CACHEABLE) != 0;
+	return c != NULL && c->budget > 0 && (env_method_flags(method) & ANNALS_M_CACHEABLE) != 0;
 }
 
-size_t qc_budget(void)
+size_t qc_budget(const qc_cache *c)
 {
-	return qc_budget_bytes;
+	return c ? c->budget : 0;
 }
 
-size_t qc_thread_bytes(void)
+size_t qc_thread_bytes(qc_cache *c)
 {
-	return qc_tls ? qc_tls->bytes : 0;
+	qc_table *t = c ? pthread_getspecific(c->key) : NULL;
+	return t ? t->bytes : 0;
 }
 
 /* FNV-1a over the method and the request bytes; the txn id is left out so
@@ -81,32 +119,38 @@ void qc_key_hash(qc_key *k)
 	k->hash = hash_fnv1a(HASH_FNV1A_INIT ^ (uint64_t)(unsigned)k->method, k->body, k->len);
 }
 
-const uint8_t *qc_get(const qc_key *k, size_t *len)
+const uint8_t *qc_get(qc_cache *c, const qc_key *k, size_t *len)
 {
-	qc_table *t = qc_tls;
+	qc_table *t = pthread_getspecific(c->key);
 	const qc_entry *e = t ? t->slot[k->hash & (QC_SLOTS - 1)] : NULL;
 	if (e != NULL && e->hash == k->hash && e->txn_id == k->txn_id && e->method == k->method &&
-	    e->body_len == k->len && e->epoch == atomic_load_explicit(&qc_epoch, memory_order_relaxed) &&
-	    (k->len == 0 || memcmp(e->bytes, k->body, k->len) == 0)) {
-		atomic_fetch_add_explicit(&qc_n_hits, 1, memory_order_relaxed);
+	    e->body_len == k->len && (k->len == 0 || memcmp(e->bytes, k->body, k->len) == 0)) {
+		atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
 		*len = e->reply_len;
 		return e->bytes + e->body_len;
 	}
-	atomic_fetch_add_explicit(&qc_n_misses, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->misses, 1, memory_order_relaxed);
 	return NULL;
 }
 
-static qc_table *qc_table_here(void)
+static qc_table *qc_table_here(qc_cache *c)
 {
-	if (qc_tls == NULL) {
-		qc_table *t = calloc(1, sizeof(*t));
-		if (t == NULL || pthread_setspecific(qc_key_tls, t) != 0) {
-			free(t);
-			return NULL;
-		}
-		qc_tls = t;
+	qc_table *t = pthread_getspecific(c->key);
+	if (t != NULL)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->owner = c;
+	if (pthread_setspecific(c->key, t) != 0) {
+		free(t);
+		return NULL;
 	}
-	return qc_tls;
+	pthread_mutex_lock(&c->lock);
+	t->next = c->tables;
+	c->tables = t;
+	pthread_mutex_unlock(&c->lock);
+	return t;
 }
 
 static void qc_drop(qc_table *t, unsigned i, bool evicted)
@@ -118,22 +162,22 @@ static void qc_drop(qc_table *t, unsigned i, bool evicted)
 	free(e);
 	t->slot[i] = NULL;
 	if (evicted)
-		atomic_fetch_add_explicit(&qc_n_evicted, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&t->owner->evicted, 1, memory_order_relaxed);
 }
 
-void qc_put(const qc_key *k, const uint8_t *reply, size_t len)
+void qc_put(qc_cache *c, const qc_key *k, const uint8_t *reply, size_t len)
 {
 	size_t need = sizeof(qc_entry) + k->len + len;
 	/* one answer may take at most a quarter of the budget, so a few big
 	 * answers cannot flush everything else */
-	if (qc_budget_bytes == 0 || need > qc_budget_bytes / 4)
+	if (c->budget == 0 || need > c->budget / 4)
 		return;
-	qc_table *t = qc_table_here();
+	qc_table *t = qc_table_here(c);
 	if (t == NULL)
 		return;
 	unsigned i = (unsigned)(k->hash & (QC_SLOTS - 1));
 	qc_drop(t, i, t->slot[i] != NULL && t->slot[i]->hash != k->hash);
-	while (t->bytes + need > qc_budget_bytes) { /* ends: need fits an empty table */
+	while (t->bytes + need > c->budget) { /* ends: need fits an empty table */
 		qc_drop(t, t->hand, true);
 		t->hand = (t->hand + 1) & (QC_SLOTS - 1);
 	}
@@ -142,7 +186,6 @@ void qc_put(const qc_key *k, const uint8_t *reply, size_t len)
 		return;
 	e->hash = k->hash;
 	e->txn_id = k->txn_id;
-	e->epoch = atomic_load_explicit(&qc_epoch, memory_order_relaxed);
 	e->method = k->method;
 	e->body_len = k->len;
 	e->reply_len = len;
@@ -153,13 +196,13 @@ void qc_put(const qc_key *k, const uint8_t *reply, size_t len)
 		memcpy(e->bytes + k->len, reply, len);
 	t->slot[i] = e;
 	t->bytes += need;
-	atomic_fetch_add_explicit(&qc_n_stored, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->stored, 1, memory_order_relaxed);
 }
 
-void qc_counts_get(qc_counts *out)
+void qc_counts_get(qc_cache *c, qc_counts *out)
 {
-	out->hits = atomic_load_explicit(&qc_n_hits, memory_order_relaxed);
-	out->misses = atomic_load_explicit(&qc_n_misses, memory_order_relaxed);
-	out->stored = atomic_load_explicit(&qc_n_stored, memory_order_relaxed);
-	out->evicted = atomic_load_explicit(&qc_n_evicted, memory_order_relaxed);
+	out->hits = atomic_load_explicit(&c->hits, memory_order_relaxed);
+	out->misses = atomic_load_explicit(&c->misses, memory_order_relaxed);
+	out->stored = atomic_load_explicit(&c->stored, memory_order_relaxed);
+	out->evicted = atomic_load_explicit(&c->evicted, memory_order_relaxed);
 }

@@ -9,9 +9,10 @@
  * the handler would compute, bit for bit. Any commit changes the id, so a
  * write is visible to every read that starts after its acknowledgement.
  *
- * The cache is per thread (nng's task threads answer reads), so a lookup
- * takes no lock; each thread's cache holds at most the configured bytes
- * and is freed when the thread exits.
+ * A cache is an object the server owns (qc_open/qc_close); within it each
+ * thread has its own table (nng's task threads answer reads), so a lookup
+ * takes no lock; each table holds at most the configured bytes and is
+ * freed when its thread exits or the cache is closed.
  */
 #ifndef ANNALS_SERVER_QCACHE_H
 #define ANNALS_SERVER_QCACHE_H
@@ -28,25 +29,30 @@ typedef struct qc_key {
 	uint64_t hash;
 } qc_key;
 
-/* Sets the byte budget of each thread's cache (0: off) and which methods
- * may be cached; before the server starts. Returns -1 when out of memory. */
-int qc_setup(size_t bytes_per_thread);
-/* Whether answers of this method (service descriptor index) are cached. */
-bool qc_cacheable(int method);
+typedef struct qc_cache qc_cache;
+
+/* A cache whose tables hold at most bytes_per_thread each (0: caching
+ * off); NULL when out of memory. */
+qc_cache *qc_open(size_t bytes_per_thread);
+/* Frees every table; no thread may use the cache any more. */
+void qc_close(qc_cache *c);
+/* Whether answers of this method are cached: its row's ANNALS_M_CACHEABLE
+ * flag, with a budget. */
+bool qc_cacheable(const qc_cache *c, int method);
 /* Fills k->hash; the other fields must be set. */
 void qc_key_hash(qc_key *k);
 /* The cached reply body for k, or NULL. Valid until this thread's next qc_put. */
-const uint8_t *qc_get(const qc_key *k, size_t *len);
+const uint8_t *qc_get(qc_cache *c, const qc_key *k, size_t *len);
 /* Keeps a copy of a successful reply body for k (when it fits the budget). */
-void qc_put(const qc_key *k, const uint8_t *reply, size_t len);
+void qc_put(qc_cache *c, const qc_key *k, const uint8_t *reply, size_t len);
 
 typedef struct qc_counts {
 	uint64_t hits, misses, stored, evicted;
 } qc_counts;
 /* Totals over all threads (relaxed counters: for metrics, not for logic). */
-void qc_counts_get(qc_counts *out);
-size_t qc_budget(void);
-/* Bytes held by this thread's cache (for tests: never above the budget). */
-size_t qc_thread_bytes(void);
+void qc_counts_get(qc_cache *c, qc_counts *out);
+size_t qc_budget(const qc_cache *c);
+/* Bytes held by this thread's table (for tests: never above the budget). */
+size_t qc_thread_bytes(qc_cache *c);
 
 #endif

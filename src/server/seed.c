@@ -40,10 +40,10 @@ int srv_seed_load(srv_server *s)
 	w.validated = true;
 	if (st_apply(s->store, &w, 1) != ANNALS_OK || w.code != ANNALS_OK) {
 		log_msg(LOG_ERROR, "seed_failed", "code=%s problem=\"%s\"", annals_status_name(w.code), w.msg);
-		free(w.reply);
+		st_write_clear(&w);
 		goto out;
 	}
-	free(w.reply);
+	st_write_clear(&w);
 	log_msg(LOG_INFO, "seed_loaded", "documents=%zu entities=%zu relations=%zu events=%zu revision=%llu",
 	        d->n_documents, d->n_entities, d->n_relations, d->n_events,
 	        (unsigned long long)w.revision);

@@ -44,7 +44,8 @@ static int srv_mkdirs(const char *dir)
 static int srv_open_store(srv_server *s)
 {
 	if (srv_mkdirs(s->cfg.data_dir) != 0) {
-		log_msg(LOG_ERROR, "data_dir", "path=%s problem=\"cannot create or write it\"", s->cfg.data_dir);
+		log_msg(LOG_ERROR, "data_dir", "path=%s problem=\"cannot create or write it\"",
+		        s->cfg.data_dir);
 		return -1;
 	}
 	st_err err = {0};
@@ -64,8 +65,8 @@ static int srv_open_store(srv_server *s)
 static bool srv_is_local_url(const char *url)
 {
 	static const char *const local[] = {
-		"ipc://", "inproc://", "tcp://127.", "tcp://localhost:", "tcp://[::1]:",
-		"tcp4://127.", "tcp6://[::1]:", "tls+tcp://127.", "tls+tcp://localhost:",
+	    "ipc://",      "inproc://",     "tcp://127.",     "tcp://localhost:",     "tcp://[::1]:",
+	    "tcp4://127.", "tcp6://[::1]:", "tls+tcp://127.", "tls+tcp://localhost:",
 	};
 	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
 		if (strncmp(url, local[i], strlen(local[i])) == 0)
@@ -97,12 +98,14 @@ static int srv_tls_setup(srv_server *s)
 	char *key = s->cfg.tls_key ? file_read_all(s->cfg.tls_key, 1 << 20, NULL) : NULL;
 	int rv = -1;
 	if (cert == NULL || key == NULL) {
-		log_msg(LOG_ERROR, "tls", "problem=\"--tls-cert and --tls-key must both name readable PEM files\"");
+		log_msg(LOG_ERROR, "tls",
+		        "problem=\"--tls-cert and --tls-key must both name readable PEM files\"");
 		goto out;
 	}
 	if (!srv_tls_pair_ok(cert, key)) {
 		log_msg(LOG_ERROR, "tls",
-		        "cert=%s key=%s problem=\"the key does not belong to the certificate (or either is not PEM)\"",
+		        "cert=%s key=%s problem=\"the key does not belong to the certificate (or either is "
+		        "not PEM)\"",
 		        s->cfg.tls_cert, s->cfg.tls_key);
 		goto out;
 	}
@@ -149,7 +152,8 @@ static int srv_listen(srv_server *s, const char *url)
 	int rv = nng_listener_create(l, s->sock, url);
 	if (rv == 0 && strncmp(url, "tls+", 4) == 0) {
 		if (s->tls == NULL) {
-			log_msg(LOG_ERROR, "listen", "url=%s problem=\"tls+tcp:// needs --tls-cert and --tls-key\"", url);
+			log_msg(LOG_ERROR, "listen",
+			        "url=%s problem=\"tls+tcp:// needs --tls-cert and --tls-key\"", url);
 			return -1;
 		}
 		rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, s->tls);
@@ -196,8 +200,9 @@ int srv_start(srv_server *s, const srv_config *cfg)
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
 	s->started_ms = srv_now_ms();
-	if (qc_setup(cfg->reply_cache_bytes) != 0) {
-		log_msg(LOG_ERROR, "reply_cache", "problem=\"no thread-local key\"");
+	s->qcache = qc_open(cfg->reply_cache_bytes);
+	if (s->qcache == NULL) {
+		log_msg(LOG_ERROR, "reply_cache", "problem=\"out of memory or thread keys\"");
 		return -1;
 	}
 	if (srv_auth_load(s) != 0 || srv_tls_setup(s) != 0 || srv_open_store(s) != 0)
@@ -218,7 +223,8 @@ int srv_start(srv_server *s, const srv_config *cfg)
 		return -1;
 	atomic_store(&s->ready, true);
 	log_msg(LOG_INFO, "ready", "version=%s contexts=%d max_message=%zu tokens=%d reply_cache_mb=%zu",
-	        ANNALS_VERSION, s->n_workers, s->cfg.max_message, s->n_tokens, s->cfg.reply_cache_bytes >> 20);
+	        ANNALS_VERSION, s->n_workers, s->cfg.max_message, s->n_tokens,
+	        s->cfg.reply_cache_bytes >> 20);
 	return 0;
 }
 
@@ -264,5 +270,7 @@ void srv_stop(srv_server *s)
 		st_close(s->store);
 	s->store = NULL;
 	srv_auth_free(s);
+	qc_close(s->qcache); /* every worker has stopped: no thread uses it now */
+	s->qcache = NULL;
 	log_msg(LOG_INFO, "stopped", "calls=%llu", (unsigned long long)atomic_load(&s->calls));
 }

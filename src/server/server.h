@@ -103,6 +103,7 @@ struct srv_server {
 	int n_listeners;
 	nng_tls_config *tls;
 	st_store *store;
+	qc_cache *qcache; /* answers of cacheable queries (qcache.h) */
 	srv_worker *workers;
 	int n_workers;
 	uint64_t started_ms;
@@ -200,6 +201,11 @@ void srv_writer_submit(srv_server *s, srv_worker *w);
 int srv_answer_start(srv_server *s);
 void srv_answer_group(srv_server *s, srv_worker **group, int n);
 void srv_answer_stop(srv_server *s); /* after the writer stopped: sends what is left */
+/* A write's reply body packed from the store's outcome (WriteReply, or
+ * BatchReply for a Batch); malloc'ed, NULL when it has none. */
+uint8_t *srv_write_reply_pack(const st_write *w, size_t *len);
+/* Answers w's write from its outcome (the answering task, or a refusal). */
+void srv_write_answer(srv_worker *w);
 
 /* poll.c: long polls on the change feed */
 int srv_poll_start(srv_server *s);

@@ -115,7 +115,7 @@ static void worker_call_done(srv_worker *w)
 		nng_msg_free(w->req);
 		w->req = NULL;
 	}
-	free(w->write.reply);
+	st_write_clear(&w->write);
 	memset(&w->write, 0, sizeof(w->write));
 	w->poll = NULL;
 	w->qkey_armed = false;
@@ -173,7 +173,7 @@ void srv_worker_reply_msg(srv_worker *w, const ProtobufCMessage *m)
 	assert(packed == len);
 	(void)packed;
 	if (w->qkey_armed) /* a cacheable query answered from this snapshot */
-		qc_put(&w->qkey, p + head, len);
+		qc_put(w->srv->qcache, &w->qkey, p + head, len);
 	worker_send(w, out, ANNALS_OK);
 }
 

@@ -119,35 +119,27 @@ int cl_append(st_wctx *c)
 	return rc == MDB_SUCCESS ? ANNALS_OK : st_mdb_status(rc, c->err, "change log");
 }
 
+/* A change set's value begins with its commit time (ms). */
+static int cl_age(const MDB_val *key, const MDB_val *val, int64_t *ms)
+{
+	(void)key;
+	if (val->mv_size < 8)
+		return 0;
+	*ms = (int64_t)rd_be64(val->mv_data);
+	return 1;
+}
+
 int cl_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *err)
 {
-	MDB_stat ms;
-	MDB_cursor *cur;
-	int rc = mdb_stat(txn, s->dbi[DB_CHANGES], &ms);
-	if (rc == MDB_SUCCESS)
-		rc = mdb_cursor_open(txn, s->dbi[DB_CHANGES], &cur);
-	if (rc != MDB_SUCCESS)
-		return st_mdb_status(rc, err, "change log prune");
-	uint64_t count = ms.ms_entries;
-	int64_t cutoff = s->opt.changes_age_ms ? now_ms - (int64_t)s->opt.changes_age_ms : INT64_MIN;
-	MDB_val key, val;
-	while (budget-- > 0 && count > 1) {
-		rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
-		if (rc != MDB_SUCCESS)
-			break;
-		bool too_many = count > s->opt.changes_keep;
-		bool too_old = val.mv_size >= 8 && (int64_t)rd_be64(val.mv_data) < cutoff;
-		if (!too_many && !too_old)
-			break;
-		rc = mdb_cursor_del(cur, 0);
-		if (rc != MDB_SUCCESS)
-			break;
-		count--;
-	}
-	mdb_cursor_close(cur);
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		return st_mdb_status(rc, err, "change log prune");
-	return ANNALS_OK;
+	st_prune p = {.what = "change log prune",
+	              .counted = s->dbi[DB_CHANGES],
+	              .oldest_first = s->dbi[DB_CHANGES],
+	              .keep = s->opt.changes_keep,
+	              .keep_at_least = 1, /* the newest stays: it says where the log stands */
+	              .cutoff_ms =
+	                  s->opt.changes_age_ms ? now_ms - (int64_t)s->opt.changes_age_ms : INT64_MIN,
+	              .age = cl_age};
+	return st_prune_run(s, txn, &p, budget, err);
 }
 
 /* ---- reading --------------------------------------------------------------------- */

@@ -7,7 +7,7 @@
  * attribute and piece of evidence, each an arena allocation) was the largest
  * single cost of those queries. The display name needs only the names'
  * text, kind and end bound, so this walks the protobuf wire format of the
- * stored record and reads just those. It gives what qk_display_name gives
+ * stored record and reads just those. It gives what kn_display_name gives
  * on the unpacked Entity (test_knowledge checks every seed entity).
  *
  * Field numbers (model.proto): Entity.names = 3; Name.text = 1, kind = 2,

@@ -196,7 +196,7 @@ typedef struct q_anchor_ctx {
 static const Annals__V1__Date *q_anchor(void *ctx, const char *anchor)
 {
 	q_anchor_ctx *qa = ctx;
-	return rs_anchor_date(qa->t, anchor, qa->a);
+	return st_anchor_date(qa->t, anchor, qa->a);
 }
 
 /* The first (lo) or last day a request Date stands for; relative dates

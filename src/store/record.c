@@ -1,6 +1,7 @@
 /* rec_ — the few things that differ between the four record kinds. */
 #include <assert.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "store/store_int.h"
 
@@ -64,8 +65,9 @@ uint64_t *rec_revision(ProtobufCMessage *m)
 
 const char *rec_anchor(st_kind k, const char *id, char *buf, size_t len)
 {
+	/* the anchor that names it under st_anchor_date's rule */
 	if (k == ST_DOCUMENT)
-		snprintf(buf, len, "doc:%s", id);
+		snprintf(buf, len, "%s%s", strncmp(id, "doc:", 4) == 0 ? "" : "doc:", id);
 	else if (k == ST_EVENT)
 		snprintf(buf, len, "event:%s", id);
 	else

@@ -19,20 +19,29 @@
 #include "common/validate.h"
 #include "store/store_int.h"
 
-#define RS_DEPTH       4
+#define RS_DEPTH       DATE_ANCHOR_DEPTH
 #define RS_ANCHOR_MAX  (VAL_ID_MAX + 8) /* "event:" + id + \0 */
 #define RS_MAX_ANCHORS 4096             /* per logical write; beyond, chains stop */
 
-const Annals__V1__Date *rs_anchor_date(st_txn *t, const char *anchor, ar_arena *a)
+/* The one rule for what an anchor names, at write time (here) and at
+ * query time (kn_anchor_date) alike: "doc:X" is the Document "doc:X" or,
+ * failing that, "X"; "event:X" is the Event "X" or, failing that,
+ * "event:X". rec_anchor gives every document and event the anchor that
+ * names it under this rule, so ix_anchors finds what is anchored on it. */
+const Annals__V1__Date *st_anchor_date(st_txn *t, const char *anchor, ar_arena *a)
 {
 	if (anchor == NULL)
 		return NULL;
-	if (strncmp(anchor, "doc:", 4) == 0) {
-		Annals__V1__Document *d = st_load_document(t, anchor + 4, a);
+	if (strncmp(anchor, "doc:", 4) == 0 && anchor[4] != '\0') {
+		Annals__V1__Document *d = st_load_document(t, anchor, a);
+		if (d == NULL)
+			d = st_load_document(t, anchor + 4, a);
 		return d ? d->published : NULL;
 	}
-	if (strncmp(anchor, "event:", 6) == 0) {
+	if (strncmp(anchor, "event:", 6) == 0 && anchor[6] != '\0') {
 		Annals__V1__Event *e = st_load_event(t, anchor + 6, a);
+		if (e == NULL)
+			e = st_load_event(t, anchor, a);
 		return e ? e->when : NULL;
 	}
 	return NULL;
@@ -49,7 +58,7 @@ static const Annals__V1__Date *rs_lookup(void *ctx, const char *anchor)
 	rs_lookup_ctx *lc = ctx;
 	if (lc->self != NULL && strcmp(anchor, lc->self) == 0)
 		return NULL;
-	return rs_anchor_date(lc->t, anchor, lc->a);
+	return st_anchor_date(lc->t, anchor, lc->a);
 }
 
 static void rs_date_cb(void *ctx, ProtobufCMessage *m)

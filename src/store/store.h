@@ -2,8 +2,9 @@
  * st_ — the LMDB store: environment, tables, indexes, writes, change log.
  *
  * No transport here: the server hands in unpacked requests and gets back
- * packed replies. One MDB_env per process (MDB_NOTLS). Records are stored
- * as packed protobuf (Entity, Event, Relation, Document) with the revision
+ * outcomes in the store's terms (st_result); it packs no reply message and
+ * knows no method. The read interface alone is store/read.h.
+ * One MDB_env per process (MDB_NOTLS). Records are stored as packed protobuf (Entity, Event, Relation, Document) with the revision
  * that last changed them; indexes are separate DBIs with fixed-width
  * big-endian parts so byte order is time order.
  *
@@ -12,7 +13,7 @@
  * Writes: the server's writer thread collects queued writes and passes them
  * to st_apply(), which applies them so that one failing write does not undo
  * the others (see st_apply), commits once (one fsync for the
- * group) and fills in each write's answer. Every logical write (a Put, a
+ * group) and fills in each write's outcome. Every logical write (a Put, a
  * Delete, a whole Batch: all its ops or none) that changes something takes
  * the next store revision and records a ChangeSet in the change log; every
  * answer, success or failure, is recorded under its request_id (so a resend
@@ -51,19 +52,7 @@
 #include "annals/v1/rpc.pb-c.h"
 #include "annals/v1/service.pb-c.h"
 #include "common/arena.h"
-
-/* Same numbers as annals.v1.RecordKind. */
-typedef enum st_kind {
-	ST_ENTITY = 1,
-	ST_EVENT = 2,
-	ST_RELATION = 3,
-	ST_DOCUMENT = 4,
-} st_kind;
-
-typedef struct st_err {
-	int code; /* annals_status */
-	char msg[480];
-} st_err;
+#include "store/read.h"
 
 typedef struct st_options {
 	uint64_t map_size;       /* initial map size in bytes; 0: 64 MiB. Grows by itself. */
@@ -79,86 +68,11 @@ typedef struct st_options {
 	void *clock_ctx;
 } st_options;
 
-typedef struct st_store st_store;
-typedef struct st_txn st_txn;
 
 /* Opens (creating if needed) the directory and environment in dir; clears
  * stale readers; keeps a map that grew in an earlier run. */
 int st_open(const char *dir, const st_options *opt, st_store **out, st_err *err);
 void st_close(st_store *s);
-
-/* ---- read snapshots ------------------------------------------------------ */
-st_txn *st_txn_new(st_store *s); /* a handle, not yet reading; NULL on out-of-memory */
-/* Takes a fresh snapshot (the MDB_txn is created once, then renewed).
- * ANNALS_RESOURCE_EXHAUSTED when every reader slot is taken. */
-int st_txn_begin(st_txn *t);
-void st_txn_end(st_txn *t);          /* release it (reset); pointers from st_get die */
-void st_txn_free(st_txn *t);         /* ends it first if needed */
-uint64_t st_txn_revision(st_txn *t); /* store revision of the snapshot */
-/* LMDB's id of the snapshot's transaction: it changes with every commit, so
- * two snapshots with the same id see the same data (the reply cache's key). */
-uint64_t st_txn_id(st_txn *t);
-
-/* The stored bytes of a record (a packed Entity/Event/Relation/Document),
- * zero-copy, valid until st_txn_end. ANNALS_OK or ANNALS_NOT_FOUND. */
-int st_get(st_txn *t, st_kind k, const char *id, const uint8_t **data, size_t *len);
-/* The same, unpacked into the arena; NULL when absent. */
-ProtobufCMessage *st_load(st_txn *t, st_kind k, const char *id, ar_arena *a);
-Annals__V1__Entity *st_load_entity(st_txn *t, const char *id, ar_arena *a);
-/* The entity's display name (its current official name, else its first
- * name, else its id) read from the stored bytes without unpacking them;
- * NULL when there is no such entity. */
-const char *st_entity_label(st_txn *t, const char *id, ar_arena *a);
-/* The same from a packed Entity's bytes (id: the answer when it has no name). */
-const char *st_label_of(const uint8_t *data, size_t len, const char *id, ar_arena *a);
-Annals__V1__Event *st_load_event(st_txn *t, const char *id, ar_arena *a);
-Annals__V1__Relation *st_load_relation(st_txn *t, const char *id, ar_arena *a);
-Annals__V1__Document *st_load_document(st_txn *t, const char *id, ar_arena *a);
-/* Which kind holds this id (ids are unique across kinds); 0 when none. */
-st_kind st_kind_of(st_txn *t, const char *id);
-
-/* ---- scans: the visitor returns 0 to go on, non-zero to stop ---------------- */
-typedef int (*st_visit_fn)(void *ctx, const char *id, const uint8_t *data, size_t len);
-
-/* Every record of a kind in id order, starting after `after` ("" = first). */
-int st_scan_kind(st_txn *t, st_kind k, const char *after, st_visit_fn fn, void *ctx);
-/* Entities of one type in id order. */
-int st_scan_entities_by_type(st_txn *t, int type, const char *after, st_visit_fn fn, void *ctx);
-/* Entities with a name equal to (or, with prefix, starting with) `name`,
- * case-insensitively (ASCII and UTF-8 Latin/Cyrillic lowercase); each entity
- * once, in name order. */
-int st_scan_names(st_txn *t, const char *name, bool prefix, st_visit_fn fn, void *ctx);
-/* Relations whose subject (or, with inverse, object) is `entity`,
- * optionally only one predicate (NULL or "" for all). */
-int st_scan_relations(st_txn *t, const char *entity, const char *predicate, bool inverse, st_visit_fn fn,
-                      void *ctx);
-/* Events in time order (by Date.earliest; undated ones last), optionally only
- * those with `entity` as participant or place (NULL for all), with
- * earliest in [from, to] (DATE_NEG_INF/DATE_POS_INF for open; undated
- * events count as DATE_POS_INF, so only an open `to` includes them),
- * resuming after the opaque cursor (NULL or "" to start; a malformed one is
- * INVALID_ARGUMENT). When cursor_out is non-NULL (ST_CURSOR_MAX bytes) it
- * holds, during each visit, the cursor of the event being visited, so a
- * visitor can keep the cursor of the last event it accepted. */
-#define ST_CURSOR_MAX 420
-int st_scan_events(st_txn *t, const char *entity, int32_t from, int32_t to, const char *cursor,
-                   char *cursor_out, st_visit_fn fn, void *ctx);
-/* Records citing a document (sentence 0: any sentence). The visitor gets the
- * record's id and bytes; st_kind_of tells the kind. Each record once. */
-int st_scan_citing(st_txn *t, const char *document, uint32_t sentence, st_visit_fn fn, void *ctx);
-/* Change sets with revision > since, in order (data is a packed ChangeSet). */
-typedef int (*st_change_fn)(void *ctx, uint64_t revision, const uint8_t *data, size_t len);
-int st_scan_changes(st_txn *t, uint64_t since, st_change_fn fn, void *ctx);
-uint64_t st_oldest_change(st_txn *t); /* 0 when the log is empty */
-
-typedef struct st_stats {
-	uint64_t revision;
-	uint64_t entities, events, relations, documents;
-	uint64_t map_size, map_used;
-	uint64_t dedup_entries;
-	uint64_t oldest_change;
-} st_stats;
-int st_stats_get(st_txn *t, st_stats *out);
 
 /* ---- writes -------------------------------------------------------------- */
 typedef enum st_op {
@@ -166,6 +80,13 @@ typedef enum st_op {
 	ST_DELETE = 2, /* req: DeleteRequest, kind says which */
 	ST_BATCH = 3,  /* req: BatchRequest */
 } st_op;
+
+/* One record a write touched: a Put or Delete has one, a Batch one per op. */
+typedef struct st_result {
+	const char *id;    /* inside the write's results block */
+	uint64_t revision; /* the record's revision after the write */
+	bool unchanged;    /* it was stored exactly so already; nothing was written */
+} st_result;
 
 typedef struct st_write {
 	/* in */
@@ -175,13 +96,26 @@ typedef struct st_write {
 	st_kind kind;
 	bool validated; /* st_validate passed on this request: st_apply does not check it again */
 	/* out (st_apply overwrites them all; it never frees what it finds) */
-	uint8_t *reply; /* packed WriteReply / BatchReply, malloc'ed; caller frees */
-	size_t reply_len;
+	/* The outcome, in the store's terms (the server turns it into a reply):
+	 * on success the records it touched, and the store revision after it
+	 * (for a write that changed nothing: the revision it saw). One malloc'ed
+	 * block holding the ids too; st_write_clear frees it. */
+	st_result *results;
+	size_t n_results;
+	uint64_t after_revision;
+	/* A request-log entry written by annals 0.1 kept the packed reply body
+	 * itself: a resend of such a write is answered with these bytes as they
+	 * are (opaque to the store). NULL for every entry written since. */
+	uint8_t *legacy_body;
+	size_t legacy_len;
 	uint64_t revision; /* revision this write took, 0 when it wrote nothing */
 	int code;          /* annals_status */
 	bool replayed;     /* answered from the request-id log, not applied again */
 	char msg[480];
 } st_write;
+
+/* Frees a write's outcome (results, legacy body) and clears them. */
+void st_write_clear(st_write *w);
 
 /* Checks a write without touching the store: ids, required fields, dates,
  * UTF-8, batch size (limits->max_batch_ops; limits NULL: the defaults),
@@ -191,7 +125,7 @@ typedef struct st_write {
 int st_validate(const st_write *w, const st_options *limits, st_err *err);
 
 /* Applies n writes in one LMDB transaction and commits once. Each write's
- * code/msg/reply are set. Returns ANNALS_OK when the commit succeeded (even
+ * code/msg/results are set. Returns ANNALS_OK when the commit succeeded (even
  * if single writes failed), else the commit's error (then every write
  * carries it). Only the writer thread calls this.
  * A failing write is undone alone: a Batch runs in a nested txn; a single

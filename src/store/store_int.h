@@ -106,8 +106,6 @@ struct st_txn {
 /* ---- store.c --------------------------------------------------------------- */
 /* Maps an LMDB error to an annals status (or ST_MAP_FULL), filling err. */
 int st_mdb_status(int rc, st_err *err, const char *what);
-/* Fills err (when not NULL) and returns code. */
-int st_errf(st_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int st_meta_get_u64(st_store *s, MDB_txn *txn, const char *key, uint64_t *out);
 int st_meta_put_u64(st_store *s, MDB_txn *txn, const char *key, uint64_t v);
 /* Doubles the map; no txn of this process may be open. */
@@ -198,8 +196,6 @@ int st_scan_prefix(st_txn *t, enum st_dbi db, const st_key *prefix, const st_key
                    void *ctx);
 
 /* ---- resolve.c --------------------------------------------------------------- */
-/* The date an anchor stands for, loaded into the arena; NULL when unknown. */
-const Annals__V1__Date *rs_anchor_date(st_txn *t, const char *anchor, ar_arena *a);
 /* Resolves every Date in rec (a record of kind k being written). */
 void rs_resolve_record(st_txn *t, st_kind k, ProtobufCMessage *rec, ar_arena *a);
 
@@ -227,8 +223,8 @@ typedef struct st_wctx {
 } st_wctx;
 
 int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g,
-           Annals__V1__WriteReply *out);
-int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g, Annals__V1__WriteReply *out);
+           st_result *out);
+int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g, st_result *out);
 /* Stores rec (revision set to c->revision) in place of old (the stored
  * record unpacked, NULL: new), re-indexes and notes the change. */
 int wr_store(st_wctx *c, st_kind k, ProtobufCMessage *rec, const ProtobufCMessage *old);
@@ -238,6 +234,21 @@ int rs_dependents(st_wctx *c, st_kind k, const char *id);
 void cl_note(st_wctx *c, st_kind k, const char *id, ProtobufCMessage *rec /* NULL: deleted */);
 int cl_append(st_wctx *c);
 int cl_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *err);
+
+/* prune.c: the retention loop both logs share (see cl_prune, dd_prune). */
+typedef struct st_prune {
+	const char *what;       /* for errors */
+	MDB_dbi counted;        /* the table whose entries are bounded */
+	MDB_dbi oldest_first;   /* walked from its first key, oldest first */
+	uint64_t keep;          /* at most this many entries */
+	uint64_t keep_at_least; /* never fewer */
+	int64_t cutoff_ms;      /* entries older than this go (INT64_MIN: no age limit) */
+	/* 1 and *ms: the entry's time; 0: it has none; -1: stop here */
+	int (*age)(const MDB_val *key, const MDB_val *val, int64_t *ms);
+	/* what else goes with the entry (an MDB_ code); NULL: nothing */
+	int (*also)(st_store *s, MDB_txn *txn, const MDB_val *key);
+} st_prune;
+int st_prune_run(st_store *s, MDB_txn *txn, const st_prune *p, size_t budget, st_err *err);
 
 /* 1: found (w's answer filled in, replayed), 0: unknown, else an error status. */
 int dd_lookup(st_store *s, MDB_txn *txn, const char *request_id, st_write *w, st_err *err);

@@ -40,17 +40,41 @@
 
 /* ---- one logical write ------------------------------------------------------------ */
 
-static uint8_t *wr_pack_reply(const ProtobufCMessage *m, size_t *len)
+void st_write_clear(st_write *w)
 {
-	*len = protobuf_c_message_get_packed_size(m);
-	uint8_t *buf = malloc(*len ? *len : 1);
-	if (buf == NULL)
-		abort();
-	protobuf_c_message_pack(m, buf);
-	return buf;
+	free(w->results);
+	free(w->legacy_body);
+	w->results = NULL;
+	w->n_results = 0;
+	w->after_revision = 0;
+	w->legacy_body = NULL;
+	w->legacy_len = 0;
 }
 
-static int apply_put(st_wctx *c, const st_write *w, Annals__V1__WriteReply *out)
+/* The outcome leaves the arena for one malloc'ed block: the results, then
+ * their ids. */
+static void wr_keep_results(st_write *w, const st_result *r, size_t n, uint64_t after)
+{
+	size_t bytes = n * sizeof(*r);
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(r[i].id) + 1;
+	st_result *out = malloc(bytes ? bytes : 1);
+	if (out == NULL)
+		abort();
+	char *ids = (char *)(out + n);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(r[i].id) + 1;
+		memcpy(ids, r[i].id, len);
+		out[i] = r[i];
+		out[i].id = ids;
+		ids += len;
+	}
+	w->results = out;
+	w->n_results = n;
+	w->after_revision = after;
+}
+
+static int apply_put(st_wctx *c, const st_write *w, st_result *out)
 {
 	const ProtobufCMessage *rec = NULL;
 	const Annals__V1__Guard *g = NULL;
@@ -80,7 +104,7 @@ static int apply_put(st_wctx *c, const st_write *w, Annals__V1__WriteReply *out)
 	return wr_put(c, w->kind, rec, g, out);
 }
 
-static int apply_op(st_wctx *c, const Annals__V1__Op *op, Annals__V1__WriteReply *out)
+static int apply_op(st_wctx *c, const Annals__V1__Op *op, st_result *out)
 {
 	switch (op->op_case) {
 	case ANNALS__V1__OP__OP_PUT_ENTITY:
@@ -100,12 +124,10 @@ static int apply_op(st_wctx *c, const Annals__V1__Op *op, Annals__V1__WriteReply
 
 /* All ops or none: the first failure fails the Batch (the caller aborts
  * the nested txn), its message prefixed with the op's index. */
-static int apply_batch(st_wctx *c, const Annals__V1__BatchRequest *b, Annals__V1__BatchReply *out)
+static int apply_batch(st_wctx *c, const Annals__V1__BatchRequest *b, st_result *out)
 {
 	for (size_t i = 0; i < b->n_ops; i++) {
-		Annals__V1__WriteReply *wr =
-		    AR_NEW(c->a, Annals__V1__WriteReply, ANNALS__V1__WRITE_REPLY__INIT);
-		int rc = apply_op(c, b->ops[i], wr);
+		int rc = apply_op(c, b->ops[i], &out[i]);
 		if (rc == ST_MAP_FULL)
 			return rc;
 		if (rc != ANNALS_OK) {
@@ -114,30 +136,29 @@ static int apply_batch(st_wctx *c, const Annals__V1__BatchRequest *b, Annals__V1
 			memcpy(c->err->msg, msg, sizeof(msg));
 			return rc;
 		}
-		AR_PUSH(c->a, out->results, out->n_results, wr);
 	}
-	out->revision = c->cs->n_changes > 0 ? c->revision : c->revision - 1;
 	return ANNALS_OK;
 }
 
-/* Runs the write's operation; on success packs its reply into w. */
+/* Runs the write's operation; on success keeps its outcome in w. */
 static int apply_logical(st_wctx *c, st_write *w)
 {
-	Annals__V1__WriteReply wr = ANNALS__V1__WRITE_REPLY__INIT;
-	Annals__V1__BatchReply br = ANNALS__V1__BATCH_REPLY__INIT;
-	const ProtobufCMessage *reply = &wr.base;
+	st_result one = {0}, *r = &one;
+	size_t n = 1;
 	int rc;
 	if (w->op == ST_PUT) {
-		rc = apply_put(c, w, &wr);
+		rc = apply_put(c, w, &one);
 	} else if (w->op == ST_DELETE) {
 		const Annals__V1__DeleteRequest *d = (const void *)w->req;
-		rc = wr_delete(c, w->kind, d->id, d->guard, &wr);
+		rc = wr_delete(c, w->kind, d->id, d->guard, &one);
 	} else {
-		rc = apply_batch(c, (const void *)w->req, &br);
-		reply = &br.base;
+		const Annals__V1__BatchRequest *b = (const void *)w->req;
+		n = b->n_ops;
+		r = ar_alloc(c->a, (n ? n : 1) * sizeof(*r));
+		rc = apply_batch(c, b, r);
 	}
 	if (rc == ANNALS_OK)
-		w->reply = wr_pack_reply(reply, &w->reply_len);
+		wr_keep_results(w, r, n, c->cs->n_changes > 0 ? c->revision : c->revision - 1);
 	return rc;
 }
 
@@ -215,7 +236,8 @@ static int apply_write(st_store *s, MDB_txn *parent, st_write *w, bool nest_all,
 	if (rid != NULL && strlen(rid) > VAL_REQUEST_ID_MAX) {
 		/* st_validate refuses these; a caller that skipped it gets the same
 		 * answer, unremembered */
-		set_answer(w, ANNALS_INVALID_ARGUMENT, "request_id: longer than " VAL_STR(VAL_REQUEST_ID_MAX) " bytes");
+		set_answer(w, ANNALS_INVALID_ARGUMENT,
+		           "request_id: longer than " VAL_STR(VAL_REQUEST_ID_MAX) " bytes");
 		return ANNALS_OK;
 	}
 	if (rid != NULL) {
@@ -232,11 +254,8 @@ static int apply_write(st_store *s, MDB_txn *parent, st_write *w, bool nest_all,
 		rc = apply_nested(s, parent, w, flat, rev, now_ms, a, &err);
 	if (rc == ST_MAP_FULL || rc == ST_REDO)
 		return rc;
-	if (rc != ANNALS_OK) {
-		free(w->reply);
-		w->reply = NULL;
-		w->reply_len = 0;
-	}
+	if (rc != ANNALS_OK)
+		st_write_clear(w);
 	set_answer(w, rc, err.msg);
 	if (rid != NULL && answer_is_final(rc))
 		return dd_store(s, parent, rid, now_ms, w, gerr);
@@ -249,11 +268,14 @@ static void reset_answers(st_write *w, size_t n, bool free_replies)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (free_replies)
-			free(w[i].reply);
+			st_write_clear(&w[i]);
 		w[i].code = ANNALS_OK;
 		w[i].msg[0] = '\0';
-		w[i].reply = NULL;
-		w[i].reply_len = 0;
+		w[i].results = NULL;
+		w[i].n_results = 0;
+		w[i].after_revision = 0;
+		w[i].legacy_body = NULL;
+		w[i].legacy_len = 0;
 		w[i].revision = 0;
 		w[i].replayed = false;
 	}

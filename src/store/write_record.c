@@ -100,7 +100,7 @@ static ProtobufCMessage *wr_copy(st_wctx *c, st_kind k, const ProtobufCMessage *
 }
 
 int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g,
-           Annals__V1__WriteReply *out)
+           st_result *out)
 {
 	const char *id = rec_id(in);
 	ProtobufCMessage *old;
@@ -118,7 +118,7 @@ int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__
 	if (rec == NULL)
 		return st_errf(c->err, ANNALS_INTERNAL, "%s '%s': copy failed", rec_kind_name(k), id);
 	rs_resolve_record(&c->rd, k, rec, c->a);
-	out->id = (char *)rec_id(rec);
+	out->id = rec_id(rec);
 	if (old != NULL) {
 		/* Same bytes as stored (compared at the stored revision): nothing to do. */
 		size_t n;
@@ -137,7 +137,7 @@ int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__
 	return rc;
 }
 
-int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g, Annals__V1__WriteReply *out)
+int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g, st_result *out)
 {
 	st_kind actual = st_kind_of(&c->rd, id);
 	if (k == 0)
@@ -169,7 +169,7 @@ int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g,
 		return rc;
 	const char *kept_id = rec_id(old); /* arena copy: id may be the caller's */
 	cl_note(c, k, kept_id, NULL);
-	out->id = (char *)kept_id;
+	out->id = kept_id;
 	out->revision = c->revision;
 	return rs_dependents(c, k, kept_id);
 }

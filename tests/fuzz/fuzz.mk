@@ -10,7 +10,7 @@
 #
 # Everything is compiled here with clang into build/fuzz/: the main build's
 # objects come from $(CC) (gcc) without the fuzzer's coverage hooks. Only
-# src/common, src/store and the generated protobuf code are linked: no nng,
+# src/common, src/knowledge, src/store and the generated protobuf code are linked: no nng,
 # no server threads. See tests/fuzz/README.md.
 
 FUZZ_CC      ?= clang
@@ -24,7 +24,7 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN
                 -fsanitize=fuzzer-no-link $(WARN) -DANNALS_VERSION='"$(VERSION)"' \
                 -Iinclude -Isrc -I$(GEN) -DFUZZ_SEED_JSON='"$(abspath $(SEED_JSON))"'
 FUZZ_LIBS    := -lmbedcrypto -lprotobuf-c -llmdb -ljansson -lpthread -lm
-FUZZ_LIB_C   := $(COMMON_C) $(STORE_C) $(PROTO_C)
+FUZZ_LIB_C   := $(COMMON_C) $(KNOW_C) $(STORE_C) $(PROTO_C)
 fuzz_o        = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(patsubst $(GEN)/%,gen/%,$(1)))
 FUZZ_LIB_O   := $(call fuzz_o,$(FUZZ_LIB_C))
 

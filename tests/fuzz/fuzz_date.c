@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/asof.h"
+#include "knowledge/asof.h"
 #include "common/date.h"
 
 #include "fuzz_util.h"

@@ -43,6 +43,7 @@
 #include "common/arena.h"
 #include "common/envelope.h"
 #include "common/validate.h"
+#include "knowledge/knowledge.h"
 #include "store/query.h"
 #include "store/store.h"
 
@@ -90,7 +91,7 @@ static void fz_load_store(void)
 	FZ_ASSERT(st_validate(&w, &limits, &err) == ANNALS_OK, "the data set does not validate: %s", err.msg);
 	FZ_ASSERT(st_apply(fz_store, &w, 1) == ANNALS_OK && w.code == ANNALS_OK,
 	          "loading the data set failed: %s", w.msg);
-	free(w.reply);
+	st_write_clear(&w);
 	ar_free(&a);
 	fz_txn = st_txn_new(fz_store);
 	FZ_ASSERT(fz_txn != NULL, "st_txn_new");
@@ -171,7 +172,7 @@ static void fz_write(const char *name, const ProtobufCMessage *in, const char *r
 	          w.msg);
 	if (w.code != ANNALS_OK)
 		fz_check_error(name, w.code, w.msg);
-	free(w.reply);
+	st_write_clear(&w);
 }
 
 /* ---- reads: the queries ---------------------------------------------------- */
@@ -194,23 +195,27 @@ static void fz_get(const char *name, st_kind kind, const Annals__V1__GetRequest 
 }
 
 /* Every read row of the method table gets its read path here, from its
- * `impl` column: QUERY runs the store's query function, GET the record
+ * `impl` column: QUERY runs the query engine's function, GET the record
  * read; OWN rows say below what they read. */
-#define FZ_IMPL_QUERY(M, fn, Req, Rep, record)                                                   \
-	case ANNALS_METHOD_##M: {                                                                    \
-		Annals__V1__##Rep out;                                                               \
-		protobuf_c_message_init(env_method(ANNALS_METHOD_##M)->output, &out);                \
-		st_err err = {0};                                                                    \
-		int rc = st_q_##fn(fz_txn, (const Annals__V1__##Req *)in, &fz_arena, &out, &err);    \
-		if (rc == ANNALS_OK)                                                                 \
-			fz_check_reply(#M, &out.base);                                               \
-		else                                                                                 \
-			fz_check_error(#M, rc, err.msg);                                             \
-		return;                                                                              \
+#define FZ_IMPL_QUERY_(M, fn, Req, Rep, query_fn)                                                            \
+	case ANNALS_METHOD_##M: {                                                                            \
+		Annals__V1__##Rep out;                                                                       \
+		protobuf_c_message_init(env_method(ANNALS_METHOD_##M)->output, &out);                        \
+		st_err err = {0};                                                                            \
+		int rc = query_fn(fz_txn, (const Annals__V1__##Req *)in, &fz_arena, &out, &err);             \
+		if (rc == ANNALS_OK)                                                                         \
+			fz_check_reply(#M, &out.base);                                                       \
+		else                                                                                         \
+			fz_check_error(#M, rc, err.msg);                                                     \
+		return;                                                                                      \
 	}
-#define FZ_IMPL_GET(M, fn, Req, Rep, record)                                                     \
-	case ANNALS_METHOD_##M:                                                                      \
-		fz_get(#M, ST_##record, (const void *)in);                                           \
+
+/* QUERY rows: the knowledge engine; LIST rows: the store's record queries. */
+#define FZ_IMPL_QUERY(M, fn, Req, Rep, record) FZ_IMPL_QUERY_(M, fn, Req, Rep, kn_q_##fn)
+#define FZ_IMPL_LIST(M, fn, Req, Rep, record)  FZ_IMPL_QUERY_(M, fn, Req, Rep, st_q_##fn)
+#define FZ_IMPL_GET(M, fn, Req, Rep, record)                                                                 \
+	case ANNALS_METHOD_##M:                                                                              \
+		fz_get(#M, ST_##record, (const void *)in);                                                   \
 		return;
 #define FZ_IMPL_OWN(M, fn, Req, Rep, record)
 #define FZ_IMPL_PUT(M, fn, Req, Rep, record)

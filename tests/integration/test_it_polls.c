@@ -37,6 +37,14 @@ static void *poll_once(void *arg)
 	return NULL;
 }
 
+static void polls_start(poller *p, pthread_t *th, int n, annals_client *c, uint64_t since, uint32_t wait_ms)
+{
+	for (int i = 0; i < n; i++) {
+		p[i] = (poller){.c = c, .since = since, .wait_ms = wait_ms};
+		pthread_create(&th[i], NULL, poll_once, &p[i]);
+	}
+}
+
 static uint64_t revision_of(annals_client *c)
 {
 	Annals__V1__HealthRequest rq = ANNALS__V1__HEALTH_REQUEST__INIT;
@@ -80,10 +88,7 @@ static void test_polls_leave_room_for_everyone(void)
 	poller p[N];
 	pthread_t th[N];
 	uint64_t since = revision_of(c);
-	for (int i = 0; i < N; i++) {
-		p[i] = (poller){.c = pc, .since = since, .wait_ms = 10000};
-		pthread_create(&th[i], NULL, poll_once, &p[i]);
-	}
+	polls_start(p, th, N, pc, since, 10000);
 	usleep(700 * 1000);                  /* let them all park */
 	CHECK_EQ_INT(revision_of(c), since); /* Health answers */
 	Annals__V1__GetRequest g = ANNALS__V1__GET_REQUEST__INIT;
@@ -129,10 +134,7 @@ static void test_poll_pool_is_bounded(void)
 	poller p[N];
 	pthread_t th[N];
 	uint64_t since = revision_of(c);
-	for (int i = 0; i < N; i++) {
-		p[i] = (poller){.c = pc, .since = since, .wait_ms = 10000};
-		pthread_create(&th[i], NULL, poll_once, &p[i]);
-	}
+	polls_start(p, th, N, pc, since, 10000);
 	usleep(700 * 1000);
 	annals_error err = {0};
 	CHECK_EQ_INT(put_person(c, "person:pool-bound", &err), ANNALS_OK);
@@ -169,10 +171,7 @@ static void test_drain_answers_parked_polls(void)
 	poller p[N];
 	pthread_t th[N];
 	uint64_t since = revision_of(pc);
-	for (int i = 0; i < N; i++) {
-		p[i] = (poller){.c = pc, .since = since, .wait_ms = 15000};
-		pthread_create(&th[i], NULL, poll_once, &p[i]);
-	}
+	polls_start(p, th, N, pc, since, 15000);
 	usleep(500 * 1000);
 	CHECK_EQ_INT(th_stop(&srv), 0);
 	int unavailable = 0;

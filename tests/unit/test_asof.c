@@ -3,7 +3,7 @@
 #include <stdbool.h>
 
 #include "../lib/check.h"
-#include "common/asof.h"
+#include "knowledge/asof.h"
 #include "common/date.h"
 
 enum { Y = ANNALS__V1__PRECISION__PRECISION_YEAR, M = ANNALS__V1__PRECISION__PRECISION_MONTH,

@@ -18,8 +18,9 @@
 #include "annals/annals.h"
 #include "common/date.h"
 #include "common/pbjson.h"
-#include "store/query.h"
-#include "store/query_knowledge.h"
+#include "knowledge/knowledge.h"
+#include "store/store.h"
+#include "knowledge/kn_int.h"
 
 /* clang-format off */
 static const char test_dataset[] =
@@ -173,7 +174,7 @@ static bool load_json(fixture *f, const char *json, size_t len)
 		return false;
 	}
 	int rc = st_apply(f->store, &w, 1);
-	free(w.reply);
+	st_write_clear(&w);
 	if (rc != ANNALS_OK || w.code != ANNALS_OK) {
 		fprintf(stderr, "  apply: %d/%d %s\n", rc, w.code, w.msg);
 		return false;
@@ -270,7 +271,7 @@ static void test_resolve(void)
 	Annals__V1__ResolveReply out = ANNALS__V1__RESOLVE_REPLY__INIT;
 	st_err err;
 	in.name = "cst";
-	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_resolve(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
 	CHECK_EQ_INT(out.n_candidates, 2);
 	const Annals__V1__Candidate *org = find_candidate(&out, "org:csto");
 	const Annals__V1__Candidate *tr = find_candidate(&out, "treaty:cst");
@@ -287,24 +288,24 @@ static void test_resolve(void)
 	/* with a date: the organization's "CST" was in use in 1995, not in 2010 */
 	Annals__V1__ResolveReply out2 = ANNALS__V1__RESOLVE_REPLY__INIT;
 	in.at = mkdate("1995");
-	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_resolve(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
 	CHECK_EQ_INT(find_candidate(&out2, "org:csto")->valid_at, ANNALS__V1__TRUTH__TRUTH_TRUE);
 	CHECK_EQ_INT(find_candidate(&out2, "treaty:cst")->valid_at, ANNALS__V1__TRUTH__TRUTH_TRUE);
 	Annals__V1__ResolveReply out3 = ANNALS__V1__RESOLVE_REPLY__INIT;
 	in.at = mkdate("2010");
-	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_resolve(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
 	CHECK_EQ_INT(find_candidate(&out3, "org:csto")->valid_at, ANNALS__V1__TRUTH__TRUTH_FALSE);
 	/* the year of the renaming: unknown */
 	Annals__V1__ResolveReply out4 = ANNALS__V1__RESOLVE_REPLY__INIT;
 	in.at = mkdate("2002");
-	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out4, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_resolve(fx.txn, &in, &fx.a, &out4, &err), ANNALS_OK);
 	CHECK_EQ_INT(find_candidate(&out4, "org:csto")->valid_at, ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
 
 	/* a type filter */
 	Annals__V1__ResolveReply out5 = ANNALS__V1__RESOLVE_REPLY__INIT;
 	in.at = NULL;
 	in.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_TREATY;
-	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out5, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_resolve(fx.txn, &in, &fx.a, &out5, &err), ANNALS_OK);
 	CHECK_EQ_INT(out5.n_candidates, 1);
 	CHECK_EQ_STR(out5.candidates[0]->entity, "treaty:cst");
 
@@ -312,10 +313,10 @@ static void test_resolve(void)
 	Annals__V1__ResolveReply out6 = ANNALS__V1__RESOLVE_REPLY__INIT;
 	in.type = 0;
 	in.name = "Atlantis";
-	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out6, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_resolve(fx.txn, &in, &fx.a, &out6, &err), ANNALS_OK);
 	CHECK_EQ_INT(out6.n_candidates, 0);
 	in.name = "";
-	CHECK_EQ_INT(st_q_resolve(fx.txn, &in, &fx.a, &out6, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_EQ_INT(kn_q_resolve(fx.txn, &in, &fx.a, &out6, &err), ANNALS_INVALID_ARGUMENT);
 	CHECK_CONTAINS(err.msg, "name: required");
 }
 
@@ -329,7 +330,7 @@ static int name_at(const char *entity, const char *at, const char *at_doc, Annal
 	in.entity = (char *)entity;
 	in.at = at ? mkdate(at) : NULL;
 	in.at_document = (char *)(at_doc ? at_doc : "");
-	return st_q_name_at(fx.txn, &in, &fx.a, out, err);
+	return kn_q_name_at(fx.txn, &in, &fx.a, out, err);
 }
 
 static void test_name_at(void)
@@ -380,7 +381,7 @@ static void test_name_at(void)
 	bad.month = 13;
 	in.entity = "org:csto";
 	in.at = &bad;
-	CHECK_EQ_INT(st_q_name_at(fx.txn, &in, &fx.a, &out, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_EQ_INT(kn_q_name_at(fx.txn, &in, &fx.a, &out, &err), ANNALS_INVALID_ARGUMENT);
 	CHECK_EQ_STR(err.msg, "at.month: 13 is not a month");
 	/* a relative `at` resolves through its anchor, or fails clearly */
 	Annals__V1__Date rel = ANNALS__V1__DATE__INIT;
@@ -388,10 +389,10 @@ static void test_name_at(void)
 	rel.anchor = "doc:t1";
 	rel.offset_years = -10;
 	in.at = &rel;
-	CHECK_EQ_INT(st_q_name_at(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_name_at(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
 	CHECK_EQ_STR(out.name, "Collective Security Treaty Organization");
 	rel.anchor = "doc:nodate";
-	CHECK_EQ_INT(st_q_name_at(fx.txn, &in, &fx.a, &out, &err), ANNALS_FAILED_PRECONDITION);
+	CHECK_EQ_INT(kn_q_name_at(fx.txn, &in, &fx.a, &out, &err), ANNALS_FAILED_PRECONDITION);
 	CHECK_CONTAINS(err.msg, "at: ");
 }
 
@@ -416,7 +417,7 @@ static int relations(const char *entity, const char *predicate, const char *obje
 	in.object = (char *)(object ? object : "");
 	in.inverse = inverse;
 	in.at = at ? mkdate(at) : NULL;
-	return st_q_relations(fx.txn, &in, &fx.a, out, err);
+	return kn_q_relations(fx.txn, &in, &fx.a, out, err);
 }
 
 static Annals__V1__Truth truth_of(const char *entity, const char *rel, const char *at)
@@ -507,7 +508,7 @@ static void test_history(void)
 	st_err err;
 	in.entity = "country:uzbekistan";
 	in.predicate = "member_of";
-	CHECK_EQ_INT(st_q_history(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_history(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
 	CHECK_EQ_INT(out.n_facts, 4);
 	if (out.n_facts != 4)
 		return;
@@ -521,12 +522,12 @@ static void test_history(void)
 	Annals__V1__RelationsReply out2 = ANNALS__V1__RELATIONS_REPLY__INIT;
 	in.entity = "org:csto";
 	in.object = "Uzbekistan";
-	CHECK_EQ_INT(st_q_history(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_history(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
 	CHECK_EQ_INT(out2.n_facts, 4);
 	/* the organization's whole membership history, in time order */
 	Annals__V1__RelationsReply out3 = ANNALS__V1__RELATIONS_REPLY__INIT;
 	in.object = "";
-	CHECK_EQ_INT(st_q_history(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_history(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
 	CHECK_EQ_INT(out3.n_facts, 7);
 	for (size_t i = 1; i < out3.n_facts; i++) {
 		int32_t a = out3.facts[i - 1]->relation->valid->start->date->earliest;
@@ -544,7 +545,7 @@ static int members(const char *org, const char *at, Annals__V1__MembersReply *ou
 	*out = init;
 	in.organization = (char *)org;
 	in.at = at ? mkdate(at) : NULL;
-	return st_q_members(fx.txn, &in, &fx.a, out, err);
+	return kn_q_members(fx.txn, &in, &fx.a, out, err);
 }
 
 static const char *names_of(Annals__V1__Member **m, size_t n)
@@ -618,7 +619,7 @@ static void test_holder(void)
 	st_err err;
 	in.position = "Secretary General of the CSTO";
 	in.at = mkdate("2020-06-01");
-	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_holder(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
 	CHECK_EQ_STR(out.position, "position:sg");
 	CHECK_EQ_INT(out.n_holders, 1); /* Khachaturov is certainly out: omitted */
 	if (out.n_holders == 1) {
@@ -629,7 +630,7 @@ static void test_holder(void)
 	/* mid-2019: Khachaturov's start is not stated and his end only "before 2020" */
 	Annals__V1__HolderReply out2 = ANNALS__V1__HOLDER_REPLY__INIT;
 	in.at = mkdate("2019-06");
-	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_holder(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
 	CHECK_EQ_INT(out2.n_holders, 1);
 	if (out2.n_holders == 1) {
 		CHECK_EQ_STR(out2.holders[0]->relation->subject, "person:khachaturov");
@@ -639,15 +640,15 @@ static void test_holder(void)
 	/* after the last observation: unknown, but still listed */
 	Annals__V1__HolderReply out3 = ANNALS__V1__HOLDER_REPLY__INIT;
 	in.at = mkdate("2023");
-	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_holder(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
 	CHECK_EQ_INT(out3.n_holders, 1);
 	if (out3.n_holders == 1)
 		CHECK_EQ_INT(out3.holders[0]->truth, ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
 	in.at = NULL;
-	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out3, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_EQ_INT(kn_q_holder(fx.txn, &in, &fx.a, &out3, &err), ANNALS_INVALID_ARGUMENT);
 	in.at_document = "doc:t1";
 	Annals__V1__HolderReply out4 = ANNALS__V1__HOLDER_REPLY__INIT;
-	CHECK_EQ_INT(st_q_holder(fx.txn, &in, &fx.a, &out4, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_holder(fx.txn, &in, &fx.a, &out4, &err), ANNALS_OK);
 	CHECK_EQ_INT(out4.n_holders, 1);
 }
 
@@ -657,7 +658,7 @@ static void test_succession(void)
 	Annals__V1__SuccessionReply out = ANNALS__V1__SUCCESSION_REPLY__INIT;
 	st_err err;
 	in.position = "position:sg";
-	CHECK_EQ_INT(st_q_succession(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_succession(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
 	CHECK_EQ_STR(out.position, "position:sg");
 	CHECK_EQ_INT(out.n_tenures, 2);
 	if (out.n_tenures != 2)
@@ -672,7 +673,7 @@ static void test_succession(void)
 	CHECK_EQ_STR(out.tenures[1]->successor, "");
 	CHECK_EQ_STR(out.tenures[1]->relation->id, "rel:zas.sg");
 	in.position = "Atlantis";
-	CHECK_EQ_INT(st_q_succession(fx.txn, &in, &fx.a, &out, &err), ANNALS_NOT_FOUND);
+	CHECK_EQ_INT(kn_q_succession(fx.txn, &in, &fx.a, &out, &err), ANNALS_NOT_FOUND);
 	CHECK_CONTAINS(err.msg, "position: ");
 }
 
@@ -684,7 +685,7 @@ static void test_evidence(void)
 	Annals__V1__EvidenceReply out = ANNALS__V1__EVIDENCE_REPLY__INIT;
 	st_err err;
 	in.id = "person:zas";
-	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_evidence(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
 	CHECK_EQ_INT(out.record->kind, ANNALS__V1__RECORD_KIND__RECORD_KIND_ENTITY);
 	CHECK_EQ_STR(out.record->id, "person:zas");
 	CHECK_EQ_INT(out.n_items, 3);
@@ -699,7 +700,7 @@ static void test_evidence(void)
 	}
 	Annals__V1__EvidenceReply rel = ANNALS__V1__EVIDENCE_REPLY__INIT;
 	in.id = "rel:zas.sg";
-	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &rel, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_evidence(fx.txn, &in, &fx.a, &rel, &err), ANNALS_OK);
 	CHECK_EQ_INT(rel.record->kind, ANNALS__V1__RECORD_KIND__RECORD_KIND_RELATION);
 	CHECK_EQ_INT(rel.n_items, 1);
 	if (rel.n_items == 1)
@@ -708,16 +709,16 @@ static void test_evidence(void)
 		                                 "so ended then or later, if at all");
 	Annals__V1__EvidenceReply ev = ANNALS__V1__EVIDENCE_REPLY__INIT;
 	in.id = "ev:meeting";
-	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &ev, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_evidence(fx.txn, &in, &fx.a, &ev, &err), ANNALS_OK);
 	CHECK_EQ_INT(ev.n_items, 1);
 	if (ev.n_items == 1)
 		CHECK_EQ_STR(ev.items[0]->fact, "Rahmon meets Zas. (meeting, 2021-05-12 (day))");
 	Annals__V1__EvidenceReply none = ANNALS__V1__EVIDENCE_REPLY__INIT;
 	in.id = "person:khachaturov";
-	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &none, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_evidence(fx.txn, &in, &fx.a, &none, &err), ANNALS_OK);
 	CHECK_EQ_INT(none.n_items, 0);
 	in.id = "nothing:here";
-	CHECK_EQ_INT(st_q_evidence(fx.txn, &in, &fx.a, &none, &err), ANNALS_NOT_FOUND);
+	CHECK_EQ_INT(kn_q_evidence(fx.txn, &in, &fx.a, &none, &err), ANNALS_NOT_FOUND);
 	CHECK_CONTAINS(err.msg, "nothing:here");
 }
 
@@ -727,7 +728,7 @@ static void test_facts(void)
 	Annals__V1__FactsReply out = ANNALS__V1__FACTS_REPLY__INIT;
 	st_err err;
 	in.document = "doc:t1";
-	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_facts(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
 	CHECK_EQ_STR(out.document, "doc:t1");
 	/* org:csto 2, zas 3, rel:uzbekistan 2006 1, rel:zas.sg 1, two events */
 	CHECK_EQ_INT(out.n_facts, 9);
@@ -736,7 +737,7 @@ static void test_facts(void)
 
 	Annals__V1__FactsReply s2 = ANNALS__V1__FACTS_REPLY__INIT;
 	in.sentence = 2;
-	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &s2, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_facts(fx.txn, &in, &fx.a, &s2, &err), ANNALS_OK);
 	CHECK_EQ_INT(s2.n_facts, 3); /* Zas (sentences 1 and 2), his rank, the appointment */
 	bool rank = false;
 	for (size_t i = 0; i < s2.n_facts; i++) {
@@ -750,15 +751,15 @@ static void test_facts(void)
 	}
 	CHECK(rank);
 	in.sentence = 99;
-	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &s2, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_EQ_INT(kn_q_facts(fx.txn, &in, &fx.a, &s2, &err), ANNALS_INVALID_ARGUMENT);
 	CHECK_CONTAINS(err.msg, "sentence: 99");
 	in.sentence = 0;
 	in.document = "doc:gone";
-	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &s2, &err), ANNALS_NOT_FOUND);
+	CHECK_EQ_INT(kn_q_facts(fx.txn, &in, &fx.a, &s2, &err), ANNALS_NOT_FOUND);
 	CHECK_CONTAINS(err.msg, "document: ");
 	Annals__V1__FactsReply quiet = ANNALS__V1__FACTS_REPLY__INIT;
 	in.document = "doc:nodate";
-	CHECK_EQ_INT(st_q_facts(fx.txn, &in, &fx.a, &quiet, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_facts(fx.txn, &in, &fx.a, &quiet, &err), ANNALS_OK);
 	CHECK_EQ_INT(quiet.n_facts, 0);
 }
 
@@ -778,7 +779,7 @@ static void test_timeline(void)
 	Annals__V1__TimelineReply out = ANNALS__V1__TIMELINE_REPLY__INIT;
 	st_err err;
 	in.entity = "Stanislav Zas";
-	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_timeline(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
 	CHECK_EQ_STR(out.entity, "person:zas");
 	/* 2020-01-01 appointment and tenure start; the meeting "yesterday" of
 	 * 2021-05-13; the tenure last seen then; the talk of an undated report */
@@ -795,23 +796,23 @@ static void test_timeline(void)
 	/* from 2021: the 2020 items drop out, the undated one stays */
 	Annals__V1__TimelineReply out2 = ANNALS__V1__TIMELINE_REPLY__INIT;
 	in.from = mkdate("2021");
-	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_timeline(fx.txn, &in, &fx.a, &out2, &err), ANNALS_OK);
 	CHECK_EQ_STR(kinds_of(&out2), "event,relation_end,event?");
 	Annals__V1__TimelineReply out3 = ANNALS__V1__TIMELINE_REPLY__INIT;
 	in.from = NULL;
 	in.to = mkdate("2020-01");
-	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_timeline(fx.txn, &in, &fx.a, &out3, &err), ANNALS_OK);
 	CHECK_EQ_STR(kinds_of(&out3), "event,relation_start,event?");
 
 	/* an organization: its names change, its members come and go */
 	Annals__V1__TimelineReply org = ANNALS__V1__TIMELINE_REPLY__INIT;
 	in.entity = "org:csto";
 	in.to = mkdate("1993");
-	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &org, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_timeline(fx.txn, &in, &fx.a, &org, &err), ANNALS_OK);
 	CHECK_EQ_STR(kinds_of(&org), "event,relation_start,relation_start,relation_start,name_start,name_start,"
 	                             "relation_start,relation_start?,relation_end?");
 	in.from = mkdate("2000");
-	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &org, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_EQ_INT(kn_q_timeline(fx.txn, &in, &fx.a, &org, &err), ANNALS_INVALID_ARGUMENT);
 	CHECK_CONTAINS(err.msg, "to: ");
 }
 
@@ -874,7 +875,7 @@ static void test_builtin_dataset(void)
 		Annals__V1__MembersReply out = ANNALS__V1__MEMBERS_REPLY__INIT;
 		in.organization = "CSTO";
 		in.at = mkdate("2008-01-01");
-		CHECK_EQ_INT(st_q_members(seed.txn, &in, &seed.a, &out, &err), ANNALS_OK);
+		CHECK_EQ_INT(kn_q_members(seed.txn, &in, &seed.a, &out, &err), ANNALS_OK);
 		CHECK_EQ_STR(names_of(out.members, out.n_members), "Armenia,Belarus,Kazakhstan,Kyrgyzstan,Russia,Tajikistan,Uzbekistan");
 		CHECK_EQ_STR(names_of(out.unknown, out.n_unknown), "Azerbaijan,Georgia");
 
@@ -882,13 +883,13 @@ static void test_builtin_dataset(void)
 		Annals__V1__MembersReply out2 = ANNALS__V1__MEMBERS_REPLY__INIT;
 		in.at = NULL;
 		in.at_document = "doc:ad6eff3e562ac92b";
-		CHECK_EQ_INT(st_q_members(seed.txn, &in, &seed.a, &out2, &err), ANNALS_FAILED_PRECONDITION);
+		CHECK_EQ_INT(kn_q_members(seed.txn, &in, &seed.a, &out2, &err), ANNALS_FAILED_PRECONDITION);
 		CHECK_CONTAINS(err.msg, "has no known publication date");
 
 		Annals__V1__SuccessionRequest sin = ANNALS__V1__SUCCESSION_REQUEST__INIT;
 		Annals__V1__SuccessionReply sout = ANNALS__V1__SUCCESSION_REPLY__INIT;
 		sin.position = "position:csto-secretary-general";
-		CHECK_EQ_INT(st_q_succession(seed.txn, &sin, &seed.a, &sout, &err), ANNALS_OK);
+		CHECK_EQ_INT(kn_q_succession(seed.txn, &sin, &seed.a, &sout, &err), ANNALS_OK);
 		CHECK_EQ_INT(sout.n_tenures, 2);
 		if (sout.n_tenures == 2) {
 			CHECK_EQ_STR(sout.tenures[0]->holder, "person:yuri-khachaturov");
@@ -910,9 +911,9 @@ static int label_visit(void *ctx, const char *id, const uint8_t *data, size_t le
 	Annals__V1__Entity *e = annals__v1__entity__unpack(ar_pbc(&c->f->a), len, data);
 	const char *label = st_entity_label(c->f->txn, id, &c->f->a);
 	c->entities++;
-	if (e == NULL || label == NULL || strcmp(label, qk_display_name(e)) != 0) {
+	if (e == NULL || label == NULL || strcmp(label, kn_display_name(e)) != 0) {
 		fprintf(stderr, "  %s: label \"%s\", display name \"%s\"\n", id, label ? label : "(null)",
-		        e ? qk_display_name(e) : "(no entity)");
+		        e ? kn_display_name(e) : "(no entity)");
 		c->differ++;
 	}
 	return 0;
@@ -964,7 +965,7 @@ static const char *label_from(int n, const int *kinds, const int *ends, const ch
 	uint8_t buf[1024];
 	size_t len = annals__v1__entity__pack(&e, buf);
 	const char *label = st_label_of(buf, len, e.id, &fx.a);
-	*same = strcmp(label, qk_display_name(&e)) == 0;
+	*same = strcmp(label, kn_display_name(&e)) == 0;
 	return label;
 }
 
@@ -1020,7 +1021,7 @@ static void test_anchor_learned_later(void)
 	st_txn_end(fx.txn);
 	CHECK_EQ_INT(st_apply(fx.store, &w, 1), ANNALS_OK);
 	CHECK_EQ_INT(w.code, ANNALS_OK);
-	free(w.reply);
+	st_write_clear(&w);
 	CHECK_EQ_INT(st_txn_begin(fx.txn), ANNALS_OK);
 
 	/* seen chairing the day before and on the day of publication */
@@ -1035,7 +1036,7 @@ static void test_anchor_learned_later(void)
 	Annals__V1__TimelineRequest in = ANNALS__V1__TIMELINE_REQUEST__INIT;
 	Annals__V1__TimelineReply out = ANNALS__V1__TIMELINE_REPLY__INIT;
 	in.entity = "person:zas";
-	CHECK_EQ_INT(st_q_timeline(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(kn_q_timeline(fx.txn, &in, &fx.a, &out, &err), ANNALS_OK);
 	CHECK_EQ_STR(kinds_of(&out), "event,relation_start,event,relation_end,event");
 	if (out.n_items == 5) {
 		CHECK_EQ_STR(out.items[4]->event->id, "ev:undated-talk");

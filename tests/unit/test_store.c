@@ -20,7 +20,10 @@
 #include "common/fold.h"
 #include "common/pbjson.h"
 #include "common/validate.h"
+#include "knowledge/knowledge.h"
 #include "store/query.h"
+#include "server/server.h"
+#include "store/store.h"
 
 /* ---- fixtures ------------------------------------------------------------------ */
 
@@ -122,21 +125,30 @@ typedef struct res {
 	size_t body_len;
 } res;
 
+/* The reply body the server sends for a write, packed from the store's
+ * outcome as the answering task packs it (malloc'ed; may be NULL). */
+static uint8_t *reply_of(const st_write *w, size_t *len)
+{
+	return srv_write_reply_pack(w, len);
+}
+
 static res apply1(fx *f, st_write *w)
 {
 	res r = {0};
 	int rc = st_apply(f->s, w, 1);
+	size_t reply_len;
+	uint8_t *reply = reply_of(w, &reply_len);
 	CHECK_EQ_INT(rc, ANNALS_OK);
 	r.code = w->code;
 	snprintf(r.msg, sizeof(r.msg), "%s", w->msg);
 	r.took = w->revision;
 	r.replayed = w->replayed;
-	if (w->reply_len > 0 && w->reply_len <= sizeof(r.body)) {
-		memcpy(r.body, w->reply, w->reply_len);
-		r.body_len = w->reply_len;
+	if (reply_len > 0 && reply_len <= sizeof(r.body)) {
+		memcpy(r.body, reply, reply_len);
+		r.body_len = reply_len;
 	}
 	if (w->code == ANNALS_OK && w->op != ST_BATCH) {
-		Annals__V1__WriteReply *wr = annals__v1__write_reply__unpack(NULL, w->reply_len, w->reply);
+		Annals__V1__WriteReply *wr = annals__v1__write_reply__unpack(NULL, reply_len, reply);
 		CHECK(wr != NULL);
 		if (wr) {
 			r.revision = wr->revision;
@@ -144,7 +156,7 @@ static res apply1(fx *f, st_write *w)
 			annals__v1__write_reply__free_unpacked(wr, NULL);
 		}
 	} else if (w->code == ANNALS_OK) {
-		Annals__V1__BatchReply *br = annals__v1__batch_reply__unpack(NULL, w->reply_len, w->reply);
+		Annals__V1__BatchReply *br = annals__v1__batch_reply__unpack(NULL, reply_len, reply);
 		CHECK(br != NULL);
 		if (br) {
 			r.revision = br->revision;
@@ -154,7 +166,8 @@ static res apply1(fx *f, st_write *w)
 			annals__v1__batch_reply__free_unpacked(br, NULL);
 		}
 	}
-	free(w->reply);
+	free(reply);
+	st_write_clear(w);
 	return r;
 }
 
@@ -460,7 +473,7 @@ static void test_unique_ids_across_kinds(void)
 static void free_replies(st_write *ws, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(ws[i].reply);
+		st_write_clear(&ws[i]);
 }
 
 /* Single puts and deletes run straight in the group's txn (no nested txn):
@@ -540,7 +553,8 @@ static void test_group_failure_after_a_change(void)
 	fx f;
 	fx_init(&f, NULL);
 	put(&f, ST_ENTITY, ENTITY(&f, "{'id': 'org:r0', 'type': 'ENTITY_TYPE_ORGANIZATION'}"), NULL, -1);
-	plant_unparsable_event(&f, "ev:broken", "doc:doc:gx"); /* the anchor of document doc:gx */
+	plant_unparsable_event(&f, "ev:broken",
+	                       "doc:gx"); /* the anchor of document doc:gx (st_anchor_date) */
 	st_write ws[] = {
 	    put_write(&f, ST_ENTITY, ENTITY(&f, "{'id': 'org:r1', 'type': 'ENTITY_TYPE_ORGANIZATION'}"),
 	              "rr-1", -1),
@@ -622,13 +636,16 @@ static void test_batch_atomic(void)
 	CHECK_EQ_INT(st_apply(f.s, &w, 1), ANNALS_OK);
 	CHECK_EQ_INT(w.code, ANNALS_OK);
 	CHECK_EQ_INT(w.revision, 2);
-	Annals__V1__BatchReply *br = annals__v1__batch_reply__unpack(NULL, w.reply_len, w.reply);
+	size_t reply_len;
+	uint8_t *reply = reply_of(&w, &reply_len);
+	Annals__V1__BatchReply *br = annals__v1__batch_reply__unpack(NULL, reply_len, reply);
 	CHECK(br && br->revision == 2 && br->n_results == 4);
 	for (size_t i = 0; br && i < br->n_results; i++)
 		CHECK(br->results[i]->revision == 2 && !br->results[i]->unchanged);
 	if (br)
 		annals__v1__batch_reply__free_unpacked(br, NULL);
-	free(w.reply);
+	free(reply);
+	st_write_clear(&w);
 	CHECK(!exists(&f, ST_ENTITY, "org:pre"));
 	int code;
 	Annals__V1__ChangesReply *cr = changes(&f, 1, &code, NULL);
@@ -732,9 +749,13 @@ static void test_dedup(void)
 	};
 	CHECK_EQ_INT(st_apply(f.s, ws, 2), ANNALS_OK);
 	CHECK(!ws[0].replayed && ws[1].replayed);
-	CHECK(ws[0].reply_len == ws[1].reply_len && memcmp(ws[0].reply, ws[1].reply, ws[0].reply_len) == 0);
-	free(ws[0].reply);
-	free(ws[1].reply);
+	size_t len0, len1;
+	uint8_t *r0 = reply_of(&ws[0], &len0), *r1 = reply_of(&ws[1], &len1);
+	CHECK(len0 == len1 && len0 > 0 && memcmp(r0, r1, len0) == 0);
+	free(r0);
+	free(r1);
+	st_write_clear(&ws[0]);
+	st_write_clear(&ws[1]);
 	CHECK_EQ_INT(st_revision(f.s), 3);
 	fx_done(&f);
 }
@@ -742,6 +763,48 @@ static void test_dedup(void)
 static int64_t fake_clock(void *ctx)
 {
 	return *(int64_t *)ctx;
+}
+
+/* A request log entry written by annals 0.1 (a packed annals.v1.Reply
+ * whose body was the WriteReply) still answers its resend, byte for byte,
+ * after the store began keeping outcomes in its own encoding. */
+static void test_dedup_legacy_entry(void)
+{
+	fx f;
+	fx_init(&f, NULL);
+	fx_close_store(&f);
+	Annals__V1__WriteReply wr = ANNALS__V1__WRITE_REPLY__INIT;
+	wr.id = "org:legacy";
+	wr.revision = 7;
+	uint8_t body[64];
+	size_t blen = annals__v1__write_reply__pack(&wr, body);
+	Annals__V1__Reply r = ANNALS__V1__REPLY__INIT;
+	r.body.data = body;
+	r.body.len = blen;
+	uint8_t val[128] = {0}; /* 8 bytes of time, then the packed Reply */
+	size_t vlen = 8 + annals__v1__reply__pack(&r, val + 8);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	CHECK_EQ_INT(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 32);
+	mdb_env_set_mapsize(env, 64u << 20);
+	CHECK_EQ_INT(mdb_env_open(env, f.dir, 0, 0600), 0);
+	CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_EQ_INT(mdb_dbi_open(txn, "dedup", 0, &dbi), 0);
+	MDB_val k = {strlen("req-legacy"), "req-legacy"}, v = {vlen, val};
+	CHECK_EQ_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	fx_open_store(&f);
+	res again = put(&f, ST_ENTITY, ENTITY(&f, "{'id': 'org:legacy', 'type': 'ENTITY_TYPE_ORGANIZATION'}"),
+	                "req-legacy", -1);
+	CHECK(again.replayed);
+	CHECK_EQ_INT(again.code, ANNALS_OK);
+	CHECK_EQ_INT(again.revision, 7);
+	CHECK(again.body_len == blen && memcmp(again.body, body, blen) == 0);
+	CHECK(!exists(&f, ST_ENTITY, "org:legacy")); /* answered, not applied */
+	fx_done(&f);
 }
 
 static void test_dedup_expiry(void)
@@ -880,6 +943,29 @@ static void test_change_retention(void)
 }
 
 /* ---- relative dates --------------------------------------------------------------------------- */
+
+/* A document whose id itself begins with "doc:" (as the built-in data's
+ * does) is named by the anchor "doc:<id without doubling>": writing its
+ * publication date resolves what is anchored on it, at write time, as the
+ * queries resolve it at query time (one rule: st_anchor_date). */
+static void test_relative_dates_prefixed_document(void)
+{
+	fx f;
+	fx_init(&f, NULL);
+	put(&f, ST_EVENT,
+	    EVENT(&f, "{'id': 'ev:p', 'type': 'meeting', 'when': {'precision': 'PRECISION_DAY',"
+	              " 'anchor': 'doc:pfx', 'offset_days': -1}}"),
+	    NULL, -1);
+	res r = put(&f, ST_DOCUMENT,
+	            DOCUMENT(&f, "{'id': 'doc:pfx', 'title': 'x', 'published': {'precision': 'PRECISION_DAY',"
+	                         " 'year': 2020, 'month': 3, 'day': 2}}"),
+	            NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_OK);
+	Annals__V1__Event *e = load(&f, ST_EVENT, "ev:p");
+	CHECK(e && e->when->resolved && e->when->earliest == date_days_from_civil(2020, 3, 1));
+	CHECK(e && e->revision == r.revision); /* rewritten in the document's change set */
+	fx_done(&f);
+}
 
 static void test_relative_dates(void)
 {
@@ -1155,7 +1241,7 @@ static void test_pagination(void)
 	}
 	CHECK_EQ_INT(st_apply(f.s, ws, 250), ANNALS_OK);
 	for (int i = 0; i < 250; i++)
-		free(ws[i].reply);
+		st_write_clear(&ws[i]);
 	ids seen = {.n = 0};
 	CHECK_EQ_INT(page_entities(&f, "", 0, 37, &seen), 7);
 	CHECK_EQ_INT(seen.n, 250);
@@ -1520,7 +1606,7 @@ static void test_map_growth(void)
 		CHECK_EQ_INT(st_apply(f.s, ws, 50), ANNALS_OK);
 		for (int i = 0; i < 50; i++) {
 			ok += ws[i].code == ANNALS_OK;
-			free(ws[i].reply);
+			st_write_clear(&ws[i]);
 		}
 		ar_reset(&f.a);
 	}
@@ -1699,9 +1785,11 @@ int main(void)
 	RUN(test_batch_limits);
 	RUN(test_dedup);
 	RUN(test_dedup_expiry);
+	RUN(test_dedup_legacy_entry);
 	RUN(test_change_log);
 	RUN(test_change_retention);
 	RUN(test_relative_dates);
+	RUN(test_relative_dates_prefixed_document);
 	RUN(test_index_maintenance);
 	RUN(test_pagination);
 	RUN(test_list_events);

@@ -1,5 +1,5 @@
 /*
- * st_q_digest — a digest of every record a snapshot holds, for operators
+ * kn_q_digest — a digest of every record a snapshot holds, for operators
  * (and cluster tests) comparing two stores, as etcd's HashKV does.
  *
  * sha256 over, for each kind in RecordKind order and each record in id
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "annals/annals.h"
-#include "store/query.h"
+#include "knowledge/knowledge.h"
 
 typedef struct digest_ctx {
 	mbedtls_sha256_context sha;
@@ -42,7 +42,7 @@ static int digest_visit(void *ctx, const char *id, const uint8_t *data, size_t l
 	return 0;
 }
 
-int st_q_digest(st_txn *t, const Annals__V1__DigestRequest *in, ar_arena *a, Annals__V1__DigestReply *out,
+int kn_q_digest(st_txn *t, const Annals__V1__DigestRequest *in, ar_arena *a, Annals__V1__DigestReply *out,
                 st_err *err)
 {
 	(void)in;
