@@ -7,6 +7,7 @@ FLAVOR  ?= release
 PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
+SOMAJOR := 0
 
 CC      ?= cc
 GEN     := build/gen
@@ -121,9 +122,12 @@ $(LIBDIR)/libannals.a: $(CLIENT_LIB_O)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIBDIR)/libannals.so: $(CLIENT_LIB_O)
+# The shared library exports only the client API and the contract's
+# generated message code (src/client/libannals.map); soname libannals.so.0.
+$(LIBDIR)/libannals.so: $(CLIENT_LIB_O) src/client/libannals.map
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libannals.so.0 $^ -o $@ $(LIBS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libannals.so.$(SOMAJOR) -Wl,--version-script,src/client/libannals.map \
+	  $(CLIENT_LIB_O) -o $@ $(LIBS)
 
 # unit tests link everything but the mains; integration tests link the client
 $(BIN)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(TESTLIB_O) $(SERVER_O) $(KNOW_O) $(STORE_O) $(CLIENT_O) $(COMMON_O) $(PROTO_O)
@@ -160,11 +164,13 @@ bench: deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/include/annals/v1
+	  $(DESTDIR)$(PREFIX)/include/annals/v1 $(DESTDIR)$(PREFIX)/share/annals/proto/annals/v1
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIBDIR)/libannals.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIBDIR)/libannals.so $(DESTDIR)$(PREFIX)/lib/libannals.so.0
-	ln -sf libannals.so.0 $(DESTDIR)$(PREFIX)/lib/libannals.so
+	install -m 755 $(LIBDIR)/libannals.so $(DESTDIR)$(PREFIX)/lib/libannals.so.$(VERSION)
+	ln -sf libannals.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libannals.so.$(SOMAJOR)
+	ln -sf libannals.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libannals.so
+	install -m 644 $(PROTOS) $(DESTDIR)$(PREFIX)/share/annals/proto/annals/v1/
 	install -m 644 include/annals/*.h $(DESTDIR)$(PREFIX)/include/annals/
 	install -m 644 $(PROTO_H) $(DESTDIR)$(PREFIX)/include/annals/v1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' annals.pc.in \
