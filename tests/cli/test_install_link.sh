@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 DEST="$CLI_TMP/dest"
 PREFIX=/usr/local
-if ! make -s -C "$ANNALS_ROOT" install DESTDIR="$DEST" PREFIX="$PREFIX" >"$CLI_TMP/install.log" 2>&1; then
+if ! make -s -j2 -C "$ANNALS_ROOT" install DESTDIR="$DEST" PREFIX="$PREFIX" >"$CLI_TMP/install.log" 2>&1; then
 	fail "make install DESTDIR=..." "$(tail -n 5 "$CLI_TMP/install.log")"
 	finish
 fi

@@ -29,71 +29,45 @@ static char tmp[256];
 
 /* ---- servers ------------------------------------------------------------------- */
 
-typedef struct server {
-	pid_t pid;
-	char url[200];
-	char dir[300];
-	char log[320];
-} server;
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
-/* Starts annalsd listening on url with extra flags (NULL-terminated);
- * env_name/env_value (may be NULL) go into its environment. Does not wait. */
-static void spawn(server *s, const char *url, const char *const *extra, const char *env_name,
+/* Starts annalsd listening on url (the harness's; it does not wait: a
+ * TLS server is probed with the test's own client options by up()). */
+static void spawn(th_server *s, const char *url, const char *const *extra, const char *env_name,
                   const char *env_value)
 {
-	static int n;
-	memset(s, 0, sizeof(*s));
-	snprintf(s->url, sizeof(s->url), "%s", url);
-	snprintf(s->dir, sizeof(s->dir), "%s/data-%d", tmp, ++n);
-	snprintf(s->log, sizeof(s->log), "%s/annalsd-%d.log", tmp, n);
-	char bin[512];
-	th_bin("annalsd", bin, sizeof(bin));
-	const char *argv[40];
-	int k = 0;
-	argv[k++] = bin;
-	argv[k++] = "--listen";
-	argv[k++] = url;
-	argv[k++] = "--data";
-	argv[k++] = s->dir;
-	for (int i = 0; extra && extra[i] && k < 38; i++)
-		argv[k++] = extra[i];
-	argv[k] = NULL;
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		if (env_name)
-			setenv(env_name, env_value, 1);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	s->pid = pid;
+	if (th_spawn_at(s, url, extra, env_name, env_value) != 0)
+		fprintf(stderr, "  could not start annalsd on %s\n", url);
 }
 
-/* The status of Health through a client with these options; transport
- * failures come back as UNAVAILABLE / DEADLINE_EXCEEDED. */
-static int health_with(const char *url, const annals_options *o, annals_error *err)
+/* One call through a fresh client with options o: the call's status (a
+ * transport failure comes back as UNAVAILABLE / DEADLINE_EXCEEDED). The
+ * reply is freed unless `keep` takes it. */
+static int call_with(const char *url, const annals_options *o, const char *method,
+                     const ProtobufCMessage *req, ProtobufCMessage **keep, annals_error *err)
 {
 	annals_client *c = NULL;
 	int rc = annals_open(&c, url, o, err);
 	if (rc != ANNALS_OK)
 		return rc;
-	Annals__V1__HealthRequest req = ANNALS__V1__HEALTH_REQUEST__INIT;
-	Annals__V1__HealthReply *rep = NULL;
-	rc = annals_health(c, &req, &rep, err);
-	annals_free(rep);
+	ProtobufCMessage *rep = NULL;
+	rc = annals_call(c, method, req, &rep, NULL, err);
+	if (keep != NULL)
+		*keep = rep;
+	else
+		annals_free(rep);
 	annals_close(c);
 	return rc;
+}
+
+static int health_with(const char *url, const annals_options *o, annals_error *err)
+{
+	Annals__V1__HealthRequest req = ANNALS__V1__HEALTH_REQUEST__INIT;
+	return call_with(url, o, "Health", &req.base, NULL, err);
 }
 
 static bool transport_failure(int rc)
@@ -103,7 +77,7 @@ static bool transport_failure(int rc)
 
 /* Waits until the server answers anything through a client with options o.
  * false when it exited or 20 s passed (then it is killed). */
-static bool up(server *s, const annals_options *o)
+static bool up(th_server *s, const annals_options *o)
 {
 	for (int i = 0; i < 200; i++) {
 		annals_options oo = *o;
@@ -119,63 +93,8 @@ static bool up(server *s, const annals_options *o)
 		}
 		sleep_ms(100);
 	}
-	kill(s->pid, SIGKILL); /* never leave a server behind */
-	waitpid(s->pid, NULL, 0);
-	s->pid = 0;
+	th_kill(s); /* never leave a server behind */
 	return false;
-}
-
-/* SIGTERM, wait; the exit status (0: a clean drain). */
-static int stop(server *s)
-{
-	if (s->pid <= 0)
-		return -1;
-	kill(s->pid, SIGTERM);
-	int st = 0;
-	for (int i = 0; i < 200; i++) {
-		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-			s->pid = 0;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		sleep_ms(50);
-	}
-	kill(s->pid, SIGKILL);
-	waitpid(s->pid, NULL, 0);
-	s->pid = 0;
-	return -1;
-}
-
-/* Waits for a server that should refuse to start; its exit status, or -1
- * when it is still running after 20 s (then it is killed). */
-static int refused_status(server *s)
-{
-	for (int i = 0; i < 400; i++) {
-		int st;
-		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-			s->pid = 0;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		sleep_ms(50);
-	}
-	kill(s->pid, SIGKILL);
-	waitpid(s->pid, NULL, 0);
-	s->pid = 0;
-	return -1;
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = calloc(1, (size_t)n + 1);
-	if (fread(b, 1, (size_t)n, f) != (size_t)n)
-		b[0] = '\0';
-	fclose(f);
-	return b;
 }
 
 static void write_file(const char *path, const char *text)
@@ -200,74 +119,41 @@ static char *local_url(const char *scheme)
 
 static int put_with(const char *url, const annals_options *o, const char *id, annals_error *err)
 {
-	annals_client *c = NULL;
-	int rc = annals_open(&c, url, o, err);
-	if (rc != ANNALS_OK)
-		return rc;
 	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
 	e.id = (char *)id;
 	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
 	Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
 	req.entity = &e;
-	Annals__V1__WriteReply *wr = NULL;
-	rc = annals_put_entity(c, &req, &wr, err);
-	annals_free(wr);
-	annals_close(c);
-	return rc;
+	return call_with(url, o, "PutEntity", &req.base, NULL, err);
 }
 
 static int get_with(const char *url, const annals_options *o, const char *id, annals_error *err)
 {
-	annals_client *c = NULL;
-	int rc = annals_open(&c, url, o, err);
-	if (rc != ANNALS_OK)
-		return rc;
 	Annals__V1__GetRequest req = ANNALS__V1__GET_REQUEST__INIT;
 	req.id = (char *)id;
-	Annals__V1__Entity *e = NULL;
-	rc = annals_get_entity(c, &req, &e, err);
-	annals_free(e);
-	annals_close(c);
-	return rc;
+	return call_with(url, o, "GetEntity", &req.base, NULL, err);
 }
 
 static int info_with(const char *url, const annals_options *o, annals_error *err)
 {
-	annals_client *c = NULL;
-	int rc = annals_open(&c, url, o, err);
-	if (rc != ANNALS_OK)
-		return rc;
 	Annals__V1__ServerInfoRequest req = ANNALS__V1__SERVER_INFO_REQUEST__INIT;
-	Annals__V1__ServerInfoReply *rep = NULL;
-	rc = annals_server_info(c, &req, &rep, err);
-	annals_free(rep);
-	annals_close(c);
-	return rc;
+	return call_with(url, o, "ServerInfo", &req.base, NULL, err);
 }
 
 static int backup_with(const char *url, const annals_options *o, const char *dir, annals_error *err)
 {
-	annals_client *c = NULL;
-	int rc = annals_open(&c, url, o, err);
-	if (rc != ANNALS_OK)
-		return rc;
 	Annals__V1__BackupRequest req = ANNALS__V1__BACKUP_REQUEST__INIT;
 	req.dir = (char *)dir;
-	Annals__V1__BackupReply *rep = NULL;
-	rc = annals_backup(c, &req, &rep, err);
-	if (rc == ANNALS_OK && rep->bytes == 0)
+	ProtobufCMessage *rep = NULL;
+	int rc = call_with(url, o, "Backup", &req.base, &rep, err);
+	if (rc == ANNALS_OK && ((Annals__V1__BackupReply *)rep)->bytes == 0)
 		rc = -1;
 	annals_free(rep);
-	annals_close(c);
 	return rc;
 }
 
 static int batch_with(const char *url, const annals_options *o, const char *id, annals_error *err)
 {
-	annals_client *c = NULL;
-	int rc = annals_open(&c, url, o, err);
-	if (rc != ANNALS_OK)
-		return rc;
 	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
 	e.id = (char *)id;
 	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
@@ -278,26 +164,14 @@ static int batch_with(const char *url, const annals_options *o, const char *id, 
 	Annals__V1__BatchRequest req = ANNALS__V1__BATCH_REQUEST__INIT;
 	req.n_ops = 1;
 	req.ops = ops;
-	Annals__V1__BatchReply *br = NULL;
-	rc = annals_batch(c, &req, &br, err);
-	annals_free(br);
-	annals_close(c);
-	return rc;
+	return call_with(url, o, "Batch", &req.base, NULL, err);
 }
 
 static int delete_with(const char *url, const annals_options *o, const char *id, annals_error *err)
 {
-	annals_client *c = NULL;
-	int rc = annals_open(&c, url, o, err);
-	if (rc != ANNALS_OK)
-		return rc;
 	Annals__V1__DeleteRequest req = ANNALS__V1__DELETE_REQUEST__INIT;
 	req.id = (char *)id;
-	Annals__V1__WriteReply *wr = NULL;
-	rc = annals_delete_entity(c, &req, &wr, err);
-	annals_free(wr);
-	annals_close(c);
-	return rc;
+	return call_with(url, o, "DeleteEntity", &req.base, NULL, err);
 }
 
 /* ---- tokens ----------------------------------------------------------------------------- */
@@ -403,7 +277,7 @@ static void check_roles(const char *url)
 
 static void check_log_has_no_tokens(const char *log)
 {
-	char *text = read_file(log);
+	char *text = th_read_file(log);
 	CHECK(text[0] != '\0'); /* the server did log (with --debug every call) */
 	static const char *const secrets[] = {READER_TOKEN, WRITER_TOKEN, ADMIN_TOKEN, WRONG_TOKEN,
 	                                      "rdr-7f3a9c21e5b04d8"};
@@ -418,7 +292,7 @@ static void check_log_has_no_tokens(const char *log)
 
 static void test_tokens_and_roles(void)
 {
-	server s;
+	th_server s;
 	const char *extra[] = {"--tokens", tokens_file, "--debug", NULL};
 	spawn(&s, local_url("tcp"), extra, NULL, NULL);
 	annals_options admin = {.token = ADMIN_TOKEN};
@@ -427,13 +301,13 @@ static void test_tokens_and_roles(void)
 		return;
 	}
 	check_roles(s.url);
-	CHECK_EQ_INT(stop(&s), 0);
+	CHECK_EQ_INT(th_stop(&s), 0);
 	check_log_has_no_tokens(s.log);
 }
 
 static void test_tokens_from_environment(void)
 {
-	server s;
+	th_server s;
 	spawn(&s, local_url("tcp"), (const char *const[]){"--debug", NULL}, "ANNALS_TOKENS_FILE",
 	      tokens_file);
 	annals_options admin = {.token = ADMIN_TOKEN};
@@ -448,7 +322,7 @@ static void test_tokens_from_environment(void)
 	CHECK_EQ_INT(get_with(s.url, &none, "org:csto", &err), ANNALS_UNAUTHENTICATED);
 	CHECK_EQ_INT(put_with(s.url, &reader, "person:env-reader", &err), ANNALS_PERMISSION_DENIED);
 	CHECK_EQ_INT(put_with(s.url, &writer, "person:env-writer", &err), ANNALS_OK);
-	CHECK_EQ_INT(stop(&s), 0);
+	CHECK_EQ_INT(th_stop(&s), 0);
 	check_log_has_no_tokens(s.log);
 }
 
@@ -467,23 +341,23 @@ static void test_bad_tokens_files(void)
 		char path[400];
 		snprintf(path, sizeof(path), "%s/tokens-%s", tmp, cases[i].name);
 		write_file(path, cases[i].text);
-		server s;
+		th_server s;
 		spawn(&s, local_url("tcp"), (const char *const[]){"--tokens", path, NULL}, NULL, NULL);
-		int st = refused_status(&s);
+		int st = th_wait_exit(&s, 20000);
 		if (st <= 0) {
 			fprintf(stderr, "  tokens file '%s': annalsd %s\n", cases[i].name,
 			        st == 0 ? "exited 0" : "kept running");
 			check_failed_now = 1;
 		}
-		char *log = read_file(s.log);
+		char *log = th_read_file(s.log);
 		CHECK(strstr(log, "short-token") == NULL && strstr(log, ADMIN_TOKEN) == NULL);
 		free(log);
 	}
-	server s;
+	th_server s;
 	char missing[400];
 	snprintf(missing, sizeof(missing), "%s/no-such-tokens-file", tmp);
 	spawn(&s, local_url("tcp"), (const char *const[]){"--tokens", missing, NULL}, NULL, NULL);
-	CHECK(refused_status(&s) > 0);
+	CHECK(th_wait_exit(&s, 20000) > 0);
 }
 
 /* ---- --insecure --------------------------------------------------------------------------- */
@@ -497,12 +371,12 @@ static void test_insecure_flag(void)
 	char any[80], loop[80];
 	snprintf(any, sizeof(any), "tcp://0.0.0.0:%d", port);
 	snprintf(loop, sizeof(loop), "tcp://127.0.0.1:%d", port);
-	server s;
+	th_server s;
 	spawn(&s, any, (const char *const[]){"--insecure", NULL}, NULL, NULL);
 	strcpy(s.url, loop); /* reach it over loopback */
 	CHECK(up(&s, &none));
 	CHECK_EQ_INT(health_with(loop, &none, &err), ANNALS_OK);
-	CHECK_EQ_INT(stop(&s), 0);
+	CHECK_EQ_INT(th_stop(&s), 0);
 	/* ANNALS_INSECURE=1 is the same */
 	port = th_free_port();
 	snprintf(any, sizeof(any), "tcp://0.0.0.0:%d", port);
@@ -510,7 +384,7 @@ static void test_insecure_flag(void)
 	spawn(&s, any, NULL, "ANNALS_INSECURE", "1");
 	strcpy(s.url, loop);
 	CHECK(up(&s, &none));
-	CHECK_EQ_INT(stop(&s), 0);
+	CHECK_EQ_INT(th_stop(&s), 0);
 	/* with tokens it needs no --insecure */
 	port = th_free_port();
 	snprintf(any, sizeof(any), "tcp://0.0.0.0:%d", port);
@@ -521,7 +395,7 @@ static void test_insecure_flag(void)
 	CHECK(up(&s, &reader));
 	CHECK_EQ_INT(info_with(loop, &reader, &err), ANNALS_OK);
 	CHECK_EQ_INT(info_with(loop, &none, &err), ANNALS_UNAUTHENTICATED);
-	CHECK_EQ_INT(stop(&s), 0);
+	CHECK_EQ_INT(th_stop(&s), 0);
 	/* every non-loopback form is refused without tokens: an empty host, a
 	 * wildcard, and a TLS listener on all interfaces */
 	static const char *const open_forms[] = {"tcp://:%d", "tcp://*:%d", "tcp://0.0.0.0:%d",
@@ -530,7 +404,7 @@ static void test_insecure_flag(void)
 		char url[80];
 		snprintf(url, sizeof(url), open_forms[i], th_free_port());
 		spawn(&s, url, NULL, NULL, NULL);
-		int st = refused_status(&s);
+		int st = th_wait_exit(&s, 20000);
 		if (st <= 0) {
 			fprintf(stderr, "  %s without tokens or --insecure: annalsd %s\n", url,
 			        st == 0 ? "exited 0"
@@ -626,7 +500,7 @@ static void test_tls_server_certificate(void)
 		CHECK(!"openssl could not make the test certificates");
 		return;
 	}
-	server s;
+	th_server s;
 	spawn(&s, local_url("tls+tcp"),
 	      (const char *const[]){"--tls-cert", server_pem, "--tls-key", server_key, NULL}, NULL, NULL);
 	annals_options good = {.timeout_ms = 3000, .tls_ca_file = ca_pem};
@@ -672,7 +546,7 @@ static void test_tls_server_certificate(void)
 		fprintf(stderr,
 		        "  NOTE: a tls+tcp:// client without tls_ca_file connected without verifying the "
 		        "server's certificate\n");
-	CHECK_EQ_INT(stop(&s), 0);
+	CHECK_EQ_INT(th_stop(&s), 0);
 }
 
 static void test_tls_wrong_server_certificate(void)
@@ -682,7 +556,7 @@ static void test_tls_wrong_server_certificate(void)
 		return;
 	}
 	/* the server presents a certificate of the right CA for another name */
-	server s;
+	th_server s;
 	spawn(&s, local_url("tls+tcp"),
 	      (const char *const[]){"--tls-cert", other_name_pem, "--tls-key", other_name_key, NULL}, NULL,
 	      NULL);
@@ -700,7 +574,7 @@ static void test_tls_wrong_server_certificate(void)
 	    .timeout_ms = 2000, .tls_ca_file = ca_pem, .tls_server_name = "localhost"};
 	rc = health_with(s.url, &as_localhost, &err);
 	expect_refused("a server whose certificate names other.example, expected as localhost", rc, &err);
-	CHECK_EQ_INT(stop(&s), 0);
+	CHECK_EQ_INT(th_stop(&s), 0);
 }
 
 static void test_tls_mutual(void)
@@ -709,7 +583,7 @@ static void test_tls_mutual(void)
 		CHECK(!"no certificates");
 		return;
 	}
-	server s;
+	th_server s;
 	spawn(&s, local_url("tls+tcp"),
 	      (const char *const[]){"--tls-cert", server_pem, "--tls-key", server_key, "--tls-ca", ca_pem,
 	                            NULL},
@@ -749,7 +623,7 @@ static void test_tls_mutual(void)
 	CHECK_EQ_INT(get_with(s.url, &good, "person:mtls-no-cert", &err), ANNALS_NOT_FOUND);
 	CHECK_EQ_INT(get_with(s.url, &good, "person:mtls-rogue", &err), ANNALS_NOT_FOUND);
 	CHECK_EQ_INT(get_with(s.url, &good, "person:over-mtls", &err), ANNALS_OK);
-	CHECK_EQ_INT(stop(&s), 0);
+	CHECK_EQ_INT(th_stop(&s), 0);
 }
 
 static void test_tls_with_tokens(void)
@@ -762,7 +636,7 @@ static void test_tls_with_tokens(void)
 	int port = th_free_port();
 	char any[80];
 	snprintf(any, sizeof(any), "tls+tcp://0.0.0.0:%d", port);
-	server s;
+	th_server s;
 	spawn(&s, any,
 	      (const char *const[]){"--tls-cert", server_pem, "--tls-key", server_key, "--tokens",
 	                            tokens_file, "--debug", NULL},
@@ -780,7 +654,7 @@ static void test_tls_with_tokens(void)
 	CHECK_EQ_INT(put_with(s.url, &reader, "person:tls-token-2", &err), ANNALS_PERMISSION_DENIED);
 	CHECK_EQ_INT(get_with(s.url, &none, "person:tls-token", &err), ANNALS_UNAUTHENTICATED);
 	CHECK_EQ_INT(get_with(s.url, &reader, "person:tls-token", &err), ANNALS_OK);
-	CHECK_EQ_INT(stop(&s), 0);
+	CHECK_EQ_INT(th_stop(&s), 0);
 	check_log_has_no_tokens(s.log);
 }
 
@@ -806,9 +680,9 @@ static void test_tls_bad_configuration(void)
 	                                                            server_key, "--tls-ca", missing, NULL}},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		server s;
+		th_server s;
 		spawn(&s, local_url("tls+tcp"), cases[i].args, NULL, NULL);
-		int st = refused_status(&s);
+		int st = th_wait_exit(&s, 20000);
 		if (st <= 0) {
 			fprintf(stderr, "  %s: annalsd %s\n", cases[i].what,
 			        st == 0 ? "exited 0" : "kept running");
@@ -825,6 +699,7 @@ int main(void)
 		printf("FAIL mkdtemp\n");
 		return 1;
 	}
+	setenv("TMPDIR", tmp, 1); /* the servers' data directories go in here too, removed with it */
 	write_tokens_file();
 	make_certs();
 	RUN(test_tokens_and_roles);

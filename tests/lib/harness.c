@@ -70,7 +70,9 @@ static int th_wait_healthy(th_server *s)
 	return -1;
 }
 
-static int th_spawn(th_server *s, const char *const *extra)
+/* Forks annalsd on s->url and s->dir with the extra flags (and one
+ * environment variable when env_name is set); does not wait. */
+static int th_fork(th_server *s, const char *const *extra, const char *env_name, const char *env_value)
 {
 	char bin[512];
 	th_bin("annalsd", bin, sizeof(bin));
@@ -103,11 +105,54 @@ static int th_spawn(th_server *s, const char *const *extra)
 			dup2(fd, 2);
 			close(fd);
 		}
+		if (env_name != NULL)
+			setenv(env_name, env_value, 1);
 		execvp(exe, (char *const *)argv);
 		_exit(127);
 	}
 	s->pid = pid;
+	return 0;
+}
+
+static int th_spawn(th_server *s, const char *const *extra)
+{
+	if (th_fork(s, extra, NULL, NULL) != 0)
+		return -1;
 	return th_wait_healthy(s);
+}
+
+/* A fresh data directory (and its log beside it) for s. */
+static int th_new_dir(th_server *s)
+{
+	snprintf(s->dir, sizeof(s->dir), "%s/annals-it.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(s->dir) == NULL)
+		return -1;
+	snprintf(s->log, sizeof(s->log), "%s.log", s->dir);
+	return 0;
+}
+
+int th_spawn_at(th_server *s, const char *url, const char *const *extra, const char *env_name,
+                const char *env_value)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->url, sizeof(s->url), "%s", url);
+	if (th_new_dir(s) != 0)
+		return -1;
+	return th_fork(s, extra, env_name, env_value);
+}
+
+int th_wait_exit(th_server *s, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 50) {
+		int st;
+		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		th_sleep_ms(50);
+	}
+	th_kill(s);
+	return -1;
 }
 
 int th_start(th_server *s, const char *dir, const char *const *extra)
@@ -115,12 +160,10 @@ int th_start(th_server *s, const char *dir, const char *const *extra)
 	memset(s, 0, sizeof(*s));
 	if (dir) {
 		snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	} else {
-		snprintf(s->dir, sizeof(s->dir), "%s/annals-it.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-		if (mkdtemp(s->dir) == NULL)
-			return -1;
+		snprintf(s->log, sizeof(s->log), "%s.log", s->dir);
+	} else if (th_new_dir(s) != 0) {
+		return -1;
 	}
-	snprintf(s->log, sizeof(s->log), "%s.log", s->dir);
 	snprintf(s->url, sizeof(s->url), "tcp://127.0.0.1:%d", th_free_port());
 	return th_spawn(s, extra);
 }
@@ -176,4 +219,19 @@ annals_client *th_client(const th_server *s, uint32_t timeout_ms)
 		abort();
 	}
 	return c;
+}
+
+char *th_read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
+	if (n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n)
+		b[0] = '\0';
+	fclose(f);
+	return b;
 }

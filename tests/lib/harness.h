@@ -11,7 +11,7 @@
 
 typedef struct th_server {
 	pid_t pid;
-	char url[160];
+	char url[200];
 	char dir[256];
 	char log[300];
 } th_server;
@@ -20,6 +20,16 @@ typedef struct th_server {
  * not NULL) and extra arguments (NULL-terminated list, may be NULL); waits
  * until Health answers. Returns 0 or -1. */
 int th_start(th_server *s, const char *dir, const char *const *extra);
+/* Starts annalsd listening on url (any scheme: tcp://, ipc://, tls+tcp://)
+ * with a fresh data directory, extra flags and, when env_name is set, that
+ * variable in its environment; does NOT wait for it (TLS servers need the
+ * caller's client options to be probed, and some are meant to refuse to
+ * start). Returns 0 or -1. */
+int th_spawn_at(th_server *s, const char *url, const char *const *extra, const char *env_name,
+                const char *env_value);
+/* Waits for the server to exit (one that should refuse to start): its exit
+ * status, or -1 when it still ran after timeout_ms (then it is killed). */
+int th_wait_exit(th_server *s, int timeout_ms);
 /* SIGTERM and wait; returns the exit status (0 for a clean drain), -1 on timeout. */
 int th_stop(th_server *s);
 /* SIGKILL and wait. */
@@ -32,6 +42,8 @@ void th_cleanup(th_server *s);
 annals_client *th_client(const th_server *s, uint32_t timeout_ms);
 /* Path of a program in $ANNALS_BIN. */
 const char *th_bin(const char *name, char *buf, size_t len);
+/* A whole file as a NUL-terminated string (free it); "" when unreadable. */
+char *th_read_file(const char *path);
 /* A free TCP port on 127.0.0.1. */
 int th_free_port(void);
 

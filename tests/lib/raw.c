@@ -58,9 +58,10 @@ Annals__V1__Reply *raw_call(const char *url, const char *method, const void *bod
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
-static int raw_tcp_connect(const char *url)
+int raw_tcp_connect(const char *url)
 {
 	int port = 0;
 	if (sscanf(url, "tcp://127.0.0.1:%d", &port) != 1)
@@ -73,28 +74,77 @@ static int raw_tcp_connect(const char *url)
 			close(fd);
 		return -1;
 	}
+	struct timeval tv = {5, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+bool raw_send_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n > 0) {
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return false;
+		b += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+bool raw_recv_all(int fd, void *p, size_t n)
+{
+	uint8_t *b = p;
+	while (n > 0) {
+		ssize_t r = recv(fd, b, n, 0);
+		if (r <= 0)
+			return false;
+		b += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+bool raw_closed_by_peer(int fd)
+{
+	uint8_t b[64];
+	for (;;) {
+		ssize_t r = recv(fd, b, sizeof(b), 0);
+		if (r == 0 || (r < 0 && errno == ECONNRESET))
+			return true;
+		if (r < 0)
+			return false; /* timeout: still open */
+	}
+}
+
+/* SP handshake: "\0SP\0", our protocol (REQ = 0x30), reserved. */
+const uint8_t raw_sp_req_header[8] = {0x00, 'S', 'P', 0x00, 0x00, 0x30, 0x00, 0x00};
+
+int raw_sp_connect(const char *url)
+{
+	int fd = raw_tcp_connect(url);
+	uint8_t peer[8];
+	if (fd < 0 || !raw_send_all(fd, raw_sp_req_header, 8) || !raw_recv_all(fd, peer, 8)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	return fd;
 }
 
 int raw_tcp_oversize(const char *url, uint64_t claimed, size_t sent, int wait_ms)
 {
-	int fd = raw_tcp_connect(url);
+	int fd = raw_sp_connect(url);
 	if (fd < 0)
 		return -1;
-	/* SP handshake: "\0SP\0", our protocol (REQ = 0x30), reserved. */
-	const uint8_t hello[8] = {0, 'S', 'P', 0, 0x00, 0x30, 0, 0};
-	uint8_t peer[8];
-	if (send(fd, hello, sizeof(hello), MSG_NOSIGNAL) != 8 || recv(fd, peer, 8, MSG_WAITALL) != 8) {
-		close(fd);
-		return -1;
-	}
 	uint8_t len[8];
 	for (int i = 0; i < 8; i++)
 		len[i] = (uint8_t)(claimed >> (56 - 8 * i));
 	send(fd, len, sizeof(len), MSG_NOSIGNAL);
 	static const uint8_t chunk[4096];
 	for (size_t off = 0; off < sent; off += sizeof(chunk))
-		if (send(fd, chunk, sent - off < sizeof(chunk) ? sent - off : sizeof(chunk), MSG_NOSIGNAL) < 0)
+		if (send(fd, chunk, sent - off < sizeof(chunk) ? sent - off : sizeof(chunk), MSG_NOSIGNAL) <
+		    0)
 			break; /* the server already hung up */
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	int closed = 0;

@@ -3,6 +3,7 @@
 #ifndef ANNALS_TESTS_RAW_H
 #define ANNALS_TESTS_RAW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,18 @@ Annals__V1__Reply *raw_call(const char *url, const char *method, const void *bod
                             uint32_t call_timeout_ms, const char *request_id, const char *token);
 
 #endif
+
+/* Raw TCP to the host:port of a tcp://127.0.0.1:P URL, for the tests that
+ * speak (or break) nng's SP framing by hand: a connected socket with a 5 s
+ * receive timeout, or -1. */
+int raw_tcp_connect(const char *url);
+/* The same after the SP handshake as a REQ peer (the 8-byte headers). */
+int raw_sp_connect(const char *url);
+extern const uint8_t raw_sp_req_header[8];
+bool raw_send_all(int fd, const void *p, size_t n);
+bool raw_recv_all(int fd, void *p, size_t n);
+/* true when the peer closes (or resets) the connection before the timeout */
+bool raw_closed_by_peer(int fd);
 
 /* Speaks the SP-over-TCP framing by hand (no nng on this side): connects
  * to host:port of a tcp:// URL as a REQ peer and announces a message of
