@@ -144,7 +144,10 @@ static int dispatch_policy(srv_worker *w, const Annals__V1__Call *call)
 	}
 	if (call->timeout_ms) {
 		w->deadline_ms = w->received_ms + call->timeout_ms;
-		if (srv_now_ms() >= w->deadline_ms) {
+		/* a write's deadline is judged by the store after its request-log
+		 * lookup (st_write.expired): a resend of an applied write gets its
+		 * first answer, whatever its deadline */
+		if (!(flags & ANNALS_M_WRITE) && srv_now_ms() >= w->deadline_ms) {
 			srv_fail(w, ANNALS_DEADLINE_EXCEEDED,
 			         "deadline of %u ms passed before the call started", call->timeout_ms);
 			return -1;

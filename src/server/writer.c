@@ -68,20 +68,14 @@ static int writer_take(srv_server *s, srv_worker **group, int max)
 static void writer_run_group(srv_server *s, srv_worker **group, int n)
 {
 	st_write *writes[WRITER_GROUP_MAX];
-	/* Writes whose deadline passed while queued are not started at all. */
+	/* A write whose deadline passed while it was queued is not applied —
+	 * but the store decides that after its request-log lookup, so a resend
+	 * of a write already applied gets the first answer, whatever its
+	 * deadline (st_write.expired). */
 	uint64_t now = srv_now_ms();
-	int live = 0;
-	for (int i = 0; i < n; i++) {
-		srv_worker *w = group[i];
-		if (w->deadline_ms && now >= w->deadline_ms) {
-			srv_fail(w, ANNALS_DEADLINE_EXCEEDED,
-			         "deadline passed while the write was queued; it was not applied");
-			continue;
-		}
-		group[live++] = w;
-	}
-	if (live == 0)
-		return;
+	int live = n;
+	for (int i = 0; i < n; i++)
+		group[i]->write.expired = group[i]->deadline_ms && now >= group[i]->deadline_ms;
 	/* st_apply takes a contiguous array; copy in and out (a few hundred
 	 * bytes each, negligible against an fsync). */
 	st_write *batch = malloc(sizeof(st_write) * (size_t)live);

@@ -95,6 +95,11 @@ typedef struct st_write {
 	st_op op;
 	st_kind kind;
 	bool validated; /* st_validate passed on this request: st_apply does not check it again */
+	/* Its caller's deadline passed while it was queued. A resend of a write
+	 * already applied still gets the first answer from the request log; any
+	 * other is answered DEADLINE_EXCEEDED and not applied (nor remembered:
+	 * a resend in time may still succeed). */
+	bool expired;
 	/* out (st_apply overwrites them all; it never frees what it finds) */
 	/* The outcome, in the store's terms (the server turns it into a reply):
 	 * on success the records it touched, and the store revision after it

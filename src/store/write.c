@@ -245,6 +245,11 @@ static int apply_write(st_store *s, MDB_txn *parent, st_write *w, bool nest_all,
 		if (found != 0)
 			return found == 1 ? ANNALS_OK : found;
 	}
+	if (w->expired) {
+		set_answer(w, ANNALS_DEADLINE_EXCEEDED,
+		           "deadline passed while the write was queued; it was not applied");
+		return ANNALS_OK;
+	}
 	st_err err = {0};
 	/* The writer thread is the bottleneck of durable writes: a request the
 	 * server already checked (on its worker thread) is not checked twice. */
