@@ -54,6 +54,12 @@ int val_id(const char *id, const char *path, char *msg, size_t len);  /* require
 int val_ref(const char *id, const char *path, char *msg, size_t len); /* "" allowed */
 int val_utf8(const char *s, const char *path, char *msg, size_t len);
 
+/* wire.c: no string field in the packed bytes of a message of type d
+ * holds a NUL byte (protobuf-c's unpacked strings cannot show one); -1 and
+ * msg naming the field ("envelope.request_id: contains a NUL byte ..."). */
+int val_wire_strings(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t n, const char *path,
+                     char *msg, size_t len);
+
 /* Every string field of m (recursively) is UTF-8, every enum value known. */
 int val_fields(const ProtobufCMessage *m, const char *path, char *msg, size_t len);
 

@@ -67,7 +67,9 @@ static int dispatch_envelope(srv_worker *w, Annals__V1__Call **out)
 	/* Strings from the wire must be UTF-8 before they reach logs, replies
 	 * or the store; protobuf-c does not check. */
 	char why[300];
-	if (val_fields(&call->base, "envelope", why, sizeof(why)) != 0) {
+	if (val_wire_strings(&annals__v1__call__descriptor, nng_msg_body(m), nng_msg_len(m), "envelope", why,
+	                     sizeof(why)) != 0 ||
+	    val_fields(&call->base, "envelope", why, sizeof(why)) != 0) {
 		srv_fail(w, ANNALS_INVALID_ARGUMENT, "%s", why);
 		return -1;
 	}
@@ -202,7 +204,8 @@ void srv_dispatch(srv_worker *w)
 	/* every string UTF-8, every enum a known value, before any handler
 	 * (or an error message echoing a field) sees them */
 	char bad[480];
-	if (val_fields(input, "", bad, sizeof(bad)) != 0) {
+	if (val_wire_strings(md->input, call->body.data, call->body.len, "", bad, sizeof(bad)) != 0 ||
+	    val_fields(input, "", bad, sizeof(bad)) != 0) {
 		srv_fail(w, ANNALS_INVALID_ARGUMENT, "%s", bad);
 		return;
 	}

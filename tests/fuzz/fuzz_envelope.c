@@ -260,7 +260,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (call == NULL)
 		goto out;
 	char bad[480];
-	if (val_fields(&call->base, "envelope", bad, sizeof(bad)) != 0) {
+	/* as dispatch does: NULs inside strings first, from the wire bytes */
+	if (val_wire_strings(&annals__v1__call__descriptor, data, size, "envelope", bad, sizeof(bad)) != 0 ||
+	    val_fields(&call->base, "envelope", bad, sizeof(bad)) != 0) {
 		fz_check_error("envelope", ANNALS_INVALID_ARGUMENT, bad);
 		goto out;
 	}
@@ -272,7 +274,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    protobuf_c_message_unpack(md->input, ar_pbc(&fz_arena), call->body.len, call->body.data);
 	if (in == NULL)
 		goto out;
-	if (val_fields(in, "", bad, sizeof(bad)) != 0) {
+	if (val_wire_strings(md->input, call->body.data, call->body.len, "", bad, sizeof(bad)) != 0 ||
+	    val_fields(in, "", bad, sizeof(bad)) != 0) {
 		fz_check_error(md->name, ANNALS_INVALID_ARGUMENT, bad);
 		goto out;
 	}

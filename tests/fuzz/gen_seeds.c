@@ -248,6 +248,23 @@ static void envelope_writes(ar_arena *a, const Annals__V1__Dataset *d)
 	call_seed("batch", "Batch", &b.base, "seed-batch");
 }
 
+/* Strings with a NUL inside (protobuf-c's C strings cannot show it, so
+ * dispatch refuses them from the wire bytes): a request id and an entity
+ * id, packed by hand since protobuf-c cannot pack such a string. */
+static void envelope_nul_seeds(void)
+{
+	static const uint8_t put[] = {0x0a, 0x1a, 'a',  'n',  'n',  'a',  'l',  's', '.', 'v',
+	                              '1',  '.',  'A',  'n',  'n',  'a',  'l',  's', '/', 'P',
+	                              'u',  't',  'E',  'n',  't',  'i',  't',  'y', /* method */
+	                              0x12, 0x16, 0x0a, 0x14, 0x0a, 0x10, 'o',  'r', 'g', ':',
+	                              'c',  's',  't',  'o',  0x00, '-',  's',  'h', 'a', 'd',
+	                              'o',  'w',  0x10, 0x02, /* body: entity {id "org:csto\0-shadow", type}
+	                                                       */
+	                              0x2a, 0x0b, 'j',  'o',  'b',  '7',  0x00, 'p', 'a', 'r',
+	                              't',  '-',  'B'}; /* request_id "job7\0part-B" */
+	write_file("envelope", "nul_strings", put, sizeof(put));
+}
+
 /* One seed per row of the method table with an empty request, so a method
  * added to the table is fuzzed from its first day (the hand-made seeds
  * above give the interesting bodies). */
@@ -289,6 +306,7 @@ static void write_dict(void)
 	                                    "holds_position",
 	                                    "CSTO",
 	                                    "\\xff",
+	                                    "\\x00",
 	                                    "\\xc3\\xa9"};
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		fprintf(f, "\"%s\"\n", words[i]);
@@ -459,6 +477,7 @@ int main(int argc, char **argv)
 	envelope_reads(&a, d);
 	envelope_writes(&a, d);
 	envelope_every_method(&a);
+	envelope_nul_seeds();
 	write_dict();
 	json_seeds(d);
 	date_seeds();
