@@ -128,6 +128,12 @@ static bool follow_on_pub(follow *f, nng_msg *m)
 		annals__v1__change_set__free_unpacked(cs, NULL);
 		return true;
 	}
+	/* A server with tokens publishes notifications without records (a SUB
+	 * socket carries no token): read the change sets through Changes. */
+	if (cs->committed_ms == 0) { /* every real change set has its commit time */
+		annals__v1__change_set__free_unpacked(cs, NULL);
+		return false;
+	}
 	if (cs->revision != f->last + 1 || (f->parts_rev && f->parts_rev != cs->revision) ||
 	    cs->part != f->n_parts + 1 || cs->parts == 0) {
 		annals__v1__change_set__free_unpacked(cs, NULL);

@@ -344,6 +344,8 @@ int mx_http_start(srv_server *s, const char *url)
 {
 	nng_url *u;
 	nng_http_server *hs;
+	if (srv_addr_check(s, "--metrics-listen", url) != 0)
+		return -1;
 	int rv = nng_url_parse(&u, url);
 	if (rv == 0) {
 		rv = nng_http_server_hold(&hs, u);

@@ -61,19 +61,6 @@ static int srv_open_store(srv_server *s)
 	return 0;
 }
 
-/* Without tokens, only this machine may call: loopback TCP, ipc, inproc. */
-static bool srv_is_local_url(const char *url)
-{
-	static const char *const local[] = {
-	    "ipc://",      "inproc://",     "tcp://127.",     "tcp://localhost:",     "tcp://[::1]:",
-	    "tcp4://127.", "tcp6://[::1]:", "tls+tcp://127.", "tls+tcp://localhost:",
-	};
-	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-		if (strncmp(url, local[i], strlen(local[i])) == 0)
-			return true;
-	return false;
-}
-
 /* nng accepts a key that does not belong to the certificate and then
  * fails every handshake; refuse to start instead. */
 static int srv_tls_pair_ok(const char *cert, const char *key)
@@ -141,13 +128,8 @@ size_t srv_frame_limit(const srv_config *cfg)
 
 static int srv_listen(srv_server *s, const char *url)
 {
-	if (s->n_tokens == 0 && !s->cfg.insecure && !srv_is_local_url(url)) {
-		log_msg(LOG_ERROR, "listen_refused",
-		        "url=%s problem=\"no tokens are configured; give --tokens FILE, or --insecure to "
-		        "serve a network without authentication\"",
-		        url);
+	if (srv_addr_check(s, "--listen", url) != 0)
 		return -1;
-	}
 	nng_listener *l = &s->listeners[s->n_listeners];
 	int rv = nng_listener_create(l, s->sock, url);
 	if (rv == 0 && strncmp(url, "tls+", 4) == 0) {

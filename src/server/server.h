@@ -231,6 +231,12 @@ void srv_publish_close(srv_server *s);
 /* seed.c */
 int srv_seed_load(srv_server *s);
 
+/* addr.c: the one loopback-only rule for every listener without tokens */
+bool srv_addr_is_local(const char *url);
+/* 0 when s may listen on url (tokens, --insecure, or a local address);
+ * else logs why, naming the flag, and returns -1. */
+int srv_addr_check(const srv_server *s, const char *flag, const char *url);
+
 /* auth.c */
 int srv_auth_load(srv_server *s);
 /* May a call of a method with these ANNALS_M_* flags carry this token?
