@@ -69,15 +69,18 @@ static const char *val_str(const char *s)
 
 /* ---- ids and strings ------------------------------------------------------ */
 
-static bool val_id_char(unsigned char c)
+/* The one id grammar (model.proto): lowercase letters, digits and :._-,
+ * 1..VAL_ID_MAX bytes. Predicates and event types are words of the same
+ * alphabet that may also hold capitals. */
+static bool val_id_char(unsigned char c, bool upper_ok)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
-	       c == '.' || c == '_' || c == '-';
+	return (c >= 'a' && c <= 'z') || (upper_ok && c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == ':' || c == '.' || c == '_' || c == '-';
 }
 
-/* The id alphabet, checked up to max bytes. 0 ok, else the reason code:
- * 1 empty, 2 too long, 3 bad character (its offset in *bad). */
-static int val_word(const char *s, size_t max, size_t *bad)
+/* Checked up to max bytes. 0 ok, else the reason code: 1 empty, 2 too
+ * long, 3 bad character, 4 an uppercase letter in an id (the offset in *bad). */
+static int val_word(const char *s, size_t max, size_t *bad, bool upper_ok)
 {
 	size_t n = strlen(s);
 	if (n == 0)
@@ -85,9 +88,10 @@ static int val_word(const char *s, size_t max, size_t *bad)
 	if (n > max)
 		return 2;
 	for (size_t i = 0; i < n; i++) {
-		if (!val_id_char((unsigned char)s[i])) {
+		unsigned char c = (unsigned char)s[i];
+		if (!val_id_char(c, upper_ok)) {
 			*bad = i;
-			return 3;
+			return c >= 'A' && c <= 'Z' ? 4 : 3;
 		}
 	}
 	return 0;
@@ -96,24 +100,30 @@ static int val_word(const char *s, size_t max, size_t *bad)
 bool val_is_id(const char *s)
 {
 	size_t bad;
-	return s != NULL && val_word(s, VAL_ID_MAX, &bad) == 0;
+	return s != NULL && val_word(s, VAL_ID_MAX, &bad, false) == 0;
 }
 
 static int val_word_msg(const char *s, size_t max, const char *path, char *msg, size_t len)
 {
 	size_t bad = 0;
-	switch (val_word(s, max, &bad)) {
+	bool upper_ok = max != VAL_ID_MAX; /* words may hold capitals, ids may not */
+	switch (val_word(s, max, &bad, upper_ok)) {
 	case 0:
 		return 0;
 	case 1:
 		return val_fail(msg, len, path, "required");
 	case 2:
 		return val_fail(msg, len, path, "%zu bytes; at most %zu", strlen(s), max);
+	case 4:
+		return val_fail(msg, len, path,
+		                "'%.60s' has an uppercase letter at byte %zu; ids are lowercase "
+		                "[a-z0-9:._-]",
+		                s, bad);
 	default:
 		if (val_utf8(s, path, msg, len) != 0)
 			return -1;
-		return val_fail(msg, len, path, "'%.60s' has a character outside [A-Za-z0-9:._-] at byte %zu",
-		                s, bad);
+		return val_fail(msg, len, path, "'%.60s' has a character outside %s at byte %zu", s,
+		                upper_ok ? "[A-Za-z0-9:._-]" : "[a-z0-9:._-]", bad);
 	}
 }
 
@@ -264,6 +274,38 @@ static int val_bound(const Annals__V1__Bound *b, const char *path, char *msg, si
 	return val_ref(b->event, val_sub(sub, path, "event"), msg, len);
 }
 
+/* The days an absolute bound's date covers; false for an unset bound, a
+ * relative date (its anchor may change) or no date. */
+static bool val_bound_days(const Annals__V1__Bound *b, int32_t *lo, int32_t *hi)
+{
+	if (b == NULL || b->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_UNSTATED || b->date == NULL ||
+	    (b->date->anchor != NULL && b->date->anchor[0] != '\0'))
+		return false;
+	Annals__V1__Date d = *b->date;
+	date_resolve(&d, NULL, NULL);
+	return date_range(&d, lo, hi);
+}
+
+/* An end that surely precedes its start would make the fact FALSE on every
+ * date: refused. With the spans of the README's "as of" table, the start
+ * lies at or after s_lo only for EXACT and AFTER starts, and the end at or
+ * before e_hi only for EXACT and BEFORE ends; e_hi < s_lo is a contradiction. */
+static int val_interval_order(const Annals__V1__Interval *iv, const char *path, char *msg, size_t len)
+{
+	int32_t s_lo, s_hi, e_lo, e_hi;
+	if (!val_bound_days(iv->start, &s_lo, &s_hi) || !val_bound_days(iv->end, &e_lo, &e_hi))
+		return 0;
+	bool start_floor = iv->start->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_EXACT ||
+	                   iv->start->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_AFTER;
+	bool end_ceiling = iv->end->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_EXACT ||
+	                   iv->end->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_BEFORE;
+	if (!start_floor || !end_ceiling || e_hi >= s_lo)
+		return 0;
+	char sub[VAL_PATH_MAX], a[40], b[40];
+	return val_fail(msg, len, val_sub(sub, path, "end"), "%s is before the start %s",
+	                date_format(iv->end->date, a, sizeof(a)), date_format(iv->start->date, b, sizeof(b)));
+}
+
 int val_interval(const Annals__V1__Interval *iv, const char *path, char *msg, size_t len)
 {
 	char sub[VAL_PATH_MAX];
@@ -271,7 +313,9 @@ int val_interval(const Annals__V1__Interval *iv, const char *path, char *msg, si
 		return 0;
 	if (val_bound(iv->start, val_sub(sub, path, "start"), msg, len) != 0)
 		return -1;
-	return val_bound(iv->end, val_sub(sub, path, "end"), msg, len);
+	if (val_bound(iv->end, val_sub(sub, path, "end"), msg, len) != 0)
+		return -1;
+	return val_interval_order(iv, path, msg, len);
 }
 
 int val_evidence(const Annals__V1__Evidence *ev, const char *path, char *msg, size_t len)

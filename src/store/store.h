@@ -20,7 +20,7 @@
  * is answered from there and not applied twice); all in the same commit.
  *
  * Rules the store enforces (see also common/validate.h):
- *   - Ids match [A-Za-z0-9:._-]{1,200} and are unique across the four kinds:
+ *   - Ids match [a-z0-9:._-]{1,200} (lowercase: one grammar, common/validate.c) and are unique across the four kinds:
  *     putting an event with the id of an entity is ALREADY_EXISTS.
  *   - References between records (a relation's subject, an event's
  *     participants, evidence documents, anchors) are NOT required to exist:
