@@ -4,12 +4,14 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/utf8.h"
 #include "common/validate.h"
@@ -185,6 +187,31 @@ static int st_open_tables(st_store *s, st_err *err)
 	return rc == MDB_SUCCESS ? ANNALS_OK : st_mdb_final(rc, err, "commit");
 }
 
+/* LMDB sizes lock.mdb for every reader slot with ftruncate, so the file is
+ * sparse: the first reader to touch a slot past its first page makes the
+ * kernel allocate that page through the shared mapping, and on a full
+ * disk that is a SIGBUS in mdb_txn_begin — a crash on a read. Allocating
+ * the whole file at open moves the failure to where it can be reported:
+ * here, before anything is served. A restart finds the blocks already
+ * allocated (LMDB keeps the file's size), so it needs no new space. */
+static int st_lock_allocate(const char *dir, st_err *err)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return st_errf(err, ANNALS_INTERNAL, "store: cannot open %s: %s", path, strerror(errno));
+	struct stat st;
+	int rc = fstat(fd, &st) == 0 ? posix_fallocate(fd, 0, st.st_size) : errno;
+	close(fd);
+	if (rc == 0)
+		return ANNALS_OK;
+	return st_errf(err, rc == ENOSPC ? ANNALS_RESOURCE_EXHAUSTED : ANNALS_INTERNAL,
+	               "store: cannot allocate the reader table %s (%lld bytes): %s%s", path,
+	               (long long)st.st_size, strerror(rc),
+	               rc == ENOSPC ? "; free space on the disk and start again" : "");
+}
+
 static int st_open_env(st_store *s, const char *dir, st_err *err)
 {
 	int rc = mdb_env_create(&s->env);
@@ -200,6 +227,8 @@ static int st_open_env(st_store *s, const char *dir, st_err *err)
 	if (rc != MDB_SUCCESS)
 		return st_errf(err, rc == ENOSPC ? ANNALS_RESOURCE_EXHAUSTED : ANNALS_INTERNAL,
 		               "store: cannot open %s: %s", dir, mdb_strerror(rc));
+	if (st_lock_allocate(dir, err) != ANNALS_OK)
+		return err->code;
 	/* A map that grew in an earlier run is recorded in the file; keep it
 	 * rather than shrinking back to the configured start size. */
 	rc = mdb_env_set_mapsize(s->env, 0);
