@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,43 +10,48 @@
 
 void srv_config_usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: annalsd [options]\n"
-	        "\n"
-	        "Serves the annals registry over nng (REQ/REP, protobuf envelopes).\n"
-	        "Every option has an ANNALS_* environment variable as its default.\n"
-	        "\n"
-	        "  --listen URL         listen here; repeatable (ANNALS_LISTEN, comma-separated)\n"
-	        "                       default tcp://127.0.0.1:7700; ipc:// and tls+tcp:// work too\n"
-	        "  --data DIR           LMDB directory, created if missing (ANNALS_DATA, default var/annals)\n"
-	        "  --empty              start an empty store without the built-in data (ANNALS_EMPTY=1)\n"
-	        "  --log-format F       plain or json (ANNALS_LOG_FORMAT)\n"
-	        "  --debug              log every call (ANNALS_DEBUG=1)\n"
-	        "  --max-message BYTES  largest request accepted (ANNALS_MAX_MESSAGE, default 4194304)\n"
-	        "  --contexts N         calls in flight at once (ANNALS_CONTEXTS, default 128)\n"
-	        "  --max-inflight N     calls worked on at once; more get RESOURCE_EXHAUSTED at once\n"
-	        "                       (ANNALS_MAX_INFLIGHT; default: contexts minus an eighth, at least 1)\n"
-	        "  --max-writes N       queued writes before RESOURCE_EXHAUSTED (ANNALS_MAX_WRITES, default 4096)\n"
-	        "  --max-polls N        Changes long polls waiting at once, on contexts of their own outside\n"
-	        "                       --contexts; more get RESOURCE_EXHAUSTED (ANNALS_MAX_POLLS, default 64)\n"
-	        "  --reply-cache-mb N   answers of queries kept per answering thread, in MiB; 0 turns the\n"
-	        "                       cache off (ANNALS_REPLY_CACHE_MB, default 4)\n"
-	        "  --map-size BYTES     initial LMDB map size; it grows by itself (ANNALS_MAP_SIZE)\n"
-	        "  --tokens FILE        'role token' per line; roles reader, writer, admin (ANNALS_TOKENS_FILE)\n"
-	        "  --insecure           allow non-loopback listeners without tokens (ANNALS_INSECURE=1)\n"
-	        "  --tls-cert FILE      server certificate for tls+tcp:// (ANNALS_TLS_CERT)\n"
-	        "  --tls-key FILE       its key (ANNALS_TLS_KEY)\n"
-	        "  --tls-ca FILE        CA for client certificates; makes them required (ANNALS_TLS_CA)\n"
-	        "  --metrics-listen URL Prometheus /metrics, /healthz, /readyz over HTTP (ANNALS_METRICS_LISTEN)\n"
-	        "  --publish URL        nng PUB socket sending each committed change (ANNALS_PUBLISH)\n"
-	        "  --dedup-keep N       request ids remembered for resends (ANNALS_DEDUP_KEEP, default 100000)\n"
-	        "  --dedup-age-s S      and for how long, in seconds (ANNALS_DEDUP_AGE_S, default 86400)\n"
-	        "  --changes-keep N     change sets kept in the feed (ANNALS_CHANGES_KEEP, default 1000000)\n"
-	        "  --test-delay-ms MS   fault injection for tests: wait before each call (ANNALS_TEST_DELAY_MS)\n"
-	        "  --test-drop-publish N  fault injection for tests: drop every Nth PUB message\n"
-	        "  --help               this text\n"
-	        "\n"
-	        "SIGTERM or SIGINT drains calls in flight and exits 0.\n");
+	fprintf(
+	    out,
+	    "usage: annalsd [options]\n"
+	    "\n"
+	    "Serves the annals registry over nng (REQ/REP, protobuf envelopes).\n"
+	    "Every option has an ANNALS_* environment variable as its default.\n"
+	    "\n"
+	    "  --listen URL         listen here; repeatable (ANNALS_LISTEN, comma-separated)\n"
+	    "                       default tcp://127.0.0.1:7700; ipc:// and tls+tcp:// work too\n"
+	    "  --data DIR           LMDB directory, created if missing (ANNALS_DATA, default var/annals)\n"
+	    "  --empty              start an empty store without the built-in data (ANNALS_EMPTY=1)\n"
+	    "  --log-format F       plain or json (ANNALS_LOG_FORMAT)\n"
+	    "  --debug              log every call (ANNALS_DEBUG=1)\n"
+	    "  --max-message BYTES  largest request accepted (ANNALS_MAX_MESSAGE, default 4194304)\n"
+	    "  --contexts N         calls in flight at once (ANNALS_CONTEXTS, default 128)\n"
+	    "  --max-inflight N     calls worked on at once; more get RESOURCE_EXHAUSTED at once\n"
+	    "                       (ANNALS_MAX_INFLIGHT; default: contexts minus an eighth, at least 1)\n"
+	    "  --max-writes N       queued writes before RESOURCE_EXHAUSTED (ANNALS_MAX_WRITES, default "
+	    "4096)\n"
+	    "  --max-connections N  open connections; one more is closed at once, with a log line\n"
+	    "                       (ANNALS_MAX_CONNECTIONS, default 1024, at most the fd limit less 64)\n"
+	    "  --max-polls N        Changes long polls waiting at once, on contexts of their own outside\n"
+	    "                       --contexts; more get RESOURCE_EXHAUSTED (ANNALS_MAX_POLLS, default 64)\n"
+	    "  --reply-cache-mb N   answers of queries kept per answering thread, in MiB; 0 turns the\n"
+	    "                       cache off (ANNALS_REPLY_CACHE_MB, default 4)\n"
+	    "  --map-size BYTES     initial LMDB map size; it grows by itself (ANNALS_MAP_SIZE)\n"
+	    "  --tokens FILE        'role token' per line; roles reader, writer, admin (ANNALS_TOKENS_FILE)\n"
+	    "  --insecure           allow non-loopback listeners without tokens (ANNALS_INSECURE=1)\n"
+	    "  --tls-cert FILE      server certificate for tls+tcp:// (ANNALS_TLS_CERT)\n"
+	    "  --tls-key FILE       its key (ANNALS_TLS_KEY)\n"
+	    "  --tls-ca FILE        CA for client certificates; makes them required (ANNALS_TLS_CA)\n"
+	    "  --metrics-listen URL Prometheus /metrics, /healthz, /readyz over HTTP "
+	    "(ANNALS_METRICS_LISTEN)\n"
+	    "  --publish URL        nng PUB socket sending each committed change (ANNALS_PUBLISH)\n"
+	    "  --dedup-keep N       request ids remembered for resends (ANNALS_DEDUP_KEEP, default 100000)\n"
+	    "  --dedup-age-s S      and for how long, in seconds (ANNALS_DEDUP_AGE_S, default 86400)\n"
+	    "  --changes-keep N     change sets kept in the feed (ANNALS_CHANGES_KEEP, default 1000000)\n"
+	    "  --test-delay-ms MS   fault injection for tests: wait before each call (ANNALS_TEST_DELAY_MS)\n"
+	    "  --test-drop-publish N  fault injection for tests: drop every Nth PUB message\n"
+	    "  --help               this text\n"
+	    "\n"
+	    "SIGTERM or SIGINT drains calls in flight and exits 0.\n");
 }
 
 static const char *cfg_env(const char *name, const char *fallback)
@@ -120,6 +126,7 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->contexts = 128;
 	cfg->max_inflight_writes = 4096;
 	cfg->max_polls = 64;
+	cfg->max_connections = 1024;
 	uint64_t cache_mb = 4;
 	struct {
 		const char *env;
@@ -127,17 +134,18 @@ static int cfg_defaults(srv_config *cfg)
 		void *dst;
 		int size;
 	} nums[] = {
-		{"ANNALS_MAX_MESSAGE", 1024, 1u << 30, &cfg->max_message, sizeof(size_t)},
-		{"ANNALS_CONTEXTS", 1, 900, &cfg->contexts, sizeof(int)},
-		{"ANNALS_MAX_INFLIGHT", 1, 900, &cfg->max_inflight, sizeof(int)},
-		{"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
-		{"ANNALS_MAX_POLLS", 0, 900, &cfg->max_polls, sizeof(int)},
-		{"ANNALS_REPLY_CACHE_MB", 0, 4096, &cache_mb, sizeof(uint64_t)},
-		{"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
-		{"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
-		{"ANNALS_CHANGES_KEEP", 1, UINT64_MAX, &cfg->store.changes_keep, sizeof(uint64_t)},
-		{"ANNALS_TEST_DELAY_MS", 0, 600000, &cfg->test_delay_ms, sizeof(uint32_t)},
-		{"ANNALS_TEST_DROP_PUBLISH", 0, 1000000, &cfg->test_drop_publish, sizeof(uint32_t)},
+	    {"ANNALS_MAX_MESSAGE", 1024, 1u << 30, &cfg->max_message, sizeof(size_t)},
+	    {"ANNALS_CONTEXTS", 1, 900, &cfg->contexts, sizeof(int)},
+	    {"ANNALS_MAX_INFLIGHT", 1, 900, &cfg->max_inflight, sizeof(int)},
+	    {"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
+	    {"ANNALS_MAX_POLLS", 0, 900, &cfg->max_polls, sizeof(int)},
+	    {"ANNALS_MAX_CONNECTIONS", 1, 1000000, &cfg->max_connections, sizeof(int)},
+	    {"ANNALS_REPLY_CACHE_MB", 0, 4096, &cache_mb, sizeof(uint64_t)},
+	    {"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
+	    {"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
+	    {"ANNALS_CHANGES_KEEP", 1, UINT64_MAX, &cfg->store.changes_keep, sizeof(uint64_t)},
+	    {"ANNALS_TEST_DELAY_MS", 0, 600000, &cfg->test_delay_ms, sizeof(uint32_t)},
+	    {"ANNALS_TEST_DROP_PUBLISH", 0, 1000000, &cfg->test_drop_publish, sizeof(uint32_t)},
 	};
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		const char *v = cfg_env(nums[i].env, NULL);
@@ -163,39 +171,59 @@ static int cfg_defaults(srv_config *cfg)
 }
 
 enum {
-	OPT_LOG_FORMAT = 256, OPT_MAX_MESSAGE, OPT_CONTEXTS, OPT_MAX_WRITES, OPT_MAP_SIZE,
-	OPT_TOKENS, OPT_INSECURE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_METRICS,
-	OPT_PUBLISH, OPT_DEDUP_KEEP, OPT_CHANGES_KEEP, OPT_TEST_DELAY, OPT_EMPTY, OPT_DEBUG,
-	OPT_TEST_DROP, OPT_MAX_INFLIGHT, OPT_DEDUP_AGE, OPT_REPLY_CACHE, OPT_MAX_POLLS,
+	OPT_LOG_FORMAT = 256,
+	OPT_MAX_MESSAGE,
+	OPT_CONTEXTS,
+	OPT_MAX_WRITES,
+	OPT_MAP_SIZE,
+	OPT_TOKENS,
+	OPT_INSECURE,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_CA,
+	OPT_METRICS,
+	OPT_PUBLISH,
+	OPT_DEDUP_KEEP,
+	OPT_CHANGES_KEEP,
+	OPT_TEST_DELAY,
+	OPT_EMPTY,
+	OPT_DEBUG,
+	OPT_TEST_DROP,
+	OPT_MAX_INFLIGHT,
+	OPT_DEDUP_AGE,
+	OPT_REPLY_CACHE,
+	OPT_MAX_POLLS,
+	OPT_MAX_CONNECTIONS,
 };
 
 static const struct option cfg_options[] = {
-	{"listen", required_argument, NULL, 'l'},
-	{"data", required_argument, NULL, 'd'},
-	{"empty", no_argument, NULL, OPT_EMPTY},
-	{"debug", no_argument, NULL, OPT_DEBUG},
-	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-	{"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
-	{"contexts", required_argument, NULL, OPT_CONTEXTS},
-	{"max-writes", required_argument, NULL, OPT_MAX_WRITES},
-	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
-	{"max-polls", required_argument, NULL, OPT_MAX_POLLS},
-	{"reply-cache-mb", required_argument, NULL, OPT_REPLY_CACHE},
-	{"map-size", required_argument, NULL, OPT_MAP_SIZE},
-	{"tokens", required_argument, NULL, OPT_TOKENS},
-	{"insecure", no_argument, NULL, OPT_INSECURE},
-	{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-	{"tls-key", required_argument, NULL, OPT_TLS_KEY},
-	{"tls-ca", required_argument, NULL, OPT_TLS_CA},
-	{"metrics-listen", required_argument, NULL, OPT_METRICS},
-	{"publish", required_argument, NULL, OPT_PUBLISH},
-	{"dedup-keep", required_argument, NULL, OPT_DEDUP_KEEP},
-	{"dedup-age-s", required_argument, NULL, OPT_DEDUP_AGE},
-	{"changes-keep", required_argument, NULL, OPT_CHANGES_KEEP},
-	{"test-delay-ms", required_argument, NULL, OPT_TEST_DELAY},
-	{"test-drop-publish", required_argument, NULL, OPT_TEST_DROP},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"listen", required_argument, NULL, 'l'},
+    {"data", required_argument, NULL, 'd'},
+    {"empty", no_argument, NULL, OPT_EMPTY},
+    {"debug", no_argument, NULL, OPT_DEBUG},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+    {"contexts", required_argument, NULL, OPT_CONTEXTS},
+    {"max-writes", required_argument, NULL, OPT_MAX_WRITES},
+    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+    {"max-polls", required_argument, NULL, OPT_MAX_POLLS},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"reply-cache-mb", required_argument, NULL, OPT_REPLY_CACHE},
+    {"map-size", required_argument, NULL, OPT_MAP_SIZE},
+    {"tokens", required_argument, NULL, OPT_TOKENS},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS},
+    {"publish", required_argument, NULL, OPT_PUBLISH},
+    {"dedup-keep", required_argument, NULL, OPT_DEDUP_KEEP},
+    {"dedup-age-s", required_argument, NULL, OPT_DEDUP_AGE},
+    {"changes-keep", required_argument, NULL, OPT_CHANGES_KEEP},
+    {"test-delay-ms", required_argument, NULL, OPT_TEST_DELAY},
+    {"test-drop-publish", required_argument, NULL, OPT_TEST_DROP},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
@@ -221,6 +249,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--max-writes", arg, 1, 1000000, &n))
 			return -1;
 		cfg->max_inflight_writes = (int)n;
+		return 0;
+	case OPT_MAX_CONNECTIONS:
+		if (cfg_number("--max-connections", arg, 1, 1000000, &n))
+			return -1;
+		cfg->max_connections = (int)n;
 		return 0;
 	case OPT_MAX_POLLS:
 		if (cfg_number("--max-polls", arg, 0, 900, &n))
@@ -275,24 +308,47 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			if (cfg_add_listen(cfg, optarg) != 0)
 				return -1;
 			break;
-		case 'd': cfg->data_dir = optarg; break;
-		case OPT_EMPTY: cfg->empty = true; break;
-		case OPT_DEBUG: cfg->debug = true; break;
-		case OPT_INSECURE: cfg->insecure = true; break;
-		case OPT_TOKENS: cfg->tokens_file = optarg; break;
-		case OPT_TLS_CERT: cfg->tls_cert = optarg; break;
-		case OPT_TLS_KEY: cfg->tls_key = optarg; break;
-		case OPT_TLS_CA: cfg->tls_ca = optarg; break;
-		case OPT_METRICS: cfg->metrics_listen = optarg; break;
-		case OPT_PUBLISH: cfg->publish = optarg; break;
+		case 'd':
+			cfg->data_dir = optarg;
+			break;
+		case OPT_EMPTY:
+			cfg->empty = true;
+			break;
+		case OPT_DEBUG:
+			cfg->debug = true;
+			break;
+		case OPT_INSECURE:
+			cfg->insecure = true;
+			break;
+		case OPT_TOKENS:
+			cfg->tokens_file = optarg;
+			break;
+		case OPT_TLS_CERT:
+			cfg->tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			cfg->tls_key = optarg;
+			break;
+		case OPT_TLS_CA:
+			cfg->tls_ca = optarg;
+			break;
+		case OPT_METRICS:
+			cfg->metrics_listen = optarg;
+			break;
+		case OPT_PUBLISH:
+			cfg->publish = optarg;
+			break;
 		case OPT_LOG_FORMAT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "plain") != 0) {
-				fprintf(stderr, "annalsd: --log-format: '%s' is neither plain nor json\n", optarg);
+				fprintf(stderr, "annalsd: --log-format: '%s' is neither plain nor json\n",
+				        optarg);
 				return -1;
 			}
 			cfg->log_json = strcmp(optarg, "json") == 0;
 			break;
-		case 'h': srv_config_usage(stdout); return 1;
+		case 'h':
+			srv_config_usage(stdout);
+			return 1;
 		case '?':
 			fprintf(stderr, "annalsd: see annalsd --help\n");
 			return -1;
@@ -315,6 +371,19 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 		fprintf(stderr, "annalsd: --max-inflight %d is more than --contexts %d\n", cfg->max_inflight,
 		        cfg->contexts);
 		return -1;
+	}
+	/* connections past the descriptors the process may open would fail
+	 * in accept() with no word to anyone: keep the cap below them, with
+	 * room for the store, listeners and logs */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)cfg->max_connections + 64 > nofile.rlim_cur) {
+		int fit = nofile.rlim_cur > 128 ? (int)(nofile.rlim_cur - 64) : 64;
+		fprintf(stderr,
+		        "annalsd: --max-connections %d is above the open-file limit %llu less 64; using %d "
+		        "(raise it with ulimit -n)\n",
+		        cfg->max_connections, (unsigned long long)nofile.rlim_cur, fit);
+		cfg->max_connections = fit;
 	}
 	return 0;
 }

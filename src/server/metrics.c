@@ -260,8 +260,14 @@ char *mx_render(srv_server *s, size_t *len)
 	mx_printf(
 	    &b,
 	    "# HELP annals_long_polls_waiting Changes calls parked until a commit (at most --max-polls).\n"
-	    "# TYPE annals_long_polls_waiting gauge\nannals_long_polls_waiting %d\n",
-	    atomic_load(&s->polls_parked));
+	    "# TYPE annals_long_polls_waiting gauge\nannals_long_polls_waiting %d\n"
+	    "# HELP annals_connections_open Connections open on the RPC listeners (at most "
+	    "--max-connections).\n"
+	    "# TYPE annals_connections_open gauge\nannals_connections_open %d\n"
+	    "# HELP annals_connections_refused_total Connections closed at once for --max-connections.\n"
+	    "# TYPE annals_connections_refused_total counter\nannals_connections_refused_total %llu\n",
+	    atomic_load(&s->polls_parked), atomic_load(&s->conns_open),
+	    (unsigned long long)atomic_load(&s->conns_refused));
 	mx_printf(&b,
 	          "# TYPE annals_calls_in_flight gauge\nannals_calls_in_flight %d\n"
 	          "# TYPE annals_writes_queued gauge\nannals_writes_queued %d\n"

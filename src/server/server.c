@@ -163,6 +163,8 @@ static int srv_open_socket(srv_server *s)
 		log_msg(LOG_ERROR, "socket", "problem=\"%s\"", nng_strerror(rv));
 		return -1;
 	}
+	if (srv_conns_watch(s) != 0) /* before any listener: every pipe is counted */
+		return -1;
 	/* --contexts for calls, and contexts of their own for parked long
 	 * polls, so that waiting polls never hold what other calls need */
 	s->n_workers = s->cfg.contexts + s->cfg.max_polls;

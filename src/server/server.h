@@ -42,6 +42,7 @@ typedef struct srv_config {
 	int max_inflight;        /* calls worked on at once; beyond: RESOURCE_EXHAUSTED (< contexts) */
 	int max_inflight_writes; /* beyond: RESOURCE_EXHAUSTED */
 	int max_polls;           /* long polls waiting at once, on contexts of their own */
+	int max_connections;     /* open connections; one more is closed at once */
 	size_t reply_cache_bytes; /* per thread answering reads; 0: no reply cache */
 	uint64_t map_size;
 	const char *tokens_file;
@@ -131,6 +132,9 @@ struct srv_server {
 	pthread_t poll_thread;
 	srv_worker *pollers; /* parked long polls, unordered */
 	atomic_int polls_parked; /* parked: outside `inflight`, at most cfg.max_polls */
+	atomic_int conns_open;   /* pipes nng has added and not yet removed (conns.c) */
+	atomic_ullong conns_refused;
+	_Atomic uint64_t conns_logged_ms;
 	bool poll_wake;      /* a commit landed since the poller last looked */
 	_Atomic bool poll_stop; /* also read by pollers outside plock */
 	bool poll_running;
@@ -230,6 +234,9 @@ void srv_publish_close(srv_server *s);
 
 /* seed.c */
 int srv_seed_load(srv_server *s);
+
+/* conns.c: counts connections and closes those past --max-connections */
+int srv_conns_watch(srv_server *s);
 
 /* addr.c: the one loopback-only rule for every listener without tokens */
 bool srv_addr_is_local(const char *url);
