@@ -29,6 +29,9 @@ void srv_config_usage(FILE *out)
 	    "                       (ANNALS_MAX_INFLIGHT; default: contexts minus an eighth, at least 1)\n"
 	    "  --max-writes N       queued writes before RESOURCE_EXHAUSTED (ANNALS_MAX_WRITES, default "
 	    "4096)\n"
+	    "  --max-inflight-bytes N  wire bytes of large requests (64 KiB and up) worked on at once;\n"
+	    "                       more get RESOURCE_EXHAUSTED (ANNALS_MAX_INFLIGHT_BYTES, default "
+	    "67108864)\n"
 	    "  --max-connections N  open connections; one more is closed at once, with a log line\n"
 	    "                       (ANNALS_MAX_CONNECTIONS, default 1024, at most the fd limit less 64)\n"
 	    "  --max-polls N        Changes long polls waiting at once, on contexts of their own outside\n"
@@ -127,6 +130,7 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->max_inflight_writes = 4096;
 	cfg->max_polls = 64;
 	cfg->max_connections = 1024;
+	cfg->max_inflight_bytes = 64u << 20;
 	uint64_t cache_mb = 4;
 	struct {
 		const char *env;
@@ -140,6 +144,7 @@ static int cfg_defaults(srv_config *cfg)
 	    {"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
 	    {"ANNALS_MAX_POLLS", 0, 900, &cfg->max_polls, sizeof(int)},
 	    {"ANNALS_MAX_CONNECTIONS", 1, 1000000, &cfg->max_connections, sizeof(int)},
+	    {"ANNALS_MAX_INFLIGHT_BYTES", 1u << 20, 1ull << 40, &cfg->max_inflight_bytes, sizeof(size_t)},
 	    {"ANNALS_REPLY_CACHE_MB", 0, 4096, &cache_mb, sizeof(uint64_t)},
 	    {"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
 	    {"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
@@ -194,6 +199,7 @@ enum {
 	OPT_REPLY_CACHE,
 	OPT_MAX_POLLS,
 	OPT_MAX_CONNECTIONS,
+	OPT_MAX_INFLIGHT_BYTES,
 };
 
 static const struct option cfg_options[] = {
@@ -208,6 +214,7 @@ static const struct option cfg_options[] = {
     {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
     {"max-polls", required_argument, NULL, OPT_MAX_POLLS},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"max-inflight-bytes", required_argument, NULL, OPT_MAX_INFLIGHT_BYTES},
     {"reply-cache-mb", required_argument, NULL, OPT_REPLY_CACHE},
     {"map-size", required_argument, NULL, OPT_MAP_SIZE},
     {"tokens", required_argument, NULL, OPT_TOKENS},
@@ -249,6 +256,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--max-writes", arg, 1, 1000000, &n))
 			return -1;
 		cfg->max_inflight_writes = (int)n;
+		return 0;
+	case OPT_MAX_INFLIGHT_BYTES:
+		if (cfg_number("--max-inflight-bytes", arg, 1u << 20, 1ull << 40, &n))
+			return -1;
+		cfg->max_inflight_bytes = (size_t)n;
 		return 0;
 	case OPT_MAX_CONNECTIONS:
 		if (cfg_number("--max-connections", arg, 1, 1000000, &n))

@@ -176,6 +176,8 @@ void srv_dispatch(srv_worker *w)
 		         nng_msg_len(w->req), s->cfg.max_message);
 		return;
 	}
+	if (srv_admit(w) != 0)
+		return; /* answered: too many bytes in flight */
 	Annals__V1__Call *call;
 	if (dispatch_envelope(w, &call) != 0 || dispatch_method(w, call) != 0)
 		return; /* answered; the reply's ar_reset clears the unpack cap */

@@ -43,6 +43,7 @@ typedef struct srv_config {
 	int max_inflight_writes; /* beyond: RESOURCE_EXHAUSTED */
 	int max_polls;           /* long polls waiting at once, on contexts of their own */
 	int max_connections;     /* open connections; one more is closed at once */
+	size_t max_inflight_bytes; /* wire bytes of large requests in flight (admit.c) */
 	size_t reply_cache_bytes; /* per thread answering reads; 0: no reply cache */
 	uint64_t map_size;
 	const char *tokens_file;
@@ -82,6 +83,7 @@ struct srv_worker {
 	uint64_t received_us; /* for the latency histogram */
 	uint64_t deadline_ms; /* 0: none */
 	const char *request_id;
+	size_t admitted_bytes; /* counted in srv->inflight_bytes until the call ends (admit.c) */
 	st_write write;          /* for writes: filled by the handler, answered after the commit */
 	srv_worker *answer_next; /* on the list of committed writes to answer */
 	qc_key qkey;             /* a cacheable query: its key, kept on reply when armed */
@@ -133,6 +135,9 @@ struct srv_server {
 	srv_worker *pollers; /* parked long polls, unordered */
 	atomic_int polls_parked; /* parked: outside `inflight`, at most cfg.max_polls */
 	atomic_int conns_open;   /* pipes nng has added and not yet removed (conns.c) */
+	atomic_size_t inflight_bytes;      /* wire bytes of large requests in flight (admit.c) */
+	atomic_size_t inflight_bytes_high; /* since the last trim */
+	_Atomic uint64_t trimmed_ms;
 	atomic_ullong conns_refused;
 	_Atomic uint64_t conns_logged_ms;
 	bool poll_wake;      /* a commit landed since the poller last looked */
@@ -234,6 +239,10 @@ void srv_publish_close(srv_server *s);
 
 /* seed.c */
 int srv_seed_load(srv_server *s);
+
+/* admit.c: admission by bytes (0, or -1 after answering RESOURCE_EXHAUSTED) */
+int srv_admit(srv_worker *w);
+void srv_admit_release(srv_worker *w);
 
 /* conns.c: counts connections and closes those past --max-connections */
 int srv_conns_watch(srv_server *s);

@@ -116,6 +116,8 @@ static void worker_call_done(srv_worker *w)
 		w->req = NULL;
 	}
 	st_write_clear(&w->write);
+	ar_reset(&w->arena);
+	srv_admit_release(w); /* after the call's memory went back */
 	memset(&w->write, 0, sizeof(w->write));
 	w->poll = NULL;
 	w->qkey_armed = false;
