@@ -121,6 +121,8 @@ void qc_key_hash(qc_key *k)
 
 const uint8_t *qc_get(qc_cache *c, const qc_key *k, size_t *len)
 {
+	if (c == NULL)
+		return NULL;
 	qc_table *t = pthread_getspecific(c->key);
 	const qc_entry *e = t ? t->slot[k->hash & (QC_SLOTS - 1)] : NULL;
 	if (e != NULL && e->hash == k->hash && e->txn_id == k->txn_id && e->method == k->method &&
@@ -170,7 +172,7 @@ void qc_put(qc_cache *c, const qc_key *k, const uint8_t *reply, size_t len)
 	size_t need = sizeof(qc_entry) + k->len + len;
 	/* one answer may take at most a quarter of the budget, so a few big
 	 * answers cannot flush everything else */
-	if (c->budget == 0 || need > c->budget / 4)
+	if (c == NULL || c->budget == 0 || need > c->budget / 4)
 		return;
 	qc_table *t = qc_table_here(c);
 	if (t == NULL)

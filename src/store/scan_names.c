@@ -81,7 +81,7 @@ static unsigned names_slot(const char *id)
 static bool names_is_first(names_scan *ns, const char *id, const uint8_t *data, size_t len,
                            const uint8_t *part, size_t part_n)
 {
-	names_first local, *f = ns->cache ? &ns->cache[names_slot(id)] : &local;
+	names_first local = {.any = false}, *f = ns->cache ? &ns->cache[names_slot(id)] : &local;
 	if (ns->cache == NULL || strcmp(f->id, id) != 0) {
 		ar_reset(&ns->a);
 		const Annals__V1__Entity *e =
