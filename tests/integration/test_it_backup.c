@@ -14,20 +14,6 @@
 static th_server srv;
 static volatile int writing;
 
-static int put_person(annals_client *c, const char *id)
-{
-	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
-	e.id = (char *)id;
-	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
-	Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
-	req.entity = &e;
-	Annals__V1__WriteReply *wr = NULL;
-	annals_error err;
-	int rc = annals_put_entity(c, &req, &wr, &err);
-	annals_free(wr);
-	return rc;
-}
-
 static void *writer(void *arg)
 {
 	(void)arg;
@@ -35,7 +21,7 @@ static void *writer(void *arg)
 	for (int i = 0; writing && i < 100000; i++) {
 		char id[64];
 		snprintf(id, sizeof(id), "person:backup-load-%d", i);
-		put_person(c, id);
+		th_put_person(c, id, NULL);
 	}
 	annals_close(c);
 	return NULL;
@@ -79,7 +65,7 @@ static int backup(annals_client *c, const char *dir, uint64_t *rev, annals_error
 static void test_quiet_backup_is_identical(void)
 {
 	annals_client *c = th_client(&srv, 10000);
-	CHECK_EQ_INT(put_person(c, "person:before-backup"), ANNALS_OK);
+	CHECK_EQ_INT(th_put_person(c, "person:before-backup", NULL), ANNALS_OK);
 	uint64_t rev_src = health_revision(c), rev_copy = 0;
 	char dir[128];
 	snprintf(dir, sizeof(dir), "/tmp/annals-it.backup-%d", (int)getpid());

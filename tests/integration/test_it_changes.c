@@ -14,7 +14,7 @@
 #include "../lib/check.h"
 #include "../lib/harness.h"
 
-#define WRITERS 4
+#define WRITERS     4
 #define WRITES_EACH 40
 
 static th_server srv;
@@ -81,7 +81,8 @@ static void *writer(void *arg)
 		char rid[64];
 		snprintf(rid, sizeof(rid), "feed-%ld-%d", w, i);
 		annals_call_opts co = {.request_id = rid};
-		while (annals_call(c, "PutEntity", &req.base, (ProtobufCMessage **)&wr, &co, &err) != ANNALS_OK)
+		while (annals_call(c, "PutEntity", &req.base, (ProtobufCMessage **)&wr, &co, &err) !=
+		       ANNALS_OK)
 			usleep(20000);
 		annals_free(wr);
 	}

@@ -71,16 +71,6 @@ static int get_one(annals_client *c, int chunk)
 	return rc;
 }
 
-static int health(annals_client *c)
-{
-	Annals__V1__HealthRequest q = ANNALS__V1__HEALTH_REQUEST__INIT;
-	Annals__V1__HealthReply *r = NULL;
-	annals_error err;
-	int rc = annals_health(c, &q, &r, &err);
-	annals_free(r);
-	return rc;
-}
-
 /* GET /metrics; returns 1 when it answers 200 with the revision line. */
 static int metrics_ok(void)
 {
@@ -187,7 +177,7 @@ static void check_full_disk_serves(int acked)
 	if (!server_alive())
 		return;
 	annals_client *c = th_client(&srv, 10000);
-	CHECK_EQ_INT(health(c), ANNALS_OK);
+	CHECK_EQ_INT(th_health(c, NULL), ANNALS_OK);
 	CHECK(metrics_ok());
 	annals_error err;
 	int rc = put_chunk(c, 100000, &err);

@@ -89,13 +89,7 @@ static void test_pub_carries_no_records_with_tokens(void)
 	annals_error err;
 	CHECK_EQ_INT(annals_open(&c, srv.url, &o, &err), ANNALS_OK);
 	uint64_t before = 0;
-	{
-		Annals__V1__HealthRequest hq = ANNALS__V1__HEALTH_REQUEST__INIT;
-		Annals__V1__HealthReply *hr = NULL;
-		if (annals_health(c, &hq, &hr, &err) == ANNALS_OK)
-			before = hr->revision;
-		annals_free(hr);
-	}
+	th_health(c, &before);
 	CHECK_EQ_INT(put_secret(c, "person:feed-secret"), ANNALS_OK);
 	int messages = 0, leaked = 0, named = 0;
 	for (int i = 0; i < 10; i++) {

@@ -47,27 +47,9 @@ static void polls_start(poller *p, pthread_t *th, int n, annals_client *c, uint6
 
 static uint64_t revision_of(annals_client *c)
 {
-	Annals__V1__HealthRequest rq = ANNALS__V1__HEALTH_REQUEST__INIT;
-	Annals__V1__HealthReply *rep = NULL;
-	annals_error err;
 	uint64_t rev = 0;
-	if (annals_health(c, &rq, &rep, &err) == ANNALS_OK)
-		rev = rep->revision;
-	annals_free(rep);
+	th_health(c, &rev);
 	return rev;
-}
-
-static int put_person(annals_client *c, const char *id, annals_error *err)
-{
-	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
-	e.id = (char *)id;
-	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
-	Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
-	req.entity = &e;
-	Annals__V1__WriteReply *wr = NULL;
-	int rc = annals_put_entity(c, &req, &wr, err);
-	annals_free(wr);
-	return rc;
 }
 
 /* 40 waiting polls on a server whose in-flight bound is 28: on the old
@@ -100,7 +82,7 @@ static void test_polls_leave_room_for_everyone(void)
 		fprintf(stderr, "  GetEntity while polls wait: %s\n", err.message);
 	CHECK_EQ_INT(rc, ANNALS_OK);
 	annals_free(e);
-	rc = put_person(c, "person:ends-the-waits", &err);
+	rc = th_put_person(c, "person:ends-the-waits", &err);
 	if (rc != ANNALS_OK)
 		fprintf(stderr, "  PutEntity while polls wait: %s\n", err.message);
 	CHECK_EQ_INT(rc, ANNALS_OK);
@@ -137,7 +119,7 @@ static void test_poll_pool_is_bounded(void)
 	polls_start(p, th, N, pc, since, 10000);
 	usleep(700 * 1000);
 	annals_error err = {0};
-	CHECK_EQ_INT(put_person(c, "person:pool-bound", &err), ANNALS_OK);
+	CHECK_EQ_INT(th_put_person(c, "person:pool-bound", &err), ANNALS_OK);
 	int ok = 0, refused = 0, named = 0;
 	for (int i = 0; i < N; i++) {
 		pthread_join(th[i], NULL);

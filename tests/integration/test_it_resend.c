@@ -40,15 +40,7 @@ static void *load(void *arg)
 	for (int i = 0; !atomic_load(&stop_load); i++) {
 		char id[64];
 		snprintf(id, sizeof(id), "person:load-%ld-%d", t, i);
-		Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
-		e.id = id;
-		e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
-		Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
-		req.entity = &e;
-		Annals__V1__WriteReply *wr = NULL;
-		annals_error err;
-		annals_put_entity(c, &req, &wr, &err);
-		annals_free(wr);
+		th_put_person(c, id, NULL);
 	}
 	annals_close(c);
 	return NULL;

@@ -69,7 +69,8 @@ static void test_health_and_info(void)
 		for (size_t i = 0; i < info->n_methods; i++)
 			if (strcmp(info->methods[i]->name, "annals.v1.Annals/GetEntity") == 0 &&
 			    strcmp(info->methods[i]->request, "annals.v1.GetRequest") == 0 &&
-			    strcmp(info->methods[i]->reply, "annals.v1.Entity") == 0 && !info->methods[i]->write)
+			    strcmp(info->methods[i]->reply, "annals.v1.Entity") == 0 &&
+			    !info->methods[i]->write)
 				found = 1;
 		CHECK(found);
 		CHECK(info->counts && info->counts->entities >= 20 && info->counts->events >= 10);
@@ -140,10 +141,12 @@ static void test_guard(void)
 	uint64_t r1 = 0;
 	Annals__V1__Guard absent = ANNALS__V1__GUARD__INIT; /* revision 0: must not exist */
 	CHECK_EQ_INT(put_entity("person:test-guard", "G", &r1, NULL, &absent, &err), ANNALS_OK);
-	CHECK_EQ_INT(put_entity("person:test-guard", "G2", NULL, NULL, &absent, &err), ANNALS_FAILED_PRECONDITION);
+	CHECK_EQ_INT(put_entity("person:test-guard", "G2", NULL, NULL, &absent, &err),
+	             ANNALS_FAILED_PRECONDITION);
 	Annals__V1__Guard stale = ANNALS__V1__GUARD__INIT;
 	stale.revision = r1 + 1000;
-	CHECK_EQ_INT(put_entity("person:test-guard", "G3", NULL, NULL, &stale, &err), ANNALS_FAILED_PRECONDITION);
+	CHECK_EQ_INT(put_entity("person:test-guard", "G3", NULL, NULL, &stale, &err),
+	             ANNALS_FAILED_PRECONDITION);
 	CHECK_CONTAINS(err.message, "person:test-guard");
 	Annals__V1__Guard good = ANNALS__V1__GUARD__INIT;
 	good.revision = r1;
@@ -195,7 +198,8 @@ static void test_malformed_envelope(void)
 static void test_malformed_body(void)
 {
 	static const uint8_t junk[] = {0x0a, 0xff, 0xff, 0x01};
-	Annals__V1__Reply *r = raw_call(srv.url, "annals.v1.Annals/GetEntity", junk, sizeof(junk), 0, "x", NULL);
+	Annals__V1__Reply *r =
+	    raw_call(srv.url, "annals.v1.Annals/GetEntity", junk, sizeof(junk), 0, "x", NULL);
 	CHECK(r && r->code == ANNALS_INVALID_ARGUMENT);
 	if (r)
 		CHECK_CONTAINS(r->message, "GetRequest");
@@ -322,7 +326,7 @@ static void test_deadline_before_start(void)
 }
 
 #define CONC_THREADS 16
-#define CONC_CALLS 40
+#define CONC_CALLS   40
 
 static void *conc_worker(void *arg)
 {
@@ -450,8 +454,9 @@ static void test_refuses_open_network_without_tokens(void)
 {
 	char bin[512], cmd[1200];
 	th_bin("annalsd", bin, sizeof(bin));
-	snprintf(cmd, sizeof(cmd), "'%s' --listen tcp://0.0.0.0:%d --data /tmp/annals-it-open.%d --empty 2>/dev/null",
-	         bin, th_free_port(), (int)getpid());
+	snprintf(cmd, sizeof(cmd),
+	         "'%s' --listen tcp://0.0.0.0:%d --data /tmp/annals-it-open.%d --empty 2>/dev/null", bin,
+	         th_free_port(), (int)getpid());
 	int st = system(cmd);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
 	snprintf(cmd, sizeof(cmd), "rm -rf /tmp/annals-it-open.%d", (int)getpid());

@@ -235,3 +235,29 @@ char *th_read_file(const char *path)
 	fclose(f);
 	return b;
 }
+
+int th_put_person(annals_client *c, const char *id, annals_error *err)
+{
+	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
+	e.id = (char *)id;
+	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
+	Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
+	req.entity = &e;
+	Annals__V1__WriteReply *wr = NULL;
+	annals_error local;
+	int rc = annals_put_entity(c, &req, &wr, err ? err : &local);
+	annals_free(wr);
+	return rc;
+}
+
+int th_health(annals_client *c, uint64_t *revision)
+{
+	Annals__V1__HealthRequest req = ANNALS__V1__HEALTH_REQUEST__INIT;
+	Annals__V1__HealthReply *rep = NULL;
+	annals_error err;
+	int rc = annals_health(c, &req, &rep, &err);
+	if (revision != NULL)
+		*revision = rc == ANNALS_OK ? rep->revision : 0;
+	annals_free(rep);
+	return rc;
+}

@@ -42,6 +42,10 @@ void th_cleanup(th_server *s);
 annals_client *th_client(const th_server *s, uint32_t timeout_ms);
 /* Path of a program in $ANNALS_BIN. */
 const char *th_bin(const char *name, char *buf, size_t len);
+/* PutEntity of a bare person with this id; the call's status (err may be NULL). */
+int th_put_person(annals_client *c, const char *id, annals_error *err);
+/* Health's status, and the store revision it reports (revision may be NULL). */
+int th_health(annals_client *c, uint64_t *revision);
 /* A whole file as a NUL-terminated string (free it); "" when unreadable. */
 char *th_read_file(const char *path);
 /* A free TCP port on 127.0.0.1. */
