@@ -33,7 +33,13 @@ typedef void (*srv_call_fn)(srv_worker *w, const ProtobufCMessage *in);
 		protobuf_c_message_init(env_method(ANNALS_METHOD_##M)->output, &out);                        \
 		st_err err = {0};                                                                            \
 		int rc = query_fn(w->txn, (const Annals__V1__##Req *)in, &w->arena, &out, &err);             \
-		if (rc != ANNALS_OK)                                                                         \
+		if (rc != ANNALS_OK && st_txn_expired(w->txn))                                               \
+			srv_fail(                                                                            \
+			    w, ANNALS_DEADLINE_EXCEEDED,                                                     \
+			    "deadline of %llu ms passed while the query ran; it was stopped (narrow the "    \
+			    "query, or give it more time)",                                                  \
+			    (unsigned long long)(w->deadline_ms - w->received_ms));                          \
+		else if (rc != ANNALS_OK)                                                                    \
 			srv_fail(w, rc, "%s", err.msg);                                                      \
 		else                                                                                         \
 			srv_worker_reply_msg(w, &out.base);                                                  \

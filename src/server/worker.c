@@ -95,6 +95,8 @@ int srv_worker_read_begin(srv_worker *w)
 		return ANNALS_OK;
 	int rc = st_txn_begin(w->txn);
 	w->txn_open = rc == ANNALS_OK;
+	if (w->txn_open) /* a query past its caller's deadline stops (srv_now_ms's clock) */
+		st_txn_set_deadline(w->txn, w->deadline_ms);
 	return rc;
 }
 

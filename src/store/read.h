@@ -38,7 +38,13 @@ st_txn *st_txn_new(st_store *s); /* a handle, not yet reading; NULL on out-of-me
 /* Takes a fresh snapshot (the MDB_txn is created once, then renewed).
  * ANNALS_RESOURCE_EXHAUSTED when every reader slot is taken. */
 int st_txn_begin(st_txn *t);
-void st_txn_end(st_txn *t);          /* release it (reset); pointers from st_get die */
+void st_txn_end(st_txn *t);
+/* Scans in this snapshot stop with ANNALS_DEADLINE_EXCEEDED once
+ * CLOCK_MONOTONIC passes deadline_ms (0: never); looked at every 128
+ * entries, so a query past its caller's deadline stops within ~128 index
+ * entries of work. Cleared by the next st_txn_begin. */
+void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms);
+bool st_txn_expired(st_txn *t);          /* release it (reset); pointers from st_get die */
 void st_txn_free(st_txn *t);         /* ends it first if needed */
 uint64_t st_txn_revision(st_txn *t); /* store revision of the snapshot */
 /* LMDB's id of the snapshot's transaction: it changes with every commit, so

@@ -35,12 +35,19 @@ int st_scan_prefix(st_txn *t, enum st_dbi db, const st_key *prefix, const st_key
 	if (rc == MDB_SUCCESS && resume != NULL && key.mv_size == resume->n &&
 	    memcmp(key.mv_data, resume->b, resume->n) == 0)
 		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+	bool expired = false;
 	while (rc == MDB_SUCCESS && key_has_prefix(&key, prefix)) {
+		if ((++t->scanned & 127) == 0 && st_txn_expired(t)) {
+			expired = true; /* the caller has given up: stop working for it */
+			break;
+		}
 		if (fn(ctx, &key, &val) != 0)
 			break;
 		rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
+	if (expired)
+		return ANNALS_DEADLINE_EXCEEDED;
 	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
 		return st_mdb_status(rc, NULL, "scan");
 	return ANNALS_OK;

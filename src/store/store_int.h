@@ -101,6 +101,8 @@ struct st_txn {
 	bool borrowed;     /* wraps the writer's txn: no gate, never reset */
 	uint64_t revision; /* store revision of the snapshot, once revision_known */
 	bool revision_known;
+	uint64_t deadline_ms; /* CLOCK_MONOTONIC ms after which scans stop; 0: none */
+	unsigned scanned;     /* entries scanned in this snapshot, to look at the clock now and then */
 };
 
 /* ---- store.c --------------------------------------------------------------- */

@@ -5,6 +5,7 @@
  * (store_int.h) so the writer can grow the map with none open.
  */
 #include <assert.h>
+#include <time.h>
 #include <stdlib.h>
 
 #include "store/store_int.h"
@@ -66,8 +67,24 @@ int st_txn_begin(st_txn *t)
 		return st_mdb_status(rc, NULL, "begin read");
 	}
 	t->active = true;
+	t->deadline_ms = 0;
+	t->scanned = 0;
 	t->revision_known = false; /* looked up only by the few calls that report it */
 	return ANNALS_OK;
+}
+
+void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms)
+{
+	t->deadline_ms = deadline_ms;
+}
+
+bool st_txn_expired(st_txn *t)
+{
+	if (t->deadline_ms == 0)
+		return false;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u >= t->deadline_ms;
 }
 
 void st_txn_end(st_txn *t)

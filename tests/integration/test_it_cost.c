@@ -12,6 +12,7 @@
 
 #include "../lib/check.h"
 #include "../lib/harness.h"
+#include "../lib/raw.h"
 
 static th_server srv;
 
@@ -100,6 +101,82 @@ static void test_name_scans_cost_bounded(void)
 	annals_close(c);
 }
 
+/* 20,000 groups named "x-<i>", in two Batches. */
+static void put_groups(annals_client *c)
+{
+	enum { PER = 10000 };
+	Annals__V1__Entity *e = calloc(PER, sizeof(*e));
+	Annals__V1__Name *n = calloc(PER, sizeof(*n));
+	Annals__V1__Name **np = calloc(PER, sizeof(*np));
+	Annals__V1__Op *op = calloc(PER, sizeof(*op));
+	Annals__V1__Op **ops = calloc(PER, sizeof(*ops));
+	char(*ids)[32] = calloc(PER, sizeof(*ids));
+	char(*names)[32] = calloc(PER, sizeof(*names));
+	for (int b = 0; b < 2; b++) {
+		for (int i = 0; i < PER; i++) {
+			snprintf(ids[i], sizeof(ids[i]), "group:x-%d-%d", b, i);
+			snprintf(names[i], sizeof(names[i]), "x-%d-%d", b, i);
+			annals__v1__name__init(&n[i]);
+			n[i].text = names[i];
+			np[i] = &n[i];
+			annals__v1__entity__init(&e[i]);
+			e[i].id = ids[i];
+			e[i].type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_GROUP;
+			e[i].names = &np[i];
+			e[i].n_names = 1;
+			annals__v1__op__init(&op[i]);
+			op[i].op_case = ANNALS__V1__OP__OP_PUT_ENTITY;
+			op[i].put_entity = &e[i];
+			ops[i] = &op[i];
+		}
+		Annals__V1__BatchRequest req = ANNALS__V1__BATCH_REQUEST__INIT;
+		req.ops = ops;
+		req.n_ops = PER;
+		Annals__V1__BatchReply *r = NULL;
+		annals_error err;
+		CHECK_EQ_INT(annals_batch(c, &req, &r, &err), ANNALS_OK);
+		annals_free(r);
+	}
+	free(e);
+	free(n);
+	free(np);
+	free(op);
+	free(ops);
+	free(ids);
+	free(names);
+}
+
+/* A query that would walk 20,000 index entries for nothing (every name
+ * matches the prefix, no entity the type) stops once its caller's
+ * deadline passes, answering DEADLINE_EXCEEDED from inside the work. */
+static void test_query_stops_at_its_deadline(void)
+{
+	annals_client *c = th_client(&srv, 60000);
+	put_groups(c);
+	Annals__V1__ListEntitiesRequest lq = ANNALS__V1__LIST_ENTITIES_REQUEST__INIT;
+	lq.name_prefix = "x-";
+	lq.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
+	lq.page_size = 1;
+	uint8_t body[64];
+	size_t n = annals__v1__list_entities_request__pack(&lq, body);
+	Annals__V1__Reply *r = raw_call(srv.url, "annals.v1.Annals/ListEntities", body, n, 3, NULL, NULL);
+	CHECK(r != NULL);
+	if (r) {
+		fprintf(stderr, "  (ListEntities over 20,000 names with timeout_ms=3: %s \"%s\")\n",
+		        annals_status_name(r->code), r->message);
+		CHECK_EQ_INT(r->code, ANNALS_DEADLINE_EXCEEDED);
+		CHECK(strstr(r->message, "while the query ran") != NULL);
+		annals__v1__reply__free_unpacked(r, NULL);
+	}
+	/* with time to spare it answers, and finds no person */
+	r = raw_call(srv.url, "annals.v1.Annals/ListEntities", body, n, 60000, NULL, NULL);
+	CHECK(r && r->code == ANNALS_OK);
+	if (r)
+		annals__v1__reply__free_unpacked(r, NULL);
+	CHECK_EQ_INT(th_health(c, NULL), ANNALS_OK);
+	annals_close(c);
+}
+
 int main(void)
 {
 	const char *extra[] = {"--reply-cache-mb", "0", NULL}; /* every answer computed */
@@ -108,6 +185,7 @@ int main(void)
 		return 1;
 	}
 	RUN(test_name_scans_cost_bounded);
+	RUN(test_query_stops_at_its_deadline);
 	CHECK_EQ_INT(th_stop(&srv), 0);
 	th_cleanup(&srv);
 	return CHECK_DONE();
