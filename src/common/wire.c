@@ -30,8 +30,28 @@ static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
+/* The field path is built only when a NUL is found (formatting it for
+ * every field cost more than the walk itself): each level keeps its
+ * field's name and index on the stack, linked to its parent. */
+typedef struct wire_path {
+	const struct wire_path *up;
+	const char *name;
+	int index; /* -1: not repeated */
+} wire_path;
+
+static size_t wire_path_format(const wire_path *p, char *out, size_t len)
+{
+	if (p == NULL || len == 0)
+		return 0;
+	size_t n = wire_path_format(p->up, out, len);
+	int w = p->index >= 0 ? snprintf(out + n, len - n, "%s%s[%d]", n ? "." : "", p->name, p->index)
+	                      : snprintf(out + n, len - n, "%s%s", n ? "." : "", p->name);
+	n += w > 0 ? (size_t)w : 0;
+	return n < len ? n : len - 1;
+}
+
 static int wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
-                     const char *path, int depth, char *msg, size_t len)
+                     const wire_path *path, int depth, char *msg, size_t len)
 {
 	unsigned seen[64] = {0}; /* occurrences per field index, for names[2] */
 	while (p < end) {
@@ -39,8 +59,6 @@ static int wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *p, cons
 		if (wire_varint(&p, end, &tag) != 0)
 			return 0; /* malformed: unpack has its own say */
 		unsigned wt = (unsigned)(tag & 7);
-		const ProtobufCFieldDescriptor *f =
-		    protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
 		if (wt == 0) {
 			if (wire_varint(&p, end, &n) != 0)
 				return 0;
@@ -57,25 +75,26 @@ static int wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *p, cons
 			return 0;
 		const uint8_t *at = p;
 		p += n;
+		const ProtobufCFieldDescriptor *f =
+		    protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
 		if (f == NULL || (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE))
 			continue;
 		unsigned fi = (unsigned)(f - d->fields);
-		char here[256];
+		wire_path here = {path, f->name, -1};
 		if (f->label == PROTOBUF_C_LABEL_REPEATED)
-			snprintf(here, sizeof(here), "%s%s%s[%u]", path, path[0] ? "." : "", f->name,
-			         fi < 64 ? seen[fi]++ : 0);
-		else
-			snprintf(here, sizeof(here), "%s%s%s", path, path[0] ? "." : "", f->name);
+			here.index = fi < 64 ? (int)seen[fi]++ : 0;
 		if (f->type == PROTOBUF_C_TYPE_STRING) {
 			const uint8_t *nul = memchr(at, 0, (size_t)n);
 			if (nul != NULL) {
+				char where[256];
+				wire_path_format(&here, where, sizeof(where));
 				snprintf(msg, len,
 				         "%s: contains a NUL byte (at byte %zu); strings may not hold NUL",
-				         here, (size_t)(nul - at));
+				         where, (size_t)(nul - at));
 				return -1;
 			}
 		} else if (depth < WIRE_MAX_DEPTH &&
-		           wire_walk(f->descriptor, at, at + n, here, depth + 1, msg, len) != 0) {
+		           wire_walk(f->descriptor, at, at + n, &here, depth + 1, msg, len) != 0) {
 			return -1;
 		}
 	}
@@ -87,5 +106,6 @@ int val_wire_strings(const ProtobufCMessageDescriptor *d, const uint8_t *data, s
 {
 	if (data == NULL || n == 0)
 		return 0;
-	return wire_walk(d, data, data + n, path ? path : "", 0, msg, len);
+	wire_path root = {NULL, path, -1};
+	return wire_walk(d, data, data + n, path && path[0] ? &root : NULL, 0, msg, len);
 }
