@@ -321,10 +321,18 @@ static int get_code(const char *url, const char *method, const char *id)
 {
 	Annals__V1__GetRequest req = ANNALS__V1__GET_REQUEST__INIT;
 	req.id = (char *)id;
-	Annals__V1__Reply *r = call_msg(url, method, &req.base, NULL);
-	int code = r ? r->code : -1;
-	if (r)
-		annals__v1__reply__free_unpacked(r, NULL);
+	int code = -1;
+	/* a server at its in-flight bound says "busy" (the previous call counts
+	 * until its reply has left): back off and ask again, as a client does */
+	for (int tries = 0; tries < 50; tries++) {
+		Annals__V1__Reply *r = call_msg(url, method, &req.base, NULL);
+		code = r ? r->code : -1;
+		if (r)
+			annals__v1__reply__free_unpacked(r, NULL);
+		if (code != ANNALS_RESOURCE_EXHAUSTED)
+			break;
+		usleep(20 * 1000);
+	}
 	return code;
 }
 
