@@ -174,6 +174,11 @@ static void test_idle_closed_busy_kept(void)
 	CHECK(quiet >= 0 && closed_now(quiet));
 	if (quiet >= 0)
 		close(quiet);
+	/* only the quiet one was closed: the calling client's pipe was kept */
+	char *seen = th_read_file(srv.log);
+	CHECK(seen != NULL && strstr(seen, "closed_total=1") != NULL);
+	CHECK(seen != NULL && strstr(seen, "closed_total=2") == NULL);
+	free(seen);
 	sleep(3);                                    /* c's connection is idle now and is closed ... */
 	CHECK_EQ_INT(th_health(c, NULL), ANNALS_OK); /* ... and the client dials again */
 	annals_close(c);
