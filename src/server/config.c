@@ -34,6 +34,9 @@ void srv_config_usage(FILE *out)
 	    "67108864)\n"
 	    "  --max-connections N  open connections; one more is closed at once, with a log line\n"
 	    "                       (ANNALS_MAX_CONNECTIONS, default 1024, at most the fd limit less 64)\n"
+	    "  --idle-timeout-s S   a connection with no call in flight and no request or reply for S\n"
+	    "                       seconds (idle, or stalled inside a frame) is closed; 0: never\n"
+	    "                       (ANNALS_IDLE_TIMEOUT_S, default 120)\n"
 	    "  --max-polls N        Changes long polls waiting at once, on contexts of their own outside\n"
 	    "                       --contexts; more get RESOURCE_EXHAUSTED (ANNALS_MAX_POLLS, default 64)\n"
 	    "  --reply-cache-mb N   answers of queries kept per answering thread, in MiB; 0 turns the\n"
@@ -130,6 +133,7 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->max_inflight_writes = 4096;
 	cfg->max_polls = 64;
 	cfg->max_connections = 1024;
+	cfg->idle_timeout_s = 120;
 	cfg->max_inflight_bytes = 64u << 20;
 	uint64_t cache_mb = 4;
 	struct {
@@ -144,6 +148,7 @@ static int cfg_defaults(srv_config *cfg)
 	    {"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
 	    {"ANNALS_MAX_POLLS", 0, 900, &cfg->max_polls, sizeof(int)},
 	    {"ANNALS_MAX_CONNECTIONS", 1, 1000000, &cfg->max_connections, sizeof(int)},
+	    {"ANNALS_IDLE_TIMEOUT_S", 0, 86400, &cfg->idle_timeout_s, sizeof(uint32_t)},
 	    {"ANNALS_MAX_INFLIGHT_BYTES", 1u << 20, 1ull << 40, &cfg->max_inflight_bytes, sizeof(size_t)},
 	    {"ANNALS_REPLY_CACHE_MB", 0, 4096, &cache_mb, sizeof(uint64_t)},
 	    {"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
@@ -200,6 +205,7 @@ enum {
 	OPT_MAX_POLLS,
 	OPT_MAX_CONNECTIONS,
 	OPT_MAX_INFLIGHT_BYTES,
+	OPT_IDLE_TIMEOUT,
 };
 
 static const struct option cfg_options[] = {
@@ -214,6 +220,7 @@ static const struct option cfg_options[] = {
     {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
     {"max-polls", required_argument, NULL, OPT_MAX_POLLS},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"idle-timeout-s", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-inflight-bytes", required_argument, NULL, OPT_MAX_INFLIGHT_BYTES},
     {"reply-cache-mb", required_argument, NULL, OPT_REPLY_CACHE},
     {"map-size", required_argument, NULL, OPT_MAP_SIZE},
@@ -261,6 +268,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--max-inflight-bytes", arg, 1u << 20, 1ull << 40, &n))
 			return -1;
 		cfg->max_inflight_bytes = (size_t)n;
+		return 0;
+	case OPT_IDLE_TIMEOUT:
+		if (cfg_number("--idle-timeout-s", arg, 0, 86400, &n))
+			return -1;
+		cfg->idle_timeout_s = (uint32_t)n;
 		return 0;
 	case OPT_MAX_CONNECTIONS:
 		if (cfg_number("--max-connections", arg, 1, 1000000, &n))

@@ -265,9 +265,13 @@ char *mx_render(srv_server *s, size_t *len)
 	    "--max-connections).\n"
 	    "# TYPE annals_connections_open gauge\nannals_connections_open %d\n"
 	    "# HELP annals_connections_refused_total Connections closed at once for --max-connections.\n"
-	    "# TYPE annals_connections_refused_total counter\nannals_connections_refused_total %llu\n",
+	    "# TYPE annals_connections_refused_total counter\nannals_connections_refused_total %llu\n"
+	    "# HELP annals_connections_idle_closed_total Connections closed past --idle-timeout-s.\n"
+	    "# TYPE annals_connections_idle_closed_total counter\nannals_connections_idle_closed_total "
+	    "%llu\n",
 	    atomic_load(&s->polls_parked), atomic_load(&s->conns_open),
-	    (unsigned long long)atomic_load(&s->conns_refused));
+	    (unsigned long long)atomic_load(&s->conns_refused),
+	    (unsigned long long)atomic_load(&s->conns_idle_closed));
 	mx_printf(&b,
 	          "# TYPE annals_calls_in_flight gauge\nannals_calls_in_flight %d\n"
 	          "# TYPE annals_writes_queued gauge\nannals_writes_queued %d\n"

@@ -163,7 +163,7 @@ static int srv_open_socket(srv_server *s)
 		log_msg(LOG_ERROR, "socket", "problem=\"%s\"", nng_strerror(rv));
 		return -1;
 	}
-	if (srv_conns_watch(s) != 0) /* before any listener: every pipe is counted */
+	if (srv_conns_watch(s) != 0 || srv_conns_start(s) != 0) /* before any listener: every pipe is counted */
 		return -1;
 	/* --contexts for calls, and contexts of their own for parked long
 	 * polls, so that waiting polls never hold what other calls need */
@@ -239,7 +239,9 @@ void srv_stop(srv_server *s)
 		for (int i = 0; i < s->n_workers; i++)
 			if (s->workers[i].aio)
 				nng_aio_stop(s->workers[i].aio);
+		srv_conns_stop(s); /* no sweep may close a pipe of a closing socket */
 		nng_close(s->sock);
+		srv_conns_free(s);
 		for (int i = 0; i < s->n_workers; i++)
 			srv_worker_fini(&s->workers[i]);
 		free(s->workers);

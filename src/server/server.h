@@ -43,6 +43,7 @@ typedef struct srv_config {
 	int max_inflight_writes; /* beyond: RESOURCE_EXHAUSTED */
 	int max_polls;           /* long polls waiting at once, on contexts of their own */
 	int max_connections;     /* open connections; one more is closed at once */
+	uint32_t idle_timeout_s; /* a pipe with no call for this long is closed (conns.c); 0: never */
 	size_t max_inflight_bytes; /* wire bytes of large requests in flight (admit.c) */
 	size_t reply_cache_bytes; /* per thread answering reads; 0: no reply cache */
 	uint64_t map_size;
@@ -83,6 +84,7 @@ struct srv_worker {
 	uint64_t received_us; /* for the latency histogram */
 	uint64_t deadline_ms; /* 0: none */
 	const char *request_id;
+	int64_t pipe_id;       /* the pipe of the current call, 0: none (conns.c) */
 	size_t admitted_bytes; /* counted in srv->inflight_bytes until the call ends (admit.c) */
 	st_write write;          /* for writes: filled by the handler, answered after the commit */
 	srv_worker *answer_next; /* on the list of committed writes to answer */
@@ -139,6 +141,8 @@ struct srv_server {
 	atomic_size_t inflight_bytes_high; /* since the last trim */
 	_Atomic uint64_t trimmed_ms;
 	atomic_ullong conns_refused;
+	atomic_ullong conns_idle_closed; /* pipes closed past --idle-timeout-s */
+	struct srv_conns *conns;         /* the pipe table and its sweeper (conns.c); NULL: no deadline */
 	_Atomic uint64_t conns_logged_ms;
 	bool poll_wake;      /* a commit landed since the poller last looked */
 	_Atomic bool poll_stop; /* also read by pollers outside plock */
@@ -246,6 +250,13 @@ void srv_admit_release(srv_worker *w);
 
 /* conns.c: counts connections and closes those past --max-connections */
 int srv_conns_watch(srv_server *s);
+/* and closes pipes idle (or stalled in a frame) past --idle-timeout-s */
+typedef struct srv_conns srv_conns;
+int srv_conns_start(srv_server *s); /* before the listeners */
+void srv_conns_stop(srv_server *s); /* the sweeper; before the socket closes */
+void srv_conns_free(srv_server *s); /* after it closed */
+void srv_conns_call_begin(srv_worker *w);
+void srv_conns_call_end(srv_worker *w);
 
 /* addr.c: the one loopback-only rule for every listener without tokens */
 bool srv_addr_is_local(const char *url);

@@ -120,6 +120,7 @@ static void worker_call_done(srv_worker *w)
 	st_write_clear(&w->write);
 	ar_reset(&w->arena);
 	srv_admit_release(w); /* after the call's memory went back */
+	srv_conns_call_end(w);
 	memset(&w->write, 0, sizeof(w->write));
 	w->poll = NULL;
 	w->qkey_armed = false;
@@ -194,6 +195,7 @@ static void worker_on_recv(srv_worker *w)
 		return;
 	}
 	w->req = nng_aio_get_msg(w->aio);
+	srv_conns_call_begin(w); /* the pipe has a call: no idle deadline until it ends */
 	w->state = SRV_W_BUSY;
 	atomic_fetch_add(&w->srv->inflight, 1);
 	atomic_fetch_add(&w->srv->calls, 1);
