@@ -22,7 +22,16 @@
  *     clients in other languages reject the whole Reply otherwise);
  *   - a write that st_validate accepts has only UTF-8 strings and known
  *     enum values (the contract in common/validate.h);
- *   - a successful reply packs, unpacks, and has only UTF-8 strings.
+ *   - a successful reply packs, unpacks, and has only UTF-8 strings;
+ *   - query cost is bounded: the store also holds one legal entity with
+ *     FZ_ALIASES aliases sharing a prefix (the shape that once made one
+ *     30-byte FindEntities cost 9 s of CPU), every read runs with a
+ *     deadline FZ_DEADLINE_MS ahead, as the server sets it from
+ *     timeout_ms, and must answer within FZ_BUDGET_MS whatever its input:
+ *     by finishing, or with DEADLINE_EXCEEDED. (libFuzzer's -timeout is
+ *     the coarse backstop; this names the query that ran long.)
+ *   - strings with a NUL inside are refused (val_wire_strings) before
+ *     anything reads them as C strings: the dictionary and seeds carry NULs.
  * ANNALS_FUZZ_LAX=1 turns the UTF-8-of-messages check off (to look past a
  * known finding).
  *
@@ -37,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "annals/annals.h"
@@ -59,6 +69,21 @@ static ar_arena fz_arena;
 static char fz_dir[256];
 static bool fz_lax, fz_apply;
 
+enum {
+	FZ_ALIASES = 10000,
+	FZ_DEADLINE_MS = 250,
+	/* the deadline is looked at every 128 index entries; an ASan build on a
+	 * shared, noisy machine gets generous slack beyond it */
+	FZ_BUDGET_MS = 3000,
+};
+
+static uint64_t fz_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void fz_cleanup(void)
 {
 	if (fz_txn)
@@ -68,6 +93,35 @@ static void fz_cleanup(void)
 	ar_free(&fz_arena);
 	if (fz_dir[0])
 		fz_rm_tree(fz_dir);
+}
+
+/* One legal entity whose FZ_ALIASES aliases all start "alias-0": prefix
+ * queries over it are the worst case the cost bound is about. */
+static void fz_put_many_aliases(void)
+{
+	ar_arena a;
+	ar_init(&a);
+	Annals__V1__Name *names = ar_alloc(&a, FZ_ALIASES * sizeof(*names));
+	Annals__V1__Name **ptrs = ar_alloc(&a, FZ_ALIASES * sizeof(*ptrs));
+	for (int i = 0; i < FZ_ALIASES; i++) {
+		annals__v1__name__init(&names[i]);
+		names[i].text = ar_printf(&a, "alias-0-%d", i);
+		names[i].kind = ANNALS__V1__NAME_KIND__NAME_KIND_ALIAS;
+		ptrs[i] = &names[i];
+	}
+	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
+	e.id = "person:many-aliases";
+	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
+	e.names = ptrs;
+	e.n_names = FZ_ALIASES;
+	Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
+	req.entity = &e;
+	st_write w = {.op = ST_PUT, .kind = ST_ENTITY, .req = &req.base, .request_id = "fuzz-many-aliases"};
+	st_err err = {0};
+	FZ_ASSERT(st_validate(&w, st_limits(fz_store), &err) == ANNALS_OK, "many aliases: %s", err.msg);
+	FZ_ASSERT(st_apply(fz_store, &w, 1) == ANNALS_OK && w.code == ANNALS_OK, "many aliases: %s", w.msg);
+	st_write_clear(&w);
+	ar_free(&a);
 }
 
 static void fz_load_store(void)
@@ -93,6 +147,7 @@ static void fz_load_store(void)
 	          "loading the data set failed: %s", w.msg);
 	st_write_clear(&w);
 	ar_free(&a);
+	fz_put_many_aliases();
 	fz_txn = st_txn_new(fz_store);
 	FZ_ASSERT(fz_txn != NULL, "st_txn_new");
 	/* The open environment keeps its files (mmap and descriptors), so the
@@ -119,7 +174,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static bool fz_client_error(int rc)
 {
 	return rc == ANNALS_INVALID_ARGUMENT || rc == ANNALS_NOT_FOUND || rc == ANNALS_FAILED_PRECONDITION ||
-	       rc == ANNALS_OUT_OF_RANGE || rc == ANNALS_ALREADY_EXISTS;
+	       rc == ANNALS_OUT_OF_RANGE || rc == ANNALS_ALREADY_EXISTS ||
+	       rc == ANNALS_DEADLINE_EXCEEDED; /* a read past its deadline (FZ_DEADLINE_MS) */
 }
 
 static void fz_check_error(const char *method, int rc, const char *msg)
@@ -283,7 +339,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_write(md->name, in, call->request_id);
 	} else {
 		FZ_ASSERT(st_txn_begin(fz_txn) == ANNALS_OK, "st_txn_begin");
+		uint64_t t0 = fz_now_ms();
+		st_txn_set_deadline(fz_txn, t0 + FZ_DEADLINE_MS);
 		fz_query(mi, in);
+		uint64_t took = fz_now_ms() - t0;
+		FZ_ASSERT(took <= FZ_BUDGET_MS, "%s: the query ran %llu ms past a %d ms deadline", md->name,
+		          (unsigned long long)took, FZ_DEADLINE_MS);
 		st_txn_end(fz_txn);
 	}
 out:

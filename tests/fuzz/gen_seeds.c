@@ -121,6 +121,12 @@ static void envelope_reads(ar_arena *a, const Annals__V1__Dataset *d)
 	fe.prefix = 1;
 	fe.limit = 5;
 	call_seed("find_entities_prefix", "FindEntities", &fe.base, NULL);
+	/* the fuzz store's entity with 10,000 aliases (fuzz_envelope's cost bound) */
+	fe.name = "alias-0";
+	call_seed("find_entities_many_aliases", "FindEntities", &fe.base, NULL);
+	le.name_prefix = "alias-";
+	le.page_token = "";
+	call_seed("list_entities_many_aliases", "ListEntities", &le.base, NULL);
 
 	Annals__V1__ListEventsRequest lv = ANNALS__V1__LIST_EVENTS_REQUEST__INIT;
 	lv.participant = "org:csto";
