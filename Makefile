@@ -65,7 +65,7 @@ EXAMPLES := $(patsubst clients/examples/%.c,$(BIN)/examples/%,$(EXAMPLE_C))
 UNITS    := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_C))
 ITESTS   := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(ITEST_C))
 
-.PHONY: all build run test test-unit test-valgrind bench clean install format lint help deps
+.PHONY: all build run test test-soak test-unit test-valgrind bench clean install format lint help deps
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -75,6 +75,7 @@ help:
 	@echo "make            build bin/annalsd, bin/annals, bin/annals-bench and libannals"
 	@echo "make run        install missing packages (as root), build, serve ./var/annals on tcp://127.0.0.1:7700"
 	@echo "make test       build with ASan+UBSan and run every test; ends with 'N passed, N failed'"
+	@echo "make test-soak  10 minutes of mixed load with abusers alongside (SOAK_SECONDS=600)"
 	@echo "make bench      load-test figures as ratios against the echo baseline"
 	@echo "make install    PREFIX=... DESTDIR=... installs the programs, library, header and pkg-config file"
 	@echo "make lint       cppcheck and clang-tidy;  make format: clang-format -i"
@@ -157,6 +158,17 @@ test-valgrind: deps
 	@$(MAKE) --no-print-directory FLAVOR=valgrind all tests
 	@ANNALS_TEST_WRAPPER="$(VALGRIND)" ANNALS_SERVER_WRAPPER="$(VALGRIND)" \
 	  bash tests/run.sh build/valgrind/bin test_it_service
+
+# The soak (issue 13): 10 minutes of mixed load with every abuser alongside,
+# on the release build (latency and RSS as production sees them). `make test`
+# runs the same program for 20 s under ASan.
+SOAK_SECONDS ?= 600
+test-soak: deps
+	@$(MAKE) --no-print-directory all tests
+	@rm -rf build/soak-logs
+	@ANNALS_SOAK_SECONDS=$(SOAK_SECONDS) ANNALS_TEST_TIMEOUT=$$(( $(SOAK_SECONDS) + 300 )) \
+	  ANNALS_TEST_LOGDIR=build/soak-logs bash tests/run.sh bin test_it_soak; \
+	  rc=$$?; grep '^soak:' build/soak-logs/test_it_soak.log; exit $$rc
 
 bench: deps
 	@$(MAKE) --no-print-directory all

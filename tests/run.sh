@@ -13,7 +13,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ANNALS_BIN="$BIN" ANNALS_ROOT="$ROOT"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/annals-tests.XXXXXX")
+# ANNALS_TEST_LOGDIR keeps the logs where a caller wants to read them after.
+if [ -n "${ANNALS_TEST_LOGDIR:-}" ]; then
+	LOGDIR=$ANNALS_TEST_LOGDIR
+	mkdir -p "$LOGDIR"
+else
+	LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/annals-tests.XXXXXX")
+fi
 passed=0 failed=0
 failures=()
 
@@ -21,7 +27,7 @@ run_one() { # name command...
 	local name=$1; shift
 	local log="$LOGDIR/$name.log" start end rc p f
 	start=$(date +%s)
-	timeout --kill-after=10 600 "$@" >"$log" 2>&1
+	timeout --kill-after=10 "${ANNALS_TEST_TIMEOUT:-600}" "$@" >"$log" 2>&1
 	rc=$?
 	end=$(date +%s)
 	p=$(grep -c '^PASS ' "$log")

@@ -35,39 +35,10 @@ static double server_cpu_s(void)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static void put_many_aliases(annals_client *c)
-{
-	enum { N = 10000 };
-	Annals__V1__Name *names = calloc(N, sizeof(*names));
-	Annals__V1__Name **ptrs = calloc(N, sizeof(*ptrs));
-	char(*text)[24] = calloc(N, sizeof(*text));
-	for (int i = 0; i < N; i++) {
-		annals__v1__name__init(&names[i]);
-		snprintf(text[i], sizeof(text[i]), "alias-0-%d", i); /* all share the prefix "alias-0" */
-		names[i].text = text[i];
-		names[i].kind = ANNALS__V1__NAME_KIND__NAME_KIND_ALIAS;
-		ptrs[i] = &names[i];
-	}
-	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
-	e.id = "person:many-aliases";
-	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
-	e.names = ptrs;
-	e.n_names = N;
-	Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
-	req.entity = &e;
-	Annals__V1__WriteReply *wr = NULL;
-	annals_error err;
-	CHECK_EQ_INT(annals_put_entity(c, &req, &wr, &err), ANNALS_OK);
-	annals_free(wr);
-	free(names);
-	free(ptrs);
-	free(text);
-}
-
 static void test_name_scans_cost_bounded(void)
 {
 	annals_client *c = th_client(&srv, 60000);
-	put_many_aliases(c);
+	CHECK_EQ_INT(th_put_many_aliases(c, "person:many-aliases", 10000, NULL), ANNALS_OK);
 	annals_error err;
 
 	double t0 = server_cpu_s();

@@ -236,17 +236,50 @@ char *th_read_file(const char *path)
 	return b;
 }
 
+static int put_entity(annals_client *c, Annals__V1__Entity *e, annals_error *err)
+{
+	Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
+	req.entity = e;
+	Annals__V1__WriteReply *wr = NULL;
+	annals_error local;
+	int rc = annals_put_entity(c, &req, &wr, err ? err : &local);
+	annals_free(wr);
+	return rc;
+}
+
 int th_put_person(annals_client *c, const char *id, annals_error *err)
 {
 	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
 	e.id = (char *)id;
 	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
-	Annals__V1__PutEntityRequest req = ANNALS__V1__PUT_ENTITY_REQUEST__INIT;
-	req.entity = &e;
-	Annals__V1__WriteReply *wr = NULL;
-	annals_error local;
-	int rc = annals_put_entity(c, &req, &wr, err ? err : &local);
-	annals_free(wr);
+	return put_entity(c, &e, err);
+}
+
+int th_put_many_aliases(annals_client *c, const char *id, int n, annals_error *err)
+{
+	Annals__V1__Name *names = calloc((size_t)n, sizeof(*names));
+	Annals__V1__Name **ptrs = calloc((size_t)n, sizeof(*ptrs));
+	char(*text)[24] = calloc((size_t)n, sizeof(*text));
+	if (names == NULL || ptrs == NULL || text == NULL) {
+		fprintf(stderr, "th_put_many_aliases: out of memory\n");
+		abort();
+	}
+	for (int i = 0; i < n; i++) {
+		annals__v1__name__init(&names[i]);
+		snprintf(text[i], sizeof(text[i]), "alias-0-%d", i);
+		names[i].text = text[i];
+		names[i].kind = ANNALS__V1__NAME_KIND__NAME_KIND_ALIAS;
+		ptrs[i] = &names[i];
+	}
+	Annals__V1__Entity e = ANNALS__V1__ENTITY__INIT;
+	e.id = (char *)id;
+	e.type = ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_PERSON;
+	e.names = ptrs;
+	e.n_names = (size_t)n;
+	int rc = put_entity(c, &e, err);
+	free(names);
+	free(ptrs);
+	free(text);
 	return rc;
 }
 

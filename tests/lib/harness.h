@@ -44,6 +44,9 @@ annals_client *th_client(const th_server *s, uint32_t timeout_ms);
 const char *th_bin(const char *name, char *buf, size_t len);
 /* PutEntity of a bare person with this id; the call's status (err may be NULL). */
 int th_put_person(annals_client *c, const char *id, annals_error *err);
+/* PutEntity of a person with n aliases "alias-0-0" .. "alias-0-<n-1>" (all
+ * share the prefix "alias-0": the costliest name scan); the call's status. */
+int th_put_many_aliases(annals_client *c, const char *id, int n, annals_error *err);
 /* Health's status, and the store revision it reports (revision may be NULL). */
 int th_health(annals_client *c, uint64_t *revision);
 /* A whole file as a NUL-terminated string (free it); "" when unreadable. */
