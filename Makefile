@@ -30,7 +30,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field
 CFLAGS  += -std=c11 -D_GNU_SOURCE -g -fPIC $(OPT) $(WARN) -DANNALS_VERSION='"$(VERSION)"' \
            -Iinclude -Isrc -I$(GEN)
 LDFLAGS += $(filter -fsanitize%,$(OPT))
-LIBS    := -lnng -lmbedtls -lmbedx509 -lmbedcrypto -lprotobuf-c -llmdb -ljansson -lpthread -lm
+LIBS    := -lnng -lmbedtls -lmbedx509 -lmbedcrypto -lprotobuf-c -llmdb -ljansson -lcurl -lpthread -lm
 
 PROTOS     := $(wildcard proto/annals/v1/*.proto)
 PROTO_C    := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
@@ -38,7 +38,7 @@ PROTO_H    := $(PROTO_C:.c=.h)
 COMMON_C   := $(wildcard src/common/*.c)
 STORE_C    := $(wildcard src/store/*.c)
 KNOW_C     := $(wildcard src/knowledge/*.c)
-SERVER_C   := $(filter-out src/server/main.c,$(wildcard src/server/*.c))
+SERVER_C   := $(filter-out src/server/main.c,$(wildcard src/server/*.c)) $(wildcard src/cluster/*.c)
 CLIENT_C   := $(wildcard src/client/*.c)
 CLI_C      := $(wildcard clients/cli/*.c)
 BENCH_C    := $(wildcard clients/bench/*.c)
@@ -173,6 +173,7 @@ test-soak: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash clients/bench/make-bench.sh
+	@bash clients/bench/cluster-bench.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \

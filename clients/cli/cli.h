@@ -68,6 +68,8 @@ struct cli_ctx {
 	const char *tls_ca, *tls_cert, *tls_key;
 	const char *request_id; /* --request-id, for writes a script may retry */
 	uint32_t timeout_ms;
+	uint64_t min_revision; /* --min-revision, for reads */
+	bool linearizable;     /* --linearizable */
 	bool json;
 	annals_client *client; /* opened by the first call, closed by main */
 	ar_arena ar;           /* output strings and parsed input; freed by main */
@@ -82,6 +84,7 @@ extern const cli_cmd cli_cmds_members[];
 extern const cli_cmd cli_cmds_evidence[];
 extern const cli_cmd cli_cmds_data[];
 extern const cli_cmd cli_cmds_changes[];
+extern const cli_cmd cli_cmds_cluster[];
 
 /* ---- cli_args.c ---------------------------------------------------------- */
 
@@ -130,6 +133,8 @@ int cli_call_quiet(cli_ctx *ctx, const char *method, const ProtobufCMessage *req
                    uint32_t timeout_ms, annals_error *err);
 /* "annals: NOT_FOUND: <message>" and a hint on stderr; returns code. */
 int cli_report(const cli_ctx *ctx, int code, const char *message);
+/* The client options of --timeout, --token and the TLS files. */
+annals_options cli_client_options(const cli_ctx *ctx);
 /* A local failure (bad input file, ...): same format; returns code. */
 int cli_fail(const cli_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -17,8 +17,9 @@
 #include "common/date.h"
 
 const cli_optspec cli_global_opts[] = {
-    {"server", true},  {"timeout", true}, {"token", true}, {"tls-ca", true},   {"tls-cert", true},
-    {"tls-key", true}, {"json", false},   {"help", false}, {"version", false}, {NULL, false},
+    {"server", true},   {"timeout", true},      {"token", true},         {"tls-ca", true},
+    {"tls-cert", true}, {"tls-key", true},      {"json", false},         {"help", false},
+    {"version", false}, {"min-revision", true}, {"linearizable", false}, {NULL, false},
 };
 
 const cli_optspec *cli_opt_find(const cli_optspec *spec, const char *name, size_t len)

@@ -10,10 +10,8 @@
 
 /* The client is opened on the first call, so that --help, usage errors
  * and local validation never need a server. */
-static int call_client(cli_ctx *ctx, annals_error *err)
+annals_options cli_client_options(const cli_ctx *ctx)
 {
-	if (ctx->client != NULL)
-		return ANNALS_OK;
 	annals_options o = {
 	    .timeout_ms = ctx->timeout_ms,
 	    .token = ctx->token,
@@ -21,6 +19,14 @@ static int call_client(cli_ctx *ctx, annals_error *err)
 	    .tls_cert_file = ctx->tls_cert,
 	    .tls_key_file = ctx->tls_key,
 	};
+	return o;
+}
+
+static int call_client(cli_ctx *ctx, annals_error *err)
+{
+	if (ctx->client != NULL)
+		return ANNALS_OK;
+	annals_options o = cli_client_options(ctx);
 	return annals_open(&ctx->client, ctx->server, &o, err);
 }
 
@@ -34,6 +40,8 @@ int cli_call_quiet(cli_ctx *ctx, const char *method, const ProtobufCMessage *req
 	annals_call_opts opts = {
 	    .timeout_ms = timeout_ms ? timeout_ms : ctx->timeout_ms,
 	    .request_id = ctx->request_id,
+	    .min_revision = ctx->min_revision,
+	    .linearizable = ctx->linearizable,
 	};
 	return annals_call(ctx->client, method, req, (ProtobufCMessage **)reply, &opts, err);
 }

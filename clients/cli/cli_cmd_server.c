@@ -12,6 +12,12 @@ static int cmd_health(cli_ctx *ctx)
 		return rc;
 	if (ctx->json)
 		rc = cli_print_json(&rep->base);
+	else if (rep->node != NULL && rep->node[0] != '\0')
+		printf("%s at %s, revision %" PRIu64 "; node %s applied etcd revision %" PRIu64 " of %" PRIu64
+		       " (lag %" PRIu64 ")\n",
+		       rep->status, ctx->server, rep->revision, rep->node, rep->log_applied,
+		       rep->log_revision,
+		       rep->log_revision > rep->log_applied ? rep->log_revision - rep->log_applied : 0);
 	else
 		printf("%s at %s, revision %" PRIu64 "\n", rep->status, ctx->server, rep->revision);
 	annals_free(rep);
@@ -47,6 +53,12 @@ static void info_print(cli_ctx *ctx, const Annals__V1__ServerInfoReply *r)
 	cli_table_row(&t, "max message", info_size(a, r->max_message_bytes));
 	for (size_t i = 0; i < r->n_listen; i++)
 		cli_table_row(&t, i == 0 ? "listening" : "", r->listen[i]);
+	if (r->node != NULL && r->node[0] != '\0') {
+		cli_table_row(&t, "cluster node", r->node);
+		cli_table_row(&t, "log",
+		              ar_printf(a, "applied etcd revision %" PRIu64 " of %" PRIu64 ", %zu nodes live",
+		                        r->log_applied, r->log_revision, r->n_nodes));
+	}
 	cli_table_print(&t, stdout, "");
 
 	printf("\nmethods (%zu):\n", r->n_methods);
@@ -88,17 +100,20 @@ static void stats_print(cli_ctx *ctx, const Annals__V1__StatsReply *r)
 	cli_table_row(&t, "revision", ar_printf(a, "%" PRIu64, r->revision));
 	if (r->counts)
 		cli_table_row(&t, "records",
-		              ar_printf(a, "%" PRIu64 " entities, %" PRIu64 " events, %" PRIu64 " relations, %" PRIu64
-		                           " documents",
+		              ar_printf(a,
+		                        "%" PRIu64 " entities, %" PRIu64 " events, %" PRIu64
+		                        " relations, %" PRIu64 " documents",
 		                        r->counts->entities, r->counts->events, r->counts->relations,
 		                        r->counts->documents));
-	cli_table_row(&t, "in flight", ar_printf(a, "%u calls, %u writes queued", r->in_flight, r->writes_queued));
+	cli_table_row(&t, "in flight",
+	              ar_printf(a, "%u calls, %u writes queued", r->in_flight, r->writes_queued));
 	cli_table_row(&t, "commits",
 	              ar_printf(a, "%" PRIu64 " (%" PRIu64 " writes, %.1f per commit)", r->commits,
 	                        r->committed_writes,
 	                        r->commits ? (double)r->committed_writes / (double)r->commits : 0.0));
 	cli_table_row(&t, "data file", info_size(a, r->data_file_bytes));
-	cli_table_row(&t, "map", ar_printf(a, "%s used of %s", info_size(a, r->map_used), info_size(a, r->map_size)));
+	cli_table_row(&t, "map",
+	              ar_printf(a, "%s used of %s", info_size(a, r->map_used), info_size(a, r->map_size)));
 	cli_table_print(&t, stdout, "");
 	printf("\ncalls by method (latency from the server's histogram):\n");
 	cli_table_init(&t, a, 6);
@@ -107,9 +122,11 @@ static void stats_print(cli_ctx *ctx, const Annals__V1__StatsReply *r)
 		const Annals__V1__MethodStats *m = r->methods[i];
 		char *codes = "";
 		for (size_t k = 0; k < m->n_codes; k++)
-			codes = ar_printf(a, "%s%s%s=%" PRIu64, codes, k ? " " : "", m->codes[k]->code, m->codes[k]->count);
-		cli_table_row(&t, m->method, ar_printf(a, "%" PRIu64, m->calls), ar_printf(a, "%.3f ms", m->mean_ms),
-		              ar_printf(a, "%.3f ms", m->p50_ms), ar_printf(a, "%.3f ms", m->p99_ms), codes);
+			codes = ar_printf(a, "%s%s%s=%" PRIu64, codes, k ? " " : "", m->codes[k]->code,
+			                  m->codes[k]->count);
+		cli_table_row(&t, m->method, ar_printf(a, "%" PRIu64, m->calls),
+		              ar_printf(a, "%.3f ms", m->mean_ms), ar_printf(a, "%.3f ms", m->p50_ms),
+		              ar_printf(a, "%.3f ms", m->p99_ms), codes);
 	}
 	cli_table_print(&t, stdout, "  ");
 }
@@ -189,8 +206,9 @@ const cli_cmd cli_cmds_server[] = {
     {.name = "backup",
      .synopsis = "DIR",
      .summary = "a hot, compacted copy of the store into DIR on the server's host (admin)",
-     .details = "  DIR   an absolute path on the server's host; created if missing; must not hold a data.mdb.\n"
-                "        The server keeps serving reads and writes while it copies.\n",
+     .details =
+         "  DIR   an absolute path on the server's host; created if missing; must not hold a data.mdb.\n"
+         "        The server keeps serving reads and writes while it copies.\n",
      .min_pos = 1,
      .max_pos = 1,
      .run = cmd_backup},

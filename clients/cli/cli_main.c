@@ -15,8 +15,8 @@
 #define MAIN_DEFAULT_TIMEOUT_MS 5000
 
 static const cli_cmd *const main_tables[] = {
-    cli_cmds_server,  cli_cmds_records,  cli_cmds_list, cli_cmds_knowledge,
-    cli_cmds_members, cli_cmds_evidence, cli_cmds_data, cli_cmds_changes,
+    cli_cmds_server,   cli_cmds_records, cli_cmds_list,    cli_cmds_knowledge, cli_cmds_members,
+    cli_cmds_evidence, cli_cmds_data,    cli_cmds_changes, cli_cmds_cluster,
 };
 #define MAIN_NTABLES (sizeof(main_tables) / sizeof(main_tables[0]))
 
@@ -24,10 +24,13 @@ static const char main_global_help[] =
     "global flags (before or after the command):\n"
     "  --server URL        the server: tcp://HOST:PORT, ipc:///PATH or tls+tcp://HOST:PORT\n"
     "                      (ANNALS_SERVER; default " MAIN_DEFAULT_SERVER ")\n"
+    "                      or a comma-separated list of a cluster's nodes (calls fail over)\n"
     "  --timeout MS        how long to wait for each answer (default 5000)\n"
     "  --token T           bearer token, when the server wants one (ANNALS_TOKEN)\n"
     "  --tls-ca FILE       CA that signed the server's certificate (tls+tcp://)\n"
     "  --tls-cert FILE     client certificate and --tls-key FILE its key (mutual TLS)\n"
+    "  --min-revision N    reads: answer at store revision N or later (waits up to --timeout)\n"
+    "  --linearizable      reads, cluster mode: see every write acknowledged before the call\n"
     "  --json              print the reply message as JSON (proto3 mapping, .proto field names)\n"
     "  --help              help; also after any command: annals members --help\n"
     "  --version           the client's version\n";
@@ -225,7 +228,11 @@ static int main_globals(cli_ctx *ctx)
 	ctx->json = cli_flag(ctx, "json");
 	ctx->request_id = cli_opt(ctx, "request-id");
 	ctx->timeout_ms = MAIN_DEFAULT_TIMEOUT_MS;
-	int rc = cli_opt_u32(ctx, "timeout", &ctx->timeout_ms);
+	ctx->linearizable = cli_flag(ctx, "linearizable");
+	bool given = false;
+	int rc = cli_opt_u64(ctx, "min-revision", &ctx->min_revision, &given);
+	if (rc == 0)
+		rc = cli_opt_u32(ctx, "timeout", &ctx->timeout_ms);
 	if (rc == 0 && ctx->timeout_ms == 0)
 		rc = cli_usage_error(ctx, "--timeout: give a number of milliseconds above 0");
 	if (rc == 0 && ctx->request_id && ctx->request_id[0] == '\0')

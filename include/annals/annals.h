@@ -76,9 +76,13 @@ typedef struct annals_options {
 	                              * (matched against DNS entries and CN, not IP entries) */
 	int connect_async;           /* 1: annals_open returns at once and connects in the
 	                              * background (calls wait for it up to their timeout) */
+	int read_your_writes;        /* 1: every read asks for (waits for) the store revision of this
+	                              * client's latest acknowledged write, on whichever node answers */
 } annals_options;
 
-/* opts may be NULL. */
+/* url: one server, or a comma-separated list of the nodes of a cluster
+ * ("tcp://a:7700,tcp://b:7700": calls go to any of them and fail over).
+ * opts may be NULL. */
 int annals_open(annals_client **out, const char *url, const annals_options *opts, annals_error *err);
 void annals_close(annals_client *c);
 
@@ -92,6 +96,10 @@ void annals_new_request_id(char out[40]);
 typedef struct annals_call_opts {
 	uint32_t timeout_ms;    /* 0: the client's default */
 	const char *request_id; /* NULL: a fresh one is made for each call */
+	uint64_t min_revision;  /* reads: answer at this store revision or later (the node waits
+	                         * for it within the timeout, else UNAVAILABLE) */
+	int linearizable;       /* reads, cluster mode: see every write acknowledged anywhere before
+	                         * the call (a quorum read of etcd, then wait to apply it) */
 } annals_call_opts;
 
 /* The generic call: method is "annals.v1.Annals/<Method>" or just
@@ -101,15 +109,14 @@ int annals_call(annals_client *c, const char *method, const ProtobufCMessage *re
 
 /* Raw envelope call for tools that build their own bodies: sends body as
  * the request of `method`, returns the reply body (free with annals_free). */
-int annals_call_raw(annals_client *c, const char *method, const void *body, size_t len,
-                    void **reply_body, size_t *reply_len, const annals_call_opts *opts,
-                    annals_error *err);
+int annals_call_raw(annals_client *c, const char *method, const void *body, size_t len, void **reply_body,
+                    size_t *reply_len, const annals_call_opts *opts, annals_error *err);
 
 /* One function per RPC, one per row of the method table (annals/methods.h):
  * int annals_<fn>(annals_client *, const Annals__V1__<Request> *,
  *                 Annals__V1__<Reply> **reply, annals_error *). */
-#define ANNALS_RPC_DECL(M, fn, Req, Rep, flags, impl, record)                                     \
-	int annals_##fn(annals_client *c, const Annals__V1__##Req *req, Annals__V1__##Rep **reply, \
+#define ANNALS_RPC_DECL(M, fn, Req, Rep, flags, impl, record)                                                \
+	int annals_##fn(annals_client *c, const Annals__V1__##Req *req, Annals__V1__##Rep **reply,           \
 	                annals_error *err);
 ANNALS_METHODS(ANNALS_RPC_DECL)
 #undef ANNALS_RPC_DECL

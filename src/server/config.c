@@ -50,6 +50,16 @@ void srv_config_usage(FILE *out)
 	    "  --metrics-listen URL Prometheus /metrics, /healthz, /readyz over HTTP "
 	    "(ANNALS_METRICS_LISTEN)\n"
 	    "  --publish URL        nng PUB socket sending each committed change (ANNALS_PUBLISH)\n"
+	    "  --cluster etcd://HOST:PORT[,HOST:PORT...]  cluster mode: every write goes through this\n"
+	    "                       etcd cluster's log and every node applies it (ANNALS_CLUSTER);\n"
+	    "                       the store starts empty and the built-in data enters through the log\n"
+	    "  --node-name NAME     this node's name in the cluster, unique (ANNALS_NODE_NAME)\n"
+	    "  --cluster-prefix P   etcd key prefix of this registry (ANNALS_CLUSTER_PREFIX, default "
+	    "/annals)\n"
+	    "  --cluster-keep N     etcd revisions kept below the slowest live node when compacting\n"
+	    "                       (ANNALS_CLUSTER_KEEP, default 100000; 0: never compact)\n"
+	    "  --cluster-compact-s S  how often the first live node compacts (ANNALS_CLUSTER_COMPACT_S, "
+	    "default 30)\n"
 	    "  --dedup-keep N       request ids remembered for resends (ANNALS_DEDUP_KEEP, default 100000)\n"
 	    "  --dedup-age-s S      and for how long, in seconds (ANNALS_DEDUP_AGE_S, default 86400)\n"
 	    "  --changes-keep N     change sets kept in the feed (ANNALS_CHANGES_KEEP, default 1000000)\n"
@@ -128,10 +138,15 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->tls_ca = cfg_env("ANNALS_TLS_CA", NULL);
 	cfg->metrics_listen = cfg_env("ANNALS_METRICS_LISTEN", NULL);
 	cfg->publish = cfg_env("ANNALS_PUBLISH", NULL);
+	cfg->cluster = cfg_env("ANNALS_CLUSTER", NULL);
+	cfg->node_name = cfg_env("ANNALS_NODE_NAME", NULL);
+	cfg->cluster_prefix = cfg_env("ANNALS_CLUSTER_PREFIX", "/annals");
 	cfg->max_message = 4u << 20;
 	cfg->contexts = 128;
 	cfg->max_inflight_writes = 4096;
 	cfg->max_polls = 64;
+	cfg->cluster_keep = 100000;
+	cfg->cluster_compact_s = 30;
 	cfg->max_connections = 1024;
 	cfg->idle_timeout_s = 120;
 	cfg->max_inflight_bytes = 64u << 20;
@@ -154,6 +169,8 @@ static int cfg_defaults(srv_config *cfg)
 	    {"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
 	    {"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
 	    {"ANNALS_CHANGES_KEEP", 1, UINT64_MAX, &cfg->store.changes_keep, sizeof(uint64_t)},
+	    {"ANNALS_CLUSTER_KEEP", 0, UINT64_MAX, &cfg->cluster_keep, sizeof(uint64_t)},
+	    {"ANNALS_CLUSTER_COMPACT_S", 1, 86400, &cfg->cluster_compact_s, sizeof(uint32_t)},
 	    {"ANNALS_TEST_DELAY_MS", 0, 600000, &cfg->test_delay_ms, sizeof(uint32_t)},
 	    {"ANNALS_TEST_DROP_PUBLISH", 0, 1000000, &cfg->test_drop_publish, sizeof(uint32_t)},
 	};
@@ -178,6 +195,43 @@ static int cfg_defaults(srv_config *cfg)
 		cfg->store.dedup_age_ms = secs * 1000u;
 	}
 	return cfg_listen_from_env(cfg);
+}
+
+/* Cluster mode's flags go together; names and prefixes are etcd keys. */
+static bool cfg_key_part_ok(const char *s, bool slashes)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > 100)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.' || (slashes && *p == '/')))
+			return false;
+	return true;
+}
+
+static int cfg_cluster_check(srv_config *cfg)
+{
+	if (cfg->cluster == NULL) {
+		if (cfg->node_name != NULL)
+			fprintf(stderr, "annalsd: --node-name has no effect without --cluster\n");
+		return 0;
+	}
+	if (!cfg_key_part_ok(cfg->node_name, false)) {
+		fprintf(stderr, "annalsd: --cluster needs --node-name NAME (letters, digits, '-', '_', '.'; "
+		                "unique in the cluster), e.g. --node-name $(hostname)\n");
+		return -1;
+	}
+	if (!cfg_key_part_ok(cfg->cluster_prefix, true) || cfg->cluster_prefix[0] != '/') {
+		fprintf(stderr,
+		        "annalsd: --cluster-prefix '%s': a key path such as /annals (letters, digits, "
+		        "'-', '_', '.', '/')\n",
+		        cfg->cluster_prefix ? cfg->cluster_prefix : "");
+		return -1;
+	}
+	/* every node starts empty: the built-in data enters through the log */
+	cfg->empty = true;
+	cfg->store.replicated = true;
+	return 0;
 }
 
 enum {
@@ -206,6 +260,11 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_MAX_INFLIGHT_BYTES,
 	OPT_IDLE_TIMEOUT,
+	OPT_CLUSTER,
+	OPT_NODE_NAME,
+	OPT_CLUSTER_PREFIX,
+	OPT_CLUSTER_KEEP,
+	OPT_CLUSTER_COMPACT,
 };
 
 static const struct option cfg_options[] = {
@@ -231,6 +290,11 @@ static const struct option cfg_options[] = {
     {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"metrics-listen", required_argument, NULL, OPT_METRICS},
     {"publish", required_argument, NULL, OPT_PUBLISH},
+    {"cluster", required_argument, NULL, OPT_CLUSTER},
+    {"node-name", required_argument, NULL, OPT_NODE_NAME},
+    {"cluster-prefix", required_argument, NULL, OPT_CLUSTER_PREFIX},
+    {"cluster-keep", required_argument, NULL, OPT_CLUSTER_KEEP},
+    {"cluster-compact-s", required_argument, NULL, OPT_CLUSTER_COMPACT},
     {"dedup-keep", required_argument, NULL, OPT_DEDUP_KEEP},
     {"dedup-age-s", required_argument, NULL, OPT_DEDUP_AGE},
     {"changes-keep", required_argument, NULL, OPT_CHANGES_KEEP},
@@ -278,6 +342,13 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--max-connections", arg, 1, 1000000, &n))
 			return -1;
 		cfg->max_connections = (int)n;
+		return 0;
+	case OPT_CLUSTER_KEEP:
+		return cfg_number("--cluster-keep", arg, 0, UINT64_MAX, &cfg->cluster_keep);
+	case OPT_CLUSTER_COMPACT:
+		if (cfg_number("--cluster-compact-s", arg, 1, 86400, &n))
+			return -1;
+		cfg->cluster_compact_s = (uint32_t)n;
 		return 0;
 	case OPT_MAX_POLLS:
 		if (cfg_number("--max-polls", arg, 0, 900, &n))
@@ -362,6 +433,15 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 		case OPT_PUBLISH:
 			cfg->publish = optarg;
 			break;
+		case OPT_CLUSTER:
+			cfg->cluster = optarg;
+			break;
+		case OPT_NODE_NAME:
+			cfg->node_name = optarg;
+			break;
+		case OPT_CLUSTER_PREFIX:
+			cfg->cluster_prefix = optarg;
+			break;
 		case OPT_LOG_FORMAT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "plain") != 0) {
 				fprintf(stderr, "annalsd: --log-format: '%s' is neither plain nor json\n",
@@ -387,6 +467,8 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 	}
 	if (cfg->n_listen == 0)
 		cfg->listen[cfg->n_listen++] = "tcp://127.0.0.1:7700";
+	if (cfg_cluster_check(cfg) != 0)
+		return -1;
 	if (cfg->max_inflight == 0) /* keep an eighth of the contexts to say "busy" */
 		cfg->max_inflight = cfg->contexts - cfg->contexts / 8;
 	if (cfg->max_inflight < 1)

@@ -162,6 +162,84 @@ static int dispatch_policy(srv_worker *w, const Annals__V1__Call *call)
 	return 0;
 }
 
+/* A read that asks for a revision this node has not reached (min_revision)
+ * or for a linearizable answer (cluster mode) waits for it parked with the
+ * long polls, never on this thread; true when it was parked (or refused). */
+static bool dispatch_wait(srv_worker *w, const Annals__V1__Call *call)
+{
+	srv_server *s = w->srv;
+	unsigned flags = env_method_flags(w->method);
+	w->wait_call = NULL;
+	if (!(flags & ANNALS_M_READ) || (flags & ANNALS_M_NO_TOKEN))
+		return false;
+	/* A cluster node far behind answers no reads (ServerInfo and Stats
+	 * still do: they are how an operator sees why) */
+	char why[300];
+	if (w->method != ANNALS_METHOD_ServerInfo && w->method != ANNALS_METHOD_Stats &&
+	    srv_cluster_unserving(s, why, sizeof(why)) != NULL) {
+		srv_fail(w, ANNALS_UNAVAILABLE, "%s", why);
+		return true;
+	}
+	if (flags & ANNALS_M_LONG_POLL)
+		return false;
+	bool linear = call->linearizable && s->cluster != NULL;
+	if (!linear && call->min_revision <= st_revision(s->store))
+		return false;
+	w->wait_call = call;
+	w->wait_revision = call->min_revision;
+	w->wait_log = 0;
+	w->wait_ticket = linear ? srv_cluster_read_ticket(s) : 0;
+	uint64_t now = srv_now_ms();
+	/* give up a little before the caller does, so it hears why */
+	uint64_t until = now + SRV_WAIT_DEFAULT_MS;
+	if (w->deadline_ms) {
+		uint64_t margin = (w->deadline_ms - w->received_ms) / 10;
+		until = w->deadline_ms - (margin < 100 ? margin : 100);
+	}
+	srv_poll_park(s, w, until > now ? (uint32_t)(until - now) : 0);
+	return true;
+}
+
+bool srv_wait_try(srv_worker *w, uint64_t now_ms)
+{
+	srv_server *s = w->srv;
+	const Annals__V1__Call *call = w->wait_call;
+	if (w->wait_ticket != 0 && w->wait_log == 0) {
+		uint64_t rev = 0;
+		if (srv_cluster_read_done(s, w->wait_ticket, &rev))
+			w->wait_log = rev ? rev : 1;
+	}
+	uint64_t have = st_revision(s->store), applied = srv_cluster_applied(s);
+	bool met =
+	    have >= w->wait_revision && (w->wait_ticket == 0 || (w->wait_log != 0 && applied >= w->wait_log));
+	if (met) {
+		w->wait_call = NULL;
+		srv_dispatch_run(w, call);
+		return true;
+	}
+	if (atomic_load(&s->draining) || atomic_load(&s->poll_stop)) {
+		srv_fail(w, ANNALS_UNAVAILABLE, "the server is shutting down; read from another node");
+		return true;
+	}
+	if (now_ms < w->poll_until_ms)
+		return false;
+	if (w->wait_ticket != 0 && w->wait_log == 0)
+		srv_fail(
+		    w, ANNALS_UNAVAILABLE,
+		    "a linearizable read needs etcd's quorum, which did not answer in time; this node has "
+		    "applied store revision %llu: read without linearizable for a possibly stale answer",
+		    (unsigned long long)have);
+	else
+		srv_fail(
+		    w, ANNALS_UNAVAILABLE,
+		    "this node has store revision %llu (etcd log revision %llu applied); the read asked for "
+		    "%s %llu: retry, give it a longer timeout_ms, or read from a node that has it",
+		    (unsigned long long)have, (unsigned long long)applied,
+		    w->wait_ticket ? "etcd log revision" : "store revision",
+		    (unsigned long long)(w->wait_ticket ? w->wait_log : w->wait_revision));
+	return true;
+}
+
 void srv_dispatch(srv_worker *w)
 {
 	srv_server *s = w->srv;
@@ -185,6 +263,13 @@ void srv_dispatch(srv_worker *w)
 	if (dispatch_policy(w, call) != 0)
 		return;
 	w->request_id = call->request_id;
+	if (dispatch_wait(w, call))
+		return; /* parked until this node has the revision the read asks for */
+	srv_dispatch_run(w, call);
+}
+
+void srv_dispatch_run(srv_worker *w, const Annals__V1__Call *call)
+{
 	if (dispatch_cached(w, call))
 		return;
 

@@ -25,10 +25,14 @@ int srv_read_begin(srv_worker *w)
 static const char *read_kind_word(st_kind kind)
 {
 	switch (kind) {
-	case ST_ENTITY: return "entity";
-	case ST_EVENT: return "event";
-	case ST_RELATION: return "relation";
-	case ST_DOCUMENT: return "document";
+	case ST_ENTITY:
+		return "entity";
+	case ST_EVENT:
+		return "event";
+	case ST_RELATION:
+		return "relation";
+	case ST_DOCUMENT:
+		return "document";
 	}
 	return "record";
 }
@@ -62,6 +66,7 @@ void srv_h_health(srv_worker *w, const Annals__V1__HealthRequest *in)
 	Annals__V1__HealthReply out = ANNALS__V1__HEALTH_REPLY__INIT;
 	out.status = atomic_load(&w->srv->draining) ? "DRAINING" : "SERVING";
 	out.revision = st_revision(w->srv->store);
+	srv_cluster_health(w->srv, &out);
 	srv_worker_reply_msg(w, &out.base);
 }
 
@@ -79,7 +84,8 @@ void srv_h_server_info(srv_worker *w, const Annals__V1__ServerInfoRequest *in)
 	}
 	ar_arena *a = &w->arena;
 	Annals__V1__ServerInfoReply out = ANNALS__V1__SERVER_INFO_REPLY__INIT;
-	Annals__V1__RecordCounts *counts = AR_NEW(a, Annals__V1__RecordCounts, ANNALS__V1__RECORD_COUNTS__INIT);
+	Annals__V1__RecordCounts *counts =
+	    AR_NEW(a, Annals__V1__RecordCounts, ANNALS__V1__RECORD_COUNTS__INIT);
 	counts->entities = st.entities;
 	counts->events = st.events;
 	counts->relations = st.relations;
@@ -92,6 +98,7 @@ void srv_h_server_info(srv_worker *w, const Annals__V1__ServerInfoRequest *in)
 	out.map_used = st.map_used;
 	out.max_message_bytes = (uint32_t)s->cfg.max_message;
 	out.oldest_change = st.oldest_change;
+	srv_cluster_info(w, &out);
 	for (int i = 0; i < s->cfg.n_listen; i++)
 		AR_PUSH(a, out.listen, out.n_listen, (void *)s->cfg.listen[i]);
 	const ProtobufCServiceDescriptor *sd = env_service();

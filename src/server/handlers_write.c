@@ -8,7 +8,6 @@
 #include "annals/annals.h"
 #include "server/server.h"
 
-
 void srv_write_submit(srv_worker *w, st_op op, st_kind kind, const void *req)
 {
 	if (w->request_id == NULL || w->request_id[0] == '\0') {
@@ -28,5 +27,8 @@ void srv_write_submit(srv_worker *w, st_op op, st_kind kind, const void *req)
 		return;
 	}
 	w->write.validated = true;
-	srv_writer_submit(w->srv, w);
+	if (w->srv->cluster != NULL)
+		srv_cluster_submit(w->srv, w); /* through the log; answered once applied here */
+	else
+		srv_writer_submit(w->srv, w);
 }

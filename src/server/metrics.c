@@ -333,8 +333,10 @@ static void mx_on_healthz(nng_aio *aio)
 static void mx_on_readyz(nng_aio *aio)
 {
 	srv_server *s = mx_server_of(aio);
-	if (atomic_load(&s->ready) && !atomic_load(&s->draining))
-		mx_respond(aio, 200, "text/plain", "ready\n", 6);
+	char why[300];
+	if (atomic_load(&s->ready) && !atomic_load(&s->draining) &&
+	    srv_cluster_unserving(s, why, sizeof(why)) == NULL)
+		mx_respond(aio, 200, "text/plain", "ready\n", 6); /* a cluster node far behind is not ready */
 	else
 		mx_respond(aio, 503, "text/plain", "not ready\n", 10);
 }

@@ -1,6 +1,7 @@
 /*
  * Long polls on the change feed. A Changes call with nothing newer parks
- * its worker here instead of holding a thread. One poller thread owns the
+ * its worker here instead of holding a thread; so does a read waiting for
+ * a revision this node has not reached (dispatch.c, srv_wait_try). One poller thread owns the
  * parked workers: after each commit (srv_poll_wake) it re-runs their
  * queries and answers those that now have changes; when a wait ends it
  * answers with an empty page. Only this thread touches a parked worker, so
@@ -57,10 +58,11 @@ void srv_poll_park(srv_server *s, srv_worker *w, uint32_t wait_ms)
 	int parked = atomic_load(&s->polls_parked);
 	if (parked >= s->cfg.max_polls) {
 		pthread_mutex_unlock(&s->plock);
-		srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
-		         "%d long polls are waiting already (limit %d, --max-polls); retry later, or call "
-		         "Changes without wait_ms",
-		         parked, s->cfg.max_polls);
+		srv_fail(
+		    w, ANNALS_RESOURCE_EXHAUSTED,
+		    "%d calls are waiting already (long polls, and reads waiting for a revision; limit %d, "
+		    "--max-polls); retry later, or call without wait_ms / min_revision",
+		    parked, s->cfg.max_polls);
 		return;
 	}
 	atomic_fetch_add(&s->polls_parked, 1);
@@ -89,7 +91,8 @@ static bool poll_try_answer(srv_server *s, srv_worker *w, uint64_t now)
 {
 	atomic_fetch_add(&s->inflight, 1);
 	bool may_wait = now < w->poll_until_ms;
-	if (!srv_poll_answer(w, w->poll, may_wait)) {
+	bool done = w->wait_call != NULL ? srv_wait_try(w, now) : srv_poll_answer(w, w->poll, may_wait);
+	if (!done) {
 		atomic_fetch_sub(&s->inflight, 1);
 		return false;
 	}

@@ -163,7 +163,8 @@ static int srv_open_socket(srv_server *s)
 		log_msg(LOG_ERROR, "socket", "problem=\"%s\"", nng_strerror(rv));
 		return -1;
 	}
-	if (srv_conns_watch(s) != 0 || srv_conns_start(s) != 0) /* before any listener: every pipe is counted */
+	if (srv_conns_watch(s) != 0 ||
+	    srv_conns_start(s) != 0) /* before any listener: every pipe is counted */
 		return -1;
 	/* --contexts for calls, and contexts of their own for parked long
 	 * polls, so that waiting polls never hold what other calls need */
@@ -198,7 +199,8 @@ int srv_start(srv_server *s, const srv_config *cfg)
 	s->mx_txn = st_txn_new(s->store);
 	if (s->mx_txn == NULL)
 		return -1;
-	if (srv_writer_start(s) != 0 || srv_poll_start(s) != 0 || srv_open_socket(s) != 0)
+	if (srv_writer_start(s) != 0 || srv_cluster_start(s) != 0 || srv_poll_start(s) != 0 ||
+	    srv_open_socket(s) != 0)
 		return -1;
 	for (int i = 0; i < cfg->n_listen; i++)
 		if (srv_listen(s, cfg->listen[i]) != 0)
@@ -231,6 +233,7 @@ void srv_stop(srv_server *s)
 	/* Answer what is still parked, so no client waits for a reply that cannot come. */
 	mx_http_stop(s); /* nothing may ask for figures once the store closes */
 	srv_poll_stop(s);
+	srv_cluster_stop(s); /* its applier answers through the writer's answer task */
 	srv_writer_stop(s);
 	srv_publish_close(s); /* after the writer: it is the only user */
 	if (s->workers) {

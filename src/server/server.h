@@ -37,15 +37,15 @@ typedef struct srv_config {
 	bool empty; /* do not load the built-in data on first start */
 	bool log_json;
 	bool debug;
-	size_t max_message;      /* receive limit in bytes */
-	int contexts;            /* workers (nng contexts) */
-	int max_inflight;        /* calls worked on at once; beyond: RESOURCE_EXHAUSTED (< contexts) */
-	int max_inflight_writes; /* beyond: RESOURCE_EXHAUSTED */
-	int max_polls;           /* long polls waiting at once, on contexts of their own */
-	int max_connections;     /* open connections; one more is closed at once */
-	uint32_t idle_timeout_s; /* a pipe with no call for this long is closed (conns.c); 0: never */
+	size_t max_message;        /* receive limit in bytes */
+	int contexts;              /* workers (nng contexts) */
+	int max_inflight;          /* calls worked on at once; beyond: RESOURCE_EXHAUSTED (< contexts) */
+	int max_inflight_writes;   /* beyond: RESOURCE_EXHAUSTED */
+	int max_polls;             /* long polls waiting at once, on contexts of their own */
+	int max_connections;       /* open connections; one more is closed at once */
+	uint32_t idle_timeout_s;   /* a pipe with no call for this long is closed (conns.c); 0: never */
 	size_t max_inflight_bytes; /* wire bytes of large requests in flight (admit.c) */
-	size_t reply_cache_bytes; /* per thread answering reads; 0: no reply cache */
+	size_t reply_cache_bytes;  /* per thread answering reads; 0: no reply cache */
 	uint64_t map_size;
 	const char *tokens_file;
 	bool insecure;
@@ -53,6 +53,11 @@ typedef struct srv_config {
 	bool tls_require_client_cert;
 	const char *metrics_listen;
 	const char *publish;
+	const char *cluster; /* etcd endpoints (cluster.c); NULL: single node */
+	const char *node_name;
+	const char *cluster_prefix; /* etcd key prefix, default "/annals" */
+	uint64_t cluster_keep;      /* etcd revisions kept below the slowest node (compaction) */
+	uint32_t cluster_compact_s; /* how often compaction is looked at */
 	uint32_t test_delay_ms;     /* fault injection: sleep before each dispatch */
 	uint32_t test_drop_publish; /* fault injection: drop every Nth PUB message */
 	st_options store;
@@ -60,6 +65,7 @@ typedef struct srv_config {
 
 typedef struct srv_server srv_server;
 typedef struct srv_worker srv_worker;
+typedef struct srv_cluster srv_cluster;
 
 typedef enum srv_state {
 	SRV_W_IDLE, /* not started */
@@ -84,12 +90,18 @@ struct srv_worker {
 	uint64_t received_us; /* for the latency histogram */
 	uint64_t deadline_ms; /* 0: none */
 	const char *request_id;
-	int64_t pipe_id;       /* the pipe of the current call, 0: none (conns.c) */
-	size_t admitted_bytes; /* counted in srv->inflight_bytes until the call ends (admit.c) */
+	int64_t pipe_id;         /* the pipe of the current call, 0: none (conns.c) */
+	size_t admitted_bytes;   /* counted in srv->inflight_bytes until the call ends (admit.c) */
 	st_write write;          /* for writes: filled by the handler, answered after the commit */
 	srv_worker *answer_next; /* on the list of committed writes to answer */
 	qc_key qkey;             /* a cacheable query: its key, kept on reply when armed */
 	bool qkey_armed;
+	/* a read waiting for a revision (min_revision, linearizable): parked
+	 * with the long polls, resumed by the poller (dispatch.c, poll.c) */
+	const Annals__V1__Call *wait_call;
+	uint64_t wait_revision; /* store revision to reach */
+	uint64_t wait_ticket;   /* linearizable: the read-index ticket (cluster log) */
+	uint64_t wait_log;      /* linearizable: the etcd revision to apply, once known */
 	/* long poll */
 	const Annals__V1__ChangesRequest *poll;
 	uint64_t poll_until_ms;
@@ -134,9 +146,9 @@ struct srv_server {
 	pthread_mutex_t plock;
 	pthread_cond_t pcond;
 	pthread_t poll_thread;
-	srv_worker *pollers; /* parked long polls, unordered */
-	atomic_int polls_parked; /* parked: outside `inflight`, at most cfg.max_polls */
-	atomic_int conns_open;   /* pipes nng has added and not yet removed (conns.c) */
+	srv_worker *pollers;               /* parked long polls, unordered */
+	atomic_int polls_parked;           /* parked: outside `inflight`, at most cfg.max_polls */
+	atomic_int conns_open;             /* pipes nng has added and not yet removed (conns.c) */
 	atomic_size_t inflight_bytes;      /* wire bytes of large requests in flight (admit.c) */
 	atomic_size_t inflight_bytes_high; /* since the last trim */
 	_Atomic uint64_t trimmed_ms;
@@ -144,7 +156,7 @@ struct srv_server {
 	atomic_ullong conns_idle_closed; /* pipes closed past --idle-timeout-s */
 	struct srv_conns *conns;         /* the pipe table and its sweeper (conns.c); NULL: no deadline */
 	_Atomic uint64_t conns_logged_ms;
-	bool poll_wake;      /* a commit landed since the poller last looked */
+	bool poll_wake;         /* a commit landed since the poller last looked */
 	_Atomic bool poll_stop; /* also read by pollers outside plock */
 	bool poll_running;
 	/* auth */
@@ -161,6 +173,7 @@ struct srv_server {
 	pthread_mutex_t mx_lock; /* guards mx_txn */
 	st_txn *mx_txn;          /* snapshot for Stats and /metrics */
 	atomic_bool ready;       /* store open and listening: /readyz */
+	srv_cluster *cluster;    /* cluster mode (cluster.c); NULL: single node */
 };
 
 /* config.c */
@@ -188,6 +201,12 @@ void srv_worker_read_end(srv_worker *w);
 
 /* dispatch.c */
 void srv_dispatch(srv_worker *w);
+/* The rest of a call after its policy checks: reply cache, unpack, handler
+ * (also from the poller, for a read that waited for its revision). */
+void srv_dispatch_run(srv_worker *w, const Annals__V1__Call *call);
+/* poll.c's side of a read waiting for a revision: true when w was answered
+ * (resumed, refused, or timed out), false to keep waiting. */
+bool srv_wait_try(srv_worker *w, uint64_t now_ms);
 uint64_t srv_now_ms(void);
 uint64_t srv_now_us(void); /* CLOCK_MONOTONIC */
 
@@ -222,7 +241,8 @@ void srv_write_answer(srv_worker *w);
 
 /* poll.c: long polls on the change feed */
 int srv_poll_start(srv_server *s);
-#define SRV_MAX_WAIT_MS 300000u /* the longest a Changes call may wait */
+#define SRV_MAX_WAIT_MS     300000u /* the longest a Changes call may wait */
+#define SRV_WAIT_DEFAULT_MS 10000u  /* a read waiting for a revision, without timeout_ms */
 
 /* The one Changes logic, for the handler and the poller alike: answers w
  * from a fresh snapshot when there is something after in->since, when it
@@ -242,7 +262,30 @@ void srv_publish_commits(srv_server *s);
 void srv_publish_close(srv_server *s);
 
 /* seed.c */
+#define SRV_SEED_REQUEST_ID "annals-seed-v1"
 int srv_seed_load(srv_server *s);
+/* The built-in data set as one Batch, in a's memory; NULL (logged) when it does not parse. */
+Annals__V1__BatchRequest *srv_seed_batch(ar_arena *a);
+
+/* cluster.c: the server's side of cluster mode (src/cluster/log.h); NULL
+ * cfg.cluster: nothing. The log owns a submitted worker (worker.c's
+ * contract) until it hands it back to be answered or refused. */
+int srv_cluster_start(srv_server *s); /* after the writer (answers go out through answer.c) */
+void srv_cluster_stop(srv_server *s); /* before the writer stops */
+/* Proposes w's checked write to the log; it is answered once this node has applied it. */
+void srv_cluster_submit(srv_server *s, srv_worker *w);
+/* Health's cluster fields (node, applied and etcd revisions) */
+void srv_cluster_health(srv_server *s, Annals__V1__HealthReply *out);
+/* ServerInfo's: the same, and the node registry */
+void srv_cluster_info(srv_worker *w, Annals__V1__ServerInfoReply *out);
+/* Linearizable reads: a ticket for a quorum read that starts after now;
+ * true with the log revision it found once such a read completed. */
+uint64_t srv_cluster_read_ticket(srv_server *s);
+bool srv_cluster_read_done(srv_server *s, uint64_t ticket, uint64_t *log_revision);
+uint64_t srv_cluster_applied(srv_server *s);
+/* NULL when this node may answer reads; else why not (far behind the log,
+ * or compacted past: it must be restored), for an UNAVAILABLE. */
+const char *srv_cluster_unserving(srv_server *s, char *buf, size_t len);
 
 /* admit.c: admission by bytes (0, or -1 after answering RESOURCE_EXHAUSTED) */
 int srv_admit(srv_worker *w);

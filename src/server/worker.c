@@ -20,6 +20,9 @@
  *        srv_dispatch and the handler (reads are answered right there);
  *      - the writer thread, from srv_writer_submit until the group's commit,
  *        then the answering task (answer.c), which sends the reply;
+ *      - in cluster mode the log instead (src/cluster/log.c), from
+ *        srv_cluster_submit until it hands the worker back through a hook:
+ *        answered after this node applied its entry, or refused;
  *      - the poller thread, from srv_poll_park until it answers the poll.
  *    The party that owns it is the only one that may reply, and after the
  *    hand-over the previous owner must not touch the worker again (not even

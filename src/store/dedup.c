@@ -128,6 +128,11 @@ int dd_lookup(st_store *s, MDB_txn *txn, const char *request_id, st_write *w, st
 		return 0;
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, err, "request log");
+	/* A replica forgets by the log's time alone, at lookup, whatever its
+	 * pruning has got to (st_options.replicated). */
+	if (s->opt.replicated && w->log_time_ms && val.mv_size >= 8 &&
+	    (int64_t)rd_be64(val.mv_data) + (int64_t)s->opt.dedup_age_ms < w->log_time_ms)
+		return 0;
 	st_write_clear(w);
 	const uint8_t *data = (const uint8_t *)val.mv_data + 8;
 	size_t len = val.mv_size >= 8 ? val.mv_size - 8 : 0;
@@ -215,7 +220,7 @@ int dd_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *e
 	st_prune p = {.what = "request log prune",
 	              .counted = s->dbi[DB_DEDUP],
 	              .oldest_first = s->dbi[DB_DEDUP_AGE],
-	              .keep = s->opt.dedup_keep,
+	              .keep = s->opt.replicated ? UINT64_MAX : s->opt.dedup_keep,
 	              .keep_at_least = 0,
 	              .cutoff_ms = now_ms - (int64_t)s->opt.dedup_age_ms,
 	              .age = dd_age,

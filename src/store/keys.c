@@ -101,7 +101,8 @@ void key_name(st_key *k, const char *name)
 		key_bytes(k, folded, n);
 	} else {
 		char tail[18];
-		snprintf(tail, sizeof(tail), "\x01%016llx", (unsigned long long)hash_fnv1a(HASH_FNV1A_INIT, folded, n));
+		snprintf(tail, sizeof(tail), "\x01%016llx",
+		         (unsigned long long)hash_fnv1a(HASH_FNV1A_INIT, folded, n));
 		key_bytes(k, folded, key_cut(folded, n, KEY_NAME_CUT));
 		key_bytes(k, tail, 17);
 	}

@@ -44,7 +44,7 @@ void st_txn_end(st_txn *t);
  * entries, so a query past its caller's deadline stops within ~128 index
  * entries of work. Cleared by the next st_txn_begin. */
 void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms);
-bool st_txn_expired(st_txn *t);          /* release it (reset); pointers from st_get die */
+bool st_txn_expired(st_txn *t);      /* release it (reset); pointers from st_get die */
 void st_txn_free(st_txn *t);         /* ends it first if needed */
 uint64_t st_txn_revision(st_txn *t); /* store revision of the snapshot */
 /* LMDB's id of the snapshot's transaction: it changes with every commit, so

@@ -174,15 +174,17 @@ static int st_open_tables(st_store *s, st_err *err)
 			return st_mdb_final(rc, err, st_dbi_names[i]);
 		}
 	}
-	uint64_t rev = 0;
+	uint64_t rev = 0, applied = 0;
 	int code = st_check_format(s, txn, err);
-	if (code == ANNALS_OK && st_meta_get_u64(s, txn, "revision", &rev) != ANNALS_OK)
+	if (code == ANNALS_OK && (st_meta_get_u64(s, txn, "revision", &rev) != ANNALS_OK ||
+	                          st_meta_get_u64(s, txn, "log_applied", &applied) != ANNALS_OK))
 		code = st_errf(err, ANNALS_INTERNAL, "store: cannot read the revision");
 	if (code != ANNALS_OK) {
 		mdb_txn_abort(txn);
 		return code;
 	}
 	atomic_store(&s->revision, rev);
+	atomic_store(&s->log_applied, applied);
 	rc = mdb_txn_commit(txn);
 	return rc == MDB_SUCCESS ? ANNALS_OK : st_mdb_final(rc, err, "commit");
 }
@@ -311,6 +313,11 @@ int st_grow_map(st_store *s, st_err *err)
 uint64_t st_revision(st_store *s)
 {
 	return atomic_load(&s->revision);
+}
+
+uint64_t st_log_applied(st_store *s)
+{
+	return atomic_load(&s->log_applied);
 }
 
 const st_options *st_limits(st_store *s)

@@ -4,9 +4,9 @@
  * No transport here: the server hands in unpacked requests and gets back
  * outcomes in the store's terms (st_result); it packs no reply message and
  * knows no method. The read interface alone is store/read.h.
- * One MDB_env per process (MDB_NOTLS). Records are stored as packed protobuf (Entity, Event, Relation, Document) with the revision
- * that last changed them; indexes are separate DBIs with fixed-width
- * big-endian parts so byte order is time order.
+ * One MDB_env per process (MDB_NOTLS). Records are stored as packed protobuf (Entity, Event, Relation,
+ * Document) with the revision that last changed them; indexes are separate DBIs with fixed-width big-endian
+ * parts so byte order is time order.
  *
  * Reads: each worker owns an st_txn (a read snapshot) and renews it per
  * call; st_get() returns the stored bytes without copying.
@@ -20,8 +20,8 @@
  * is answered from there and not applied twice); all in the same commit.
  *
  * Rules the store enforces (see also common/validate.h):
- *   - Ids match [a-z0-9:._-]{1,200} (lowercase: one grammar, common/validate.c) and are unique across the four kinds:
- *     putting an event with the id of an entity is ALREADY_EXISTS.
+ *   - Ids match [a-z0-9:._-]{1,200} (lowercase: one grammar, common/validate.c) and are unique across the
+ * four kinds: putting an event with the id of an entity is ALREADY_EXISTS.
  *   - References between records (a relation's subject, an event's
  *     participants, evidence documents, anchors) are NOT required to exist:
  *     data sets are imported in any order. Queries treat a missing target
@@ -63,11 +63,16 @@ typedef struct st_options {
 	uint64_t changes_age_ms; /* 0: no age limit */
 	unsigned max_batch_ops;  /* 0 (and anything above): VAL_MAX_REPEATED, 10000 */
 	bool no_sync;            /* tests of non-durable paths only; never in production */
+	/* Cluster mode: this store is one replica of a log. Every outcome must
+	 * then follow from the log alone, so request ids are forgotten by the
+	 * log's time only (dedup_age_ms, judged at lookup from the entries'
+	 * log_time_ms), never by count: how many a node prunes per commit
+	 * depends on how it grouped the entries, which differs between nodes. */
+	bool replicated;
 	/* Tests only: the clock for committed_ms and expiry; NULL: wall clock. */
 	int64_t (*clock_ms)(void *clock_ctx);
 	void *clock_ctx;
 } st_options;
-
 
 /* Opens (creating if needed) the directory and environment in dir; clears
  * stale readers; keeps a map that grew in an earlier run. */
@@ -100,6 +105,10 @@ typedef struct st_write {
 	 * other is answered DEADLINE_EXCEEDED and not applied (nor remembered:
 	 * a resend in time may still succeed). */
 	bool expired;
+	/* Cluster mode: the log entry's time (the proposer's clock), used for
+	 * the change set's committed_ms and the request log's age instead of
+	 * this machine's clock, so every node stores the same; 0: the clock. */
+	int64_t log_time_ms;
 	/* out (st_apply overwrites them all; it never frees what it finds) */
 	/* The outcome, in the store's terms (the server turns it into a reply):
 	 * on success the records it touched, and the store revision after it
@@ -144,6 +153,14 @@ int st_validate(const st_write *w, const st_options *limits, st_err *err);
  * the answers of successful and failed writes are both remembered, those
  * of commit failures and internal errors are not (a resend may succeed). */
 int st_apply(st_store *s, st_write *w, size_t n);
+
+/* st_apply for cluster mode: the writes of log entries up to etcd revision
+ * log_revision, and that revision recorded as applied (meta "log_applied")
+ * in the same commit, so a crash never applies an entry twice or skips
+ * one. n may be 0 (entries that carried no write still move it). */
+int st_apply_log(st_store *s, st_write *w, size_t n, uint64_t log_revision);
+/* The log revision applied so far (0: none, or not a replica). */
+uint64_t st_log_applied(st_store *s);
 
 /* A hot, compacted copy into dir (an absolute path, created if missing,
  * without a data.mdb in it). *revision: the store revision when the copy

@@ -7,6 +7,8 @@
  * by validation; "\0" is a separator byte, be32/be64 big-endian):
  *
  *   meta          "format" -> "annals-store/1"; "revision" -> be64;
+ *                 "log_applied" -> be64 (cluster mode: the etcd revision of
+ *                 the last log entry applied, in the same commit as its writes);
  *                 "event_span" -> be32 (the widest [earliest, latest] of any
  *                 stored event, in days: lets ListEvents seek by time)
  *   entities, events, relations, documents
@@ -91,7 +93,8 @@ struct st_store {
 	pthread_cond_t gate_cond;
 	_Atomic unsigned gate_readers;
 	_Atomic bool gate_closed;
-	_Atomic uint64_t revision; /* committed store revision, for st_revision() */
+	_Atomic uint64_t revision;    /* committed store revision, for st_revision() */
+	_Atomic uint64_t log_applied; /* cluster mode: meta "log_applied", for st_log_applied() */
 };
 
 struct st_txn {
@@ -224,8 +227,7 @@ typedef struct st_wctx {
 	size_t cl_cap, cl_n;
 } st_wctx;
 
-int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g,
-           st_result *out);
+int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g, st_result *out);
 int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g, st_result *out);
 /* Stores rec (revision set to c->revision) in place of old (the stored
  * record unpacked, NULL: new), re-indexes and notes the change. */

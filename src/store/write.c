@@ -306,17 +306,30 @@ static int commit_failed(st_store *s, int rc, st_err *err)
 	return st_mdb_status(rc, err, "commit");
 }
 
-static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, ar_arena *a, st_err *err)
+/* The group's clock: this machine's, or in cluster mode the latest of its
+ * log entries' times, so pruning by age is judged the same everywhere. */
+static int64_t group_now(st_store *s, const st_write *w, size_t n)
+{
+	int64_t now = 0;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].log_time_ms > now)
+			now = w[i].log_time_ms;
+	return now ? now : st_now_ms(s);
+}
+
+static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, uint64_t log_revision, ar_arena *a,
+                       st_err *err)
 {
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, err, "begin");
 	uint64_t rev;
-	int64_t now = st_now_ms(s);
+	int64_t now = group_now(s, w, n);
 	int code = st_meta_get_u64(s, txn, "revision", &rev);
 	for (size_t i = 0; code == ANNALS_OK && i < n; i++)
-		code = apply_write(s, txn, &w[i], nest_all, &rev, now, a, err);
+		code = apply_write(s, txn, &w[i], nest_all, &rev, w[i].log_time_ms ? w[i].log_time_ms : now,
+		                   a, err);
 	/* Expiry: a little per group, more than one group can add, so the logs
 	 * shrink back to their limits over a few commits without a long stall. */
 	size_t budget = 2 * n + 8;
@@ -326,6 +339,8 @@ static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, ar_are
 		code = cl_prune(s, txn, now, budget, err);
 	if (code == ANNALS_OK)
 		code = st_meta_put_u64(s, txn, "revision", rev);
+	if (code == ANNALS_OK && log_revision != 0)
+		code = st_meta_put_u64(s, txn, "log_applied", log_revision);
 	if (code != ANNALS_OK) {
 		mdb_txn_abort(txn);
 		return (code == ST_MAP_FULL || code == ST_REDO || err->msg[0] != '\0')
@@ -336,13 +351,15 @@ static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, ar_are
 	if (rc != MDB_SUCCESS)
 		return commit_failed(s, rc, err);
 	atomic_store(&s->revision, rev);
+	if (log_revision != 0)
+		atomic_store(&s->log_applied, log_revision);
 	return ANNALS_OK;
 }
 
-int st_apply(st_store *s, st_write *w, size_t n)
+static int apply_all(st_store *s, st_write *w, size_t n, uint64_t log_revision)
 {
 	reset_answers(w, n, false);
-	if (n == 0)
+	if (n == 0 && log_revision == 0)
 		return ANNALS_OK;
 	ar_arena a;
 	ar_init(&a);
@@ -350,7 +367,7 @@ int st_apply(st_store *s, st_write *w, size_t n)
 	int rc = ANNALS_OK;
 	bool nest_all = false;
 	for (int tries = 0; tries < ST_GROW_TRIES; tries++) {
-		rc = apply_group(s, w, n, nest_all, &a, &err);
+		rc = apply_group(s, w, n, nest_all, log_revision, &a, &err);
 		if (rc != ST_MAP_FULL && rc != ST_REDO)
 			break;
 		/* Every txn of this group is gone; run it all again: nested
@@ -376,4 +393,14 @@ int st_apply(st_store *s, st_write *w, size_t n)
 			set_answer(&w[i], rc, err.msg);
 	}
 	return rc;
+}
+
+int st_apply(st_store *s, st_write *w, size_t n)
+{
+	return apply_all(s, w, n, 0);
+}
+
+int st_apply_log(st_store *s, st_write *w, size_t n, uint64_t log_revision)
+{
+	return apply_all(s, w, n, log_revision);
 }

@@ -99,8 +99,7 @@ static ProtobufCMessage *wr_copy(st_wctx *c, st_kind k, const ProtobufCMessage *
 	return rec_unpack(k, packed, n, c->a);
 }
 
-int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g,
-           st_result *out)
+int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g, st_result *out)
 {
 	const char *id = rec_id(in);
 	ProtobufCMessage *old;

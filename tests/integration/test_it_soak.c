@@ -525,8 +525,9 @@ static void test_soak(void)
 	if (nh > health_cap)
 		nh = health_cap;
 	qsort(health_us, nh, sizeof(*health_us), cmp_u64);
-	double p50 = nh ? health_us[nh / 2] / 1000.0 : 0, p99 = nh ? health_us[nh * 99 / 100] / 1000.0 : 0;
-	double pmax = nh ? health_us[nh - 1] / 1000.0 : 0;
+	size_t i50 = nh / 2, i99 = nh * 99 / 100; /* the ranks of the median and the 99th percentile */
+	double p50 = nh ? (double)health_us[i50] / 1000.0 : 0, p99 = nh ? (double)health_us[i99] / 1000.0 : 0;
+	double pmax = nh ? (double)health_us[nh - 1] / 1000.0 : 0;
 	printf("soak: %d s%s; Health %zu calls p50 %.2f ms p99 %.2f ms max %.2f ms (bound %.0f), %ld failed; "
 	       "GetEntity %ld ok, %ld failed\n",
 	       soak_seconds, on_tmpfs ? ", store on a 48 MiB tmpfs" : ", no tmpfs (not root): no disk fills",
