@@ -64,7 +64,7 @@ int srv_cluster_start(srv_server *s)
 	    .endpoints = s->cfg.cluster,
 	    .node = s->cfg.node_name,
 	    .prefix = s->cfg.cluster_prefix,
-	    .listen = s->cfg.listen[0],
+	    .listen = s->cfg.advertise ? s->cfg.advertise : s->cfg.listen[0],
 	    .max_queued = s->cfg.max_inflight_writes,
 	    .keep_revisions = s->cfg.cluster_keep,
 	    .compact_ms = s->cfg.cluster_compact_s * 1000u,

@@ -54,6 +54,8 @@ void srv_config_usage(FILE *out)
 	    "                       etcd cluster's log and every node applies it (ANNALS_CLUSTER);\n"
 	    "                       the store starts empty and the built-in data enters through the log\n"
 	    "  --node-name NAME     this node's name in the cluster, unique (ANNALS_NODE_NAME)\n"
+	    "  --advertise URL      the URL other hosts reach this node at, for the node registry\n"
+	    "                       (ANNALS_ADVERTISE; default the first --listen URL)\n"
 	    "  --cluster-prefix P   etcd key prefix of this registry (ANNALS_CLUSTER_PREFIX, default "
 	    "/annals)\n"
 	    "  --cluster-keep N     etcd revisions kept below the slowest live node when compacting\n"
@@ -141,6 +143,7 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->cluster = cfg_env("ANNALS_CLUSTER", NULL);
 	cfg->node_name = cfg_env("ANNALS_NODE_NAME", NULL);
 	cfg->cluster_prefix = cfg_env("ANNALS_CLUSTER_PREFIX", "/annals");
+	cfg->advertise = cfg_env("ANNALS_ADVERTISE", NULL);
 	cfg->max_message = 4u << 20;
 	cfg->contexts = 128;
 	cfg->max_inflight_writes = 4096;
@@ -265,6 +268,7 @@ enum {
 	OPT_CLUSTER_PREFIX,
 	OPT_CLUSTER_KEEP,
 	OPT_CLUSTER_COMPACT,
+	OPT_ADVERTISE,
 };
 
 static const struct option cfg_options[] = {
@@ -295,6 +299,7 @@ static const struct option cfg_options[] = {
     {"cluster-prefix", required_argument, NULL, OPT_CLUSTER_PREFIX},
     {"cluster-keep", required_argument, NULL, OPT_CLUSTER_KEEP},
     {"cluster-compact-s", required_argument, NULL, OPT_CLUSTER_COMPACT},
+    {"advertise", required_argument, NULL, OPT_ADVERTISE},
     {"dedup-keep", required_argument, NULL, OPT_DEDUP_KEEP},
     {"dedup-age-s", required_argument, NULL, OPT_DEDUP_AGE},
     {"changes-keep", required_argument, NULL, OPT_CHANGES_KEEP},
@@ -441,6 +446,9 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			break;
 		case OPT_CLUSTER_PREFIX:
 			cfg->cluster_prefix = optarg;
+			break;
+		case OPT_ADVERTISE:
+			cfg->advertise = optarg;
 			break;
 		case OPT_LOG_FORMAT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "plain") != 0) {

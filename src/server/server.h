@@ -56,6 +56,7 @@ typedef struct srv_config {
 	const char *cluster; /* etcd endpoints (cluster.c); NULL: single node */
 	const char *node_name;
 	const char *cluster_prefix; /* etcd key prefix, default "/annals" */
+	const char *advertise;      /* the URL others reach this node at; NULL: listen[0] */
 	uint64_t cluster_keep;      /* etcd revisions kept below the slowest node (compaction) */
 	uint32_t cluster_compact_s; /* how often compaction is looked at */
 	uint32_t test_delay_ms;     /* fault injection: sleep before each dispatch */
