@@ -30,7 +30,10 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field
 CFLAGS  += -std=c11 -D_GNU_SOURCE -g -fPIC $(OPT) $(WARN) -DANNALS_VERSION='"$(VERSION)"' \
            -Iinclude -Isrc -I$(GEN)
 LDFLAGS += $(filter -fsanitize%,$(OPT))
-LIBS    := -lnng -lmbedtls -lmbedx509 -lmbedcrypto -lprotobuf-c -llmdb -ljansson -lcurl -lpthread -lm
+LIBS    := -lnng -lmbedtls -lmbedx509 -lmbedcrypto -lprotobuf-c -llmdb -ljansson -lpthread -lm
+# the server (cluster mode's etcd client) and the tests (their etcd harness) also need libcurl;
+# the client library and its programs do not
+SRV_LIBS := $(LIBS) -lcurl
 
 PROTOS     := $(wildcard proto/annals/v1/*.proto)
 PROTO_C    := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
@@ -103,9 +106,9 @@ $(OBJ)/src/server/seed_blob.o: src/server/seed_blob.S $(SEED_JSON)
 	$(CC) -DSEED_PATH='"$(SEED_JSON)"' -c $< -o $@
 
 # ---- programs and libraries -------------------------------------------------
-$(BIN)/annalsd: $(OBJ)/src/server/main.o $(SERVER_O) $(KNOW_O) $(STORE_O) $(COMMON_O) $(PROTO_O)
+$(BIN)/annalsd: $(OBJ)/src/server/main.o $(SERVER_O) $(KNOW_O) $(STORE_O) $(CLIENT_O) $(COMMON_O) $(PROTO_O)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(SRV_LIBS)
 
 $(BIN)/annals: $(call o,$(CLI_C)) $(CLIENT_LIB_O)
 	@mkdir -p $(dir $@)
@@ -133,11 +136,11 @@ $(LIBDIR)/libannals.so: $(CLIENT_LIB_O) src/client/libannals.map
 # unit tests link everything but the mains; integration tests link the client
 $(BIN)/tests/test_%: $(OBJ)/tests/unit/test_%.o $(TESTLIB_O) $(SERVER_O) $(KNOW_O) $(STORE_O) $(CLIENT_O) $(COMMON_O) $(PROTO_O)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(SRV_LIBS)
 
 $(BIN)/tests/test_it_%: $(OBJ)/tests/integration/test_it_%.o $(TESTLIB_O) $(CLIENT_LIB_O)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(SRV_LIBS)
 
 # ---- run, test, bench -------------------------------------------------------
 run: deps

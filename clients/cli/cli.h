@@ -133,6 +133,8 @@ int cli_call_quiet(cli_ctx *ctx, const char *method, const ProtobufCMessage *req
                    uint32_t timeout_ms, annals_error *err);
 /* "annals: NOT_FOUND: <message>" and a hint on stderr; returns code. */
 int cli_report(const cli_ctx *ctx, int code, const char *message);
+/* Opens ctx->client (once) on --server; ANNALS_OK or why not in err. */
+int cli_client(cli_ctx *ctx, annals_error *err);
 /* The client options of --timeout, --token and the TLS files. */
 annals_options cli_client_options(const cli_ctx *ctx);
 /* A local failure (bad input file, ...): same format; returns code. */

@@ -22,7 +22,7 @@ annals_options cli_client_options(const cli_ctx *ctx)
 	return o;
 }
 
-static int call_client(cli_ctx *ctx, annals_error *err)
+int cli_client(cli_ctx *ctx, annals_error *err)
 {
 	if (ctx->client != NULL)
 		return ANNALS_OK;
@@ -34,7 +34,7 @@ int cli_call_quiet(cli_ctx *ctx, const char *method, const ProtobufCMessage *req
                    uint32_t timeout_ms, annals_error *err)
 {
 	*(ProtobufCMessage **)reply = NULL;
-	int rc = call_client(ctx, err);
+	int rc = cli_client(ctx, err);
 	if (rc != ANNALS_OK)
 		return rc;
 	annals_call_opts opts = {

@@ -121,6 +121,14 @@ int annals_call_raw(annals_client *c, const char *method, const void *body, size
 ANNALS_METHODS(ANNALS_RPC_DECL)
 #undef ANNALS_RPC_DECL
 
+/* A server's hot backup (FetchSnapshot; its admin token when it has
+ * tokens) saved as dir/data.mdb here, chunk by chunk: annalsd --data dir
+ * then serves the same records. dir must not hold a store; *revision: the
+ * copy's store revision; progress (may be NULL) after every chunk. */
+typedef void (*annals_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+int annals_snapshot_save(annals_client *c, const char *dir, uint64_t *revision, annals_progress_fn progress,
+                         void *ctx, annals_error *err);
+
 /*
  * Following the change feed: every committed change set after `since`, in
  * revision order, exactly once, through reconnects and server restarts.

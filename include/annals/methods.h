@@ -79,7 +79,8 @@
 	X(Changes,        changes,         ChangesRequest,       ChangesReply,    ANNALS_M_READ | ANNALS_M_LONG_POLL, OWN, NONE) \
 	X(Stats,          stats,           StatsRequest,         StatsReply,      ANNALS_M_READ,       OWN,    NONE)     \
 	X(Backup,         backup,          BackupRequest,        BackupReply,     ANNALS_M_ADMIN,      OWN,    NONE)     \
-	X(Digest,         digest,          DigestRequest,        DigestReply,     ANNALS_M_QUERY,      QUERY,  NONE)
+	X(Digest,         digest,          DigestRequest,        DigestReply,     ANNALS_M_QUERY,      QUERY,  NONE)     \
+	X(FetchSnapshot,  fetch_snapshot,  FetchSnapshotRequest, FetchSnapshotReply, ANNALS_M_ADMIN,   OWN,    NONE)
 /* clang-format on */
 
 /* ANNALS_METHOD_<Method>: a method's index, the same as in the service

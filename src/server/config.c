@@ -56,6 +56,9 @@ void srv_config_usage(FILE *out)
 	    "  --node-name NAME     this node's name in the cluster, unique (ANNALS_NODE_NAME)\n"
 	    "  --advertise URL      the URL other hosts reach this node at, for the node registry\n"
 	    "                       (ANNALS_ADVERTISE; default the first --listen URL)\n"
+	    "  --restore-from URL   when --data holds no store: fetch a peer's snapshot first (a new or\n"
+	    "                       replaced cluster node; ANNALS_RESTORE_FROM), with --restore-token T,\n"
+	    "                       the peer's admin token (ANNALS_RESTORE_TOKEN)\n"
 	    "  --cluster-prefix P   etcd key prefix of this registry (ANNALS_CLUSTER_PREFIX, default "
 	    "/annals)\n"
 	    "  --cluster-keep N     etcd revisions kept below the slowest live node when compacting\n"
@@ -144,6 +147,8 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->node_name = cfg_env("ANNALS_NODE_NAME", NULL);
 	cfg->cluster_prefix = cfg_env("ANNALS_CLUSTER_PREFIX", "/annals");
 	cfg->advertise = cfg_env("ANNALS_ADVERTISE", NULL);
+	cfg->restore_from = cfg_env("ANNALS_RESTORE_FROM", NULL);
+	cfg->restore_token = cfg_env("ANNALS_RESTORE_TOKEN", NULL);
 	cfg->max_message = 4u << 20;
 	cfg->contexts = 128;
 	cfg->max_inflight_writes = 4096;
@@ -269,6 +274,8 @@ enum {
 	OPT_CLUSTER_KEEP,
 	OPT_CLUSTER_COMPACT,
 	OPT_ADVERTISE,
+	OPT_RESTORE_FROM,
+	OPT_RESTORE_TOKEN,
 };
 
 static const struct option cfg_options[] = {
@@ -300,6 +307,8 @@ static const struct option cfg_options[] = {
     {"cluster-keep", required_argument, NULL, OPT_CLUSTER_KEEP},
     {"cluster-compact-s", required_argument, NULL, OPT_CLUSTER_COMPACT},
     {"advertise", required_argument, NULL, OPT_ADVERTISE},
+    {"restore-from", required_argument, NULL, OPT_RESTORE_FROM},
+    {"restore-token", required_argument, NULL, OPT_RESTORE_TOKEN},
     {"dedup-keep", required_argument, NULL, OPT_DEDUP_KEEP},
     {"dedup-age-s", required_argument, NULL, OPT_DEDUP_AGE},
     {"changes-keep", required_argument, NULL, OPT_CHANGES_KEEP},
@@ -449,6 +458,12 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			break;
 		case OPT_ADVERTISE:
 			cfg->advertise = optarg;
+			break;
+		case OPT_RESTORE_FROM:
+			cfg->restore_from = optarg;
+			break;
+		case OPT_RESTORE_TOKEN:
+			cfg->restore_token = optarg;
 			break;
 		case OPT_LOG_FORMAT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "plain") != 0) {

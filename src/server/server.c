@@ -23,6 +23,7 @@
 #include "annals/annals.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "cluster/restore.h"
 #include "server/server.h"
 
 static int srv_mkdirs(const char *dir)
@@ -47,6 +48,18 @@ static int srv_open_store(srv_server *s)
 		log_msg(LOG_ERROR, "data_dir", "path=%s problem=\"cannot create or write it\"",
 		        s->cfg.data_dir);
 		return -1;
+	}
+	if (s->cfg.restore_from != NULL) { /* a new node: a peer's copy first */
+		uint64_t rev = 0;
+		char why[600];
+		if (cl_restore(s->cfg.restore_from, s->cfg.restore_token, s->cfg.data_dir, &rev, why,
+		               sizeof(why)) != 0) {
+			log_msg(LOG_ERROR, "restore_failed",
+			        "problem=\"%s\" next=\"check --restore-from and --restore-token "
+			        "(the peer's admin token), then start again\"",
+			        why);
+			return -1;
+		}
 	}
 	st_err err = {0};
 	if (st_open(s->cfg.data_dir, &s->cfg.store, &s->store, &err) != ANNALS_OK) {

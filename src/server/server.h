@@ -57,6 +57,8 @@ typedef struct srv_config {
 	const char *node_name;
 	const char *cluster_prefix; /* etcd key prefix, default "/annals" */
 	const char *advertise;      /* the URL others reach this node at; NULL: listen[0] */
+	const char *restore_from;   /* a new node's store: a peer's snapshot first (cluster/restore.h) */
+	const char *restore_token;  /* the peer's admin token */
 	uint64_t cluster_keep;      /* etcd revisions kept below the slowest node (compaction) */
 	uint32_t cluster_compact_s; /* how often compaction is looked at */
 	uint32_t test_delay_ms;     /* fault injection: sleep before each dispatch */

@@ -17,7 +17,7 @@ tests: $(BIN)/tests/test_crash
 
 $(BIN)/tests/test_crash: $(OBJ)/tests/crash/test_crash.o $(TESTLIB_O) $(CLIENT_LIB_O)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(SRV_LIBS)
 
 test-crash: $(BIN)/annalsd $(BIN)/annals-bench $(BIN)/tests/test_crash
 	@ANNALS_BIN=$(abspath $(BIN)) CRASH_KILLS=$(CRASH_KILLS) $(BIN)/tests/test_crash

@@ -135,6 +135,70 @@ static void test_hot_backup_under_writes(void)
 	annals_close(c);
 }
 
+/* A snapshot fetched over the connection (FetchSnapshot, in chunks) into a
+ * local directory serves the same records; ids and offsets are checked. */
+static void test_snapshot_over_the_connection(void)
+{
+	annals_client *c = th_client(&srv, 20000);
+	writing = 1;
+	pthread_t th;
+	pthread_create(&th, NULL, writer, NULL); /* taken while writes go on */
+	usleep(200000);
+	char dir[128];
+	snprintf(dir, sizeof(dir), "/tmp/annals-it.snap-%d", (int)getpid());
+	uint64_t rev = 0;
+	annals_error err;
+	CHECK_EQ_INT(annals_snapshot_save(c, dir, &rev, NULL, NULL, &err), ANNALS_OK);
+	writing = 0;
+	pthread_join(th, NULL);
+	CHECK(rev > 0);
+	/* into a directory that holds a store: refused, nothing overwritten */
+	uint64_t again = 0;
+	CHECK_EQ_INT(annals_snapshot_save(c, dir, &again, NULL, NULL, &err), ANNALS_ALREADY_EXISTS);
+	/* bad ids and offsets */
+	Annals__V1__FetchSnapshotRequest rq = ANNALS__V1__FETCH_SNAPSHOT_REQUEST__INIT;
+	Annals__V1__FetchSnapshotReply *rp = NULL;
+	rq.snapshot = "../../etc/passwd";
+	CHECK_EQ_INT(annals_fetch_snapshot(c, &rq, &rp, &err), ANNALS_INVALID_ARGUMENT);
+	rq.snapshot = "0123456789abcdef";
+	CHECK_EQ_INT(annals_fetch_snapshot(c, &rq, &rp, &err), ANNALS_NOT_FOUND);
+	rq.snapshot = "";
+	rq.max_bytes = 4096;
+	CHECK_EQ_INT(annals_fetch_snapshot(c, &rq, &rp, &err), ANNALS_OK);
+	CHECK(rp && rp->data.len == 4096 && !rp->last && rp->size > 4096);
+	if (rp) {
+		Annals__V1__FetchSnapshotRequest past = ANNALS__V1__FETCH_SNAPSHOT_REQUEST__INIT;
+		past.snapshot = rp->snapshot;
+		past.offset = rp->size + 1;
+		Annals__V1__FetchSnapshotReply *p2 = NULL;
+		CHECK_EQ_INT(annals_fetch_snapshot(c, &past, &p2, &err), ANNALS_OUT_OF_RANGE);
+		annals_free(p2);
+	}
+	annals_free(rp);
+	th_server copy;
+	CHECK_EQ_INT(th_start(&copy, dir, NULL), 0);
+	annals_client *cc = th_client(&copy, 10000);
+	uint64_t r = health_revision(cc);
+	CHECK(r >= rev);
+	size_t la = 0, lb = 0;
+	uint8_t *a = get_raw(c, "org:csto", &la), *b = get_raw(cc, "org:csto", &lb);
+	CHECK(a && b && la == lb && memcmp(a, b, la) == 0);
+	free(a);
+	free(b);
+	annals_close(cc);
+	CHECK_EQ_INT(th_stop(&copy), 0);
+	th_cleanup(&copy);
+	/* and the CLI's `annals snapshot DIR` */
+	char bin[512], cmd[1400], dir2[160];
+	snprintf(dir2, sizeof(dir2), "/tmp/annals-it.snapcli-%d", (int)getpid());
+	th_bin("annals", bin, sizeof(bin));
+	snprintf(cmd, sizeof(cmd),
+	         "%s --server %s snapshot %s >/dev/null 2>&1 && test -s %s/data.mdb && rm -rf %s", bin,
+	         srv.url, dir2, dir2, dir2);
+	CHECK_EQ_INT(system(cmd), 0);
+	annals_close(c);
+}
+
 int main(void)
 {
 	if (th_start(&srv, NULL, NULL) != 0) {
@@ -143,6 +207,7 @@ int main(void)
 	}
 	RUN(test_quiet_backup_is_identical);
 	RUN(test_hot_backup_under_writes);
+	RUN(test_snapshot_over_the_connection);
 	CHECK_EQ_INT(th_stop(&srv), 0);
 	th_cleanup(&srv);
 	return CHECK_DONE();

@@ -880,15 +880,13 @@ static void test_cluster_compaction_and_restore(void)
 	CHECK(says_so); /* Health: CATCHING_UP; reads (Digest): UNAVAILABLE */
 	CHECK_EQ_INT(th_stop(&cl.n[2]), 0);
 	th_cleanup(&cl.n[2]);
-	/* restore: a hot backup of n1, and n3 started on it */
-	char dir[300];
-	snprintf(dir, sizeof(dir), "%s.restore", cl.n[0].dir);
-	Annals__V1__BackupRequest bq = ANNALS__V1__BACKUP_REQUEST__INIT;
-	bq.dir = dir;
-	Annals__V1__BackupReply *br = NULL;
-	CHECK_EQ_INT(annals_backup(a, &bq, &br, &err), ANNALS_OK);
-	annals_free(br);
-	CHECK(node_start_in(&cl, 2, dir) == 0);
+	/* restore: a new n3 on an empty directory, its store fetched from n1 */
+	cl.extra[4] = "--restore-from";
+	cl.extra[5] = cl.n[0].url;
+	CHECK(node_start(&cl, 2) == 0);
+	char *log3 = th_read_file(cl.n[2].log);
+	CHECK_CONTAINS(log3, "restore_done");
+	free(log3);
 	for (int i = 150; i < 160; i++) { /* and the log goes on */
 		char id[64], rid[64];
 		snprintf(id, sizeof(id), "person:cmp-%d", i);

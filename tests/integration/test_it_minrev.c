@@ -87,12 +87,12 @@ static void test_read_for_a_revision_that_does_not_come(void)
 	CHECK(now.took_ms < 500);
 	/* the CLI's flag */
 	char bin[512], cmd[2048];
+	unsigned long long far = (unsigned long long)rev + 100;
 	th_bin("annals", bin, sizeof(bin));
 	snprintf(cmd, sizeof(cmd),
 	         "%s --server %s --timeout 600 --min-revision %llu health >/dev/null 2>&1 && %s --server %s "
 	         "--timeout 600 --min-revision %llu entity get person:minrev-new >/dev/null 2>&1",
-	         bin, srv.url, (unsigned long long)(rev + 100), bin, srv.url,
-	         (unsigned long long)(rev + 100));
+	         bin, srv.url, far, bin, srv.url, far);
 	int st = system(cmd);
 	CHECK(WIFEXITED(st) &&
 	      WEXITSTATUS(st) == ANNALS_UNAVAILABLE); /* Health does not wait; the read does */
