@@ -68,10 +68,26 @@ static int cmd_cluster_status(cli_ctx *ctx)
 	if (!ctx->json) {
 		cli_table_print(&t, stdout, "");
 		printf("\n%zu nodes in the registry (as %s saw it), %d not answering; the log is at etcd "
-		       "revision "
-		       "%" PRIu64 "\n",
+		       "revision %" PRIu64 "\n\n",
 		       info->n_nodes, info->node, down, info->log_revision);
+		cli_table_init(&t, a, 5);
+		cli_table_row(&t, "ETCD ENDPOINT", "HEALTHY", "LEADER", "VERSION", "DB SIZE");
 	}
+	for (size_t i = 0; i < info->n_etcd; i++) {
+		const Annals__V1__EtcdMember *m = info->etcd[i];
+		if (ctx->json)
+			printf("{\"etcd_endpoint\":\"%s\",\"healthy\":%s,\"leader\":%s,\"version\":\"%s\","
+			       "\"db_size\":\"%" PRIu64 "\",\"error\":\"%s\"}\n",
+			       m->endpoint, m->healthy ? "true" : "false", m->leader ? "true" : "false",
+			       m->version, m->db_size, m->error);
+		else
+			cli_table_row(&t, m->endpoint,
+			              m->healthy ? "true" : ar_printf(a, "false (%s)", m->error),
+			              m->leader ? "true" : "false", m->version,
+			              ar_printf(a, "%.1f MiB", (double)m->db_size / (1u << 20)));
+	}
+	if (!ctx->json)
+		cli_table_print(&t, stdout, "");
 	annals_free(info);
 	return down ? ANNALS_UNAVAILABLE : 0;
 }
@@ -80,7 +96,7 @@ const cli_cmd cli_cmds_cluster[] = {
     {.group = "cluster",
      .name = "status",
      .synopsis = "",
-     .summary = "the nodes of a cluster: endpoint, status, applied etcd revision and lag",
+     .summary = "the nodes of a cluster (status, applied etcd revision, lag) and etcd's members",
      .details =
          "  Lists the nodes registered in etcd (as --server sees them) and asks each for its Health.\n"
          "  LAG: etcd revisions of the log not yet applied there. Exit status 14 when a node is down.\n",

@@ -379,6 +379,42 @@ int ed_range_prefix(ed_client *c, const char *prefix, ed_kv_fn fn, void *ctx, ed
 	return ANNALS_OK;
 }
 
+int ed_members(ed_client *c, ed_member *out, int max)
+{
+	int keep = c->cur, n = 0;
+	for (int i = 0; i < c->n_ep && n < max; i++, n++) {
+		ed_member *m = &out[n];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->endpoint, sizeof(m->endpoint), "%s", c->ep[i]);
+		c->cur = i;
+		long status = 0;
+		if (ed_try(c, "/v3/maintenance/status", "{}", c->try_ms, &status) != 0) {
+			snprintf(m->error, sizeof(m->error), "no answer within %u ms", c->try_ms);
+			continue;
+		}
+		json_t *j = json_loadb(c->buf ? c->buf : "", c->len, 0, NULL);
+		const char *self =
+		    json_string_value(json_object_get(json_object_get(j, "header"), "member_id"));
+		const char *leader = json_string_value(json_object_get(j, "leader"));
+		const char *version = json_string_value(json_object_get(j, "version"));
+		if (status == 200 && self != NULL) {
+			m->healthy =
+			    leader != NULL && strcmp(leader, "0") != 0; /* a member without a leader is not */
+			m->leader = leader != NULL && strcmp(self, leader) == 0;
+			snprintf(m->version, sizeof(m->version), "%s", version ? version : "");
+			m->db_size = ed_u64(j, "dbSize");
+			if (!m->healthy)
+				snprintf(m->error, sizeof(m->error), "no leader");
+		} else {
+			const char *e = json_string_value(json_object_get(j, "error"));
+			snprintf(m->error, sizeof(m->error), "HTTP %ld: %s", status, e ? e : "no status");
+		}
+		json_decref(j);
+	}
+	c->cur = keep;
+	return c->n_ep;
+}
+
 int ed_lease_grant(ed_client *c, int ttl_s, int64_t *lease, ed_err *err)
 {
 	json_t *ans;

@@ -66,6 +66,19 @@ int ed_key_revision(ed_client *c, const char *key, uint64_t *mod_revision, uint6
 typedef void (*ed_kv_fn)(void *ctx, const char *key, const uint8_t *val, size_t len, uint64_t mod_revision);
 int ed_range_prefix(ed_client *c, const char *prefix, ed_kv_fn fn, void *ctx, ed_err *err);
 
+/* Every endpoint asked for its own status (no failover: each answers for
+ * itself): whether it answered, whether it is the leader, its version and
+ * database size. Returns how many endpoints there are (up to max). */
+typedef struct ed_member {
+	char endpoint[128];
+	bool healthy;
+	bool leader;
+	char version[32];
+	uint64_t db_size;
+	char error[160];
+} ed_member;
+int ed_members(ed_client *c, ed_member *out, int max);
+
 /* A lease of ttl_s seconds; ed_keepalive refreshes it once. */
 int ed_lease_grant(ed_client *c, int ttl_s, int64_t *lease, ed_err *err);
 int ed_keepalive(ed_client *c, int64_t lease, ed_err *err);

@@ -111,6 +111,8 @@ struct cl_log {
 	atomic_int proposers_started; /* each proposer takes its own etcd client by this */
 	cl_node nodes[CL_MAX_NODES];
 	int n_nodes;
+	ed_member members[ED_MAX_ENDPOINTS];
+	int n_members;
 	_Atomic uint64_t log_revision; /* mod_revision of <prefix>/log when last read */
 	_Atomic uint64_t looked_ms;    /* when the status thread last read it */
 	_Atomic uint64_t event_ms;     /* when the watch last delivered events (or started) */
@@ -715,6 +717,12 @@ static void *cl_status_main(void *arg)
 		if (cl_now_ms() - registered_ms >= CL_KEEPALIVE_MS) {
 			cl_node_register(cl);
 			registered_ms = cl_now_ms();
+			ed_member m[ED_MAX_ENDPOINTS];
+			int nm = ed_members(cl->status, m, ED_MAX_ENDPOINTS);
+			pthread_mutex_lock(&cl->lock);
+			memcpy(cl->members, m, sizeof(m[0]) * (size_t)nm);
+			cl->n_members = nm;
+			pthread_mutex_unlock(&cl->lock);
 			static cl_node_list l; /* this thread's only */
 			l.n = 0;
 			if (ed_range_prefix(cl->status, cl->key_nodes, cl_node_seen, &l, &err) == ANNALS_OK) {
@@ -804,6 +812,15 @@ int cl_nodes(cl_log *cl, cl_node *out, int max)
 	pthread_mutex_lock(&cl->lock);
 	int n = cl->n_nodes;
 	memcpy(out, cl->nodes, sizeof(out[0]) * (size_t)(n < max ? n : max));
+	pthread_mutex_unlock(&cl->lock);
+	return n;
+}
+
+int cl_members(cl_log *cl, ed_member *out, int max)
+{
+	pthread_mutex_lock(&cl->lock);
+	int n = cl->n_members < max ? cl->n_members : max;
+	memcpy(out, cl->members, sizeof(out[0]) * (size_t)n);
 	pthread_mutex_unlock(&cl->lock);
 	return n;
 }

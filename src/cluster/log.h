@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cluster/etcd.h"
 #include "store/store.h"
 
 typedef struct cl_log cl_log;
@@ -87,5 +88,8 @@ typedef struct cl_node {
 } cl_node;
 /* Copies up to max nodes into out; returns how many there are. */
 int cl_nodes(cl_log *cl, cl_node *out, int max);
+
+/* etcd's members as the status thread last asked them (~3 s), the same way. */
+int cl_members(cl_log *cl, ed_member *out, int max);
 
 #endif

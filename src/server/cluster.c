@@ -142,6 +142,19 @@ void srv_cluster_info(srv_worker *w, Annals__V1__ServerInfoReply *out)
 		cn->log_applied = nodes[i].applied;
 		AR_PUSH(&w->arena, out->nodes, out->n_nodes, cn);
 	}
+	ed_member m[ED_MAX_ENDPOINTS];
+	int nm = cl_members(s->cluster->log, m, ED_MAX_ENDPOINTS);
+	for (int i = 0; i < nm; i++) {
+		Annals__V1__EtcdMember *em =
+		    AR_NEW(&w->arena, Annals__V1__EtcdMember, ANNALS__V1__ETCD_MEMBER__INIT);
+		em->endpoint = ar_printf(&w->arena, "%s", m[i].endpoint);
+		em->healthy = m[i].healthy;
+		em->leader = m[i].leader;
+		em->version = ar_printf(&w->arena, "%s", m[i].version);
+		em->db_size = m[i].db_size;
+		em->error = ar_printf(&w->arena, "%s", m[i].error);
+		AR_PUSH(&w->arena, out->etcd, out->n_etcd, em);
+	}
 }
 
 uint64_t srv_cluster_read_ticket(srv_server *s)

@@ -224,11 +224,13 @@ static bool readable(const th_server *s, const char *id)
 /* ---- writers that run while members die ------------------------------------ */
 
 #define W_MAX 20000
+static atomic_bool pause_hold; /* every writer waits while it is true */
 typedef struct writer {
 	pthread_t t;
 	const th_server *node;
 	char tag[16];
 	atomic_bool *stop;
+	atomic_bool *hold; /* while true the writer waits (NULL: never) */
 	long acked, unavailable, other, attempts;
 	unsigned char ok[W_MAX];
 	int first_other;
@@ -240,6 +242,8 @@ static void *writer_main(void *arg)
 	writer *w = arg;
 	annals_client *c = th_client(w->node, 20000);
 	for (long i = 0; i < W_MAX && !atomic_load(w->stop); i++) {
+		while (w->hold != NULL && atomic_load(w->hold) && !atomic_load(w->stop))
+			nap_ms(10);
 		char id[64], rid[64];
 		snprintf(id, sizeof(id), "person:%s-%ld", w->tag, i);
 		snprintf(rid, sizeof(rid), "%s-%ld", w->tag, i);
@@ -266,6 +270,7 @@ static void writers_start(writer *ws, cluster *cl, const char *tag, atomic_bool 
 {
 	for (int i = 0; i < NODES; i++) {
 		memset(&ws[i], 0, sizeof(ws[i]));
+		ws[i].hold = &pause_hold;
 		ws[i].node = &cl->n[i];
 		ws[i].stop = stop;
 		snprintf(ws[i].tag, sizeof(ws[i].tag), "%s%d", tag, i + 1);
@@ -564,9 +569,13 @@ static void pause_under_writes(cluster *cl, writer *ws, int m, int ms, const cha
 	te_pause(&etcd, m, true);
 	nap_ms(ms);
 	long during = ws[0].acked + ws[1].acked + ws[2].acked - before;
+	/* the writers hold still, the member stays stopped: every node must catch up */
+	atomic_store(&pause_hold, true);
+	nap_ms(300); /* calls in flight end */
 	node_state st = {0};
-	int conv = converged(cl, 20000, &st); /* still stopped; the writers still write */
+	int conv = converged(cl, 20000, &st);
 	te_pause(&etcd, m, false);
+	atomic_store(&pause_hold, false);
 	CHECK(conv == 0);
 	CHECK(during > 0);
 	printf("  %s (e%d) stopped %d s: %ld writes acknowledged meanwhile; caught up at revision %llu\n",
@@ -836,6 +845,18 @@ static void test_cluster_status_cli(void)
 	}
 	CHECK_CONTAINS(out, "SERVING");
 	CHECK(strstr(out, "DOWN") == NULL);
+	/* and etcd's members: every endpoint healthy, exactly one leader */
+	CHECK_CONTAINS(out, "ETCD ENDPOINT");
+	int leaders = 0, healthy = 0;
+	for (const char *q = strstr(out, "ETCD ENDPOINT"); q && (q = strchr(q, '\n')) != NULL; q++) {
+		char ep[128], h[16], l[16];
+		if (sscanf(q + 1, "%127s %15s %15s", ep, h, l) == 3) {
+			healthy += strcmp(h, "true") == 0;
+			leaders += strcmp(l, "true") == 0;
+		}
+	}
+	CHECK_EQ_INT(healthy, 3);
+	CHECK_EQ_INT(leaders, 1);
 	if (check_failed_now)
 		fprintf(stderr, "%s", out);
 	cluster_stop(&cl);
