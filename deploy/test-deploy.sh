@@ -17,6 +17,9 @@
 #   compose: podman-compose up; the one-shot client service answers
 #   kube:    the k8s manifests under `podman kube play`; tokens enforced; the
 #            pod's security context holds
+#   cluster: deploy/cluster/compose.yaml (3 etcd + 3 annalsd) comes up and agrees;
+#            an etcd member and an annalsd are killed during writes, restarted,
+#            and every node ends with the same digest, every write readable
 # Where podman cannot run (not root and no podman, or no container starts) every
 # step is reported SKIP with the reason; set ANNALS_DEPLOY_REQUIRE=1 to make
 # that a failure.
@@ -43,7 +46,8 @@ STEPS=(deploy-compose-valid deploy-k8s-valid deploy-systemd-valid
 	deploy-image-builds deploy-image-nonroot deploy-image-libs deploy-image-small
 	deploy-run-health deploy-run-metrics deploy-run-query deploy-run-healthcheck deploy-data-survives-restart
 	deploy-sigterm-graceful deploy-compose-up deploy-compose-client
-	deploy-kube-play deploy-kube-query deploy-kube-security)
+	deploy-kube-play deploy-kube-query deploy-kube-security
+	deploy-cluster-valid deploy-cluster-up deploy-cluster-faults)
 
 passed=0 failed=0 skipped=0
 declare -A SEEN=()
@@ -117,17 +121,18 @@ cleanup() {
 	local c
 	# -v: the image declares VOLUME /data, so a container without a named
 	# volume there (the compose client, one-shot checks) has an anonymous one.
-	for c in $(podman ps -a --format '{{.Names}}' 2>/dev/null | grep -E "^(${N}|${PROJ}_)"); do
+	for c in $(podman ps -a --format '{{.Names}}' 2>/dev/null | grep -E "^(${N}|${PROJ}_|${PROJ}c_)"); do
 		timeout -k 5 30 podman rm -f -v -t 2 "$c" >/dev/null 2>&1
 	done
 	timeout -k 5 30 podman pod rm -f -t 2 "$N-0" >/dev/null 2>&1
 	if command -v podman-compose >/dev/null 2>&1; then
 		ANNALS_IMAGE=$IMAGE timeout -k 10 60 podman-compose -p "$PROJ" -f "$DEPLOY/compose.yaml" down -v -t 3 >/dev/null 2>&1 9>&-
 	fi
-	for c in $(podman volume ls --format '{{.Name}}' 2>/dev/null | grep -E "(^${N}|^${PROJ}_|-${N}-0$)"); do
+	for c in $(podman volume ls --format '{{.Name}}' 2>/dev/null | grep -E "(^${N}|^${PROJ}_|^${PROJ}c_|-${N}-0$)"); do
 		timeout -k 5 30 podman volume rm -f "$c" >/dev/null 2>&1
 	done
 	timeout -k 5 30 podman network rm -f "${PROJ}_default" >/dev/null 2>&1
+	timeout -k 5 30 podman network rm -f "${PROJ}c_default" >/dev/null 2>&1
 	return 0
 }
 
@@ -487,6 +492,77 @@ else
 	show_log "$WORK/kube-sec.out"; fail deploy-kube-security "security context not in force"
 fi
 PM_TIMEOUT=60 pm kube down "$WORK/kube.yaml" >/dev/null 2>&1
+
+# ---- cluster: 3 etcd + 3 annalsd (deploy/cluster/compose.yaml) -------------------
+CPROJ=${PROJ}c
+CL_COMPOSE=$DEPLOY/cluster/compose.yaml
+ETCD_IMAGE=localhost/annals-etcd:test-deploy
+cl_down() {
+	ANNALS_IMAGE=$IMAGE ANNALS_ETCD_IMAGE=$ETCD_IMAGE timeout -k 10 90 podman-compose -p "$CPROJ" -f "$CL_COMPOSE" \
+		down -v -t 3 >/dev/null 2>&1 9>&-
+}
+# `annals` inside node 1's container, against any node of the compose network
+cl_cli() { pm exec "${CPROJ}_annals1_1" annals --timeout 10000 "$@"; }
+if (cd "$WORK" && timeout 60 docker-compose -f "$CL_COMPOSE" config -q) >"$WORK/cl-config.log" 2>&1; then
+	pass deploy-cluster-valid "docker-compose config -q on deploy/cluster/compose.yaml"
+else
+	show_log "$WORK/cl-config.log"; fail deploy-cluster-valid "docker-compose config -q"
+fi
+cl_down
+CPORT=$(free_port)
+CLUSTER_UP=0
+if PM_TIMEOUT=900 pm build --pull=never --format docker --layers -f "$DEPLOY/cluster/Dockerfile.etcd" \
+	-t "$ETCD_IMAGE" "$ROOT" >"$WORK/etcd-build.log" 2>&1 &&
+	(cd "$ROOT" && ANNALS_IMAGE=$IMAGE ANNALS_ETCD_IMAGE=$ETCD_IMAGE ANNALS_PORT=$CPORT \
+		timeout -k 10 240 podman-compose -p "$CPROJ" -f "$CL_COMPOSE" up -d --no-build) >"$WORK/cl-up.log" 2>&1 9>&- &&
+	wait_until 90 cli --server "tcp://127.0.0.1:$CPORT" health &&
+	wait_until 60 cl_cli --server tcp://annals1:7700,tcp://annals2:7700,tcp://annals3:7700 cluster status; then
+	cl_cli cluster status >"$WORK/cl-status.out" 2>&1
+	CLUSTER_UP=1
+	pass deploy-cluster-up "$(grep -c SERVING "$WORK/cl-status.out") nodes SERVING, $(grep -c ' true ' "$WORK/cl-status.out") etcd rows healthy"
+else
+	show_log "$WORK/etcd-build.log"; grep -v systemd "$WORK/cl-up.log" >"$WORK/cl-up.short" 2>/dev/null
+	show_log "$WORK/cl-up.short"; container_logs "${CPROJ}_annals1_1"
+	fail deploy-cluster-up "the 3+3 cluster did not come up"
+fi
+if [ "$CLUSTER_UP" = 1 ]; then
+# writes through node 1 from the host while etcd2 and annals2 are killed and restarted
+cl_write() { # i: one PutEntity with its own request id, resent until acknowledged (20 s)
+	local i=$1 end=$((SECONDS + 20))
+	while [ "$SECONDS" -lt "$end" ]; do
+		printf '{"id":"person:td-cluster-%d","type":"ENTITY_TYPE_PERSON"}' "$i" |
+			cli --server "tcp://127.0.0.1:$CPORT" entity put - --request-id "td-cluster-$i" >/dev/null 2>&1 && return 0
+		sleep 0.3
+	done
+	return 1
+}
+lost=0
+for i in $(seq 1 60); do
+	[ "$i" = 15 ] && pm kill "${CPROJ}_etcd2_1" >/dev/null 2>&1
+	[ "$i" = 25 ] && pm kill "${CPROJ}_annals2_1" >/dev/null 2>&1
+	[ "$i" = 40 ] && pm start "${CPROJ}_etcd2_1" "${CPROJ}_annals2_1" >/dev/null 2>&1
+	cl_write "$i" || lost=$((lost + 1))
+done
+digests=""
+for n in 1 2 3; do
+	wait_until 60 sh -c "[ \"\$(timeout 20 podman exec ${CPROJ}_annals1_1 annals --server tcp://annals$n:7700 health 2>/dev/null | cut -d' ' -f1)\" = SERVING ]" 9>&-
+	digests="$digests$(cl_cli --server "tcp://annals$n:7700" digest 2>/dev/null | awk '{print $2, $4}')\n"
+done
+distinct=$(printf "$digests" | sort -u | grep -c .)
+missing=0
+for n in 1 2 3; do
+	for i in $(seq 1 60); do
+		cl_cli --server "tcp://annals$n:7700" entity get "person:td-cluster-$i" >/dev/null 2>&1 || missing=$((missing + 1))
+	done
+done
+if [ "$lost" = 0 ] && [ "$distinct" = 1 ] && [ "$missing" = 0 ]; then
+	pass deploy-cluster-faults "60 writes with etcd2 and annals2 killed and restarted: all acknowledged, readable on all 3 nodes, one digest"
+else
+	printf "$digests" >"$WORK/cl-digests"; show_log "$WORK/cl-digests"; container_logs "${CPROJ}_annals2_1"
+	fail deploy-cluster-faults "$lost writes not acknowledged, $missing reads missing, $distinct distinct digests"
+fi
+fi
+[ "${ANNALS_DEPLOY_KEEP:-0}" = 1 ] || cl_down
 
 summary ""
 [ "$failed" -eq 0 ]
