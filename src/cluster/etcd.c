@@ -24,6 +24,7 @@ struct ed_client {
 	char ep[ED_MAX_ENDPOINTS][128];
 	int n_ep, cur;
 	uint32_t try_ms;
+	struct curl_slist *json_header; /* "Content-Type: application/json", for every call */
 	/* the response body of the current call */
 	char *buf;
 	size_t len, cap;
@@ -82,8 +83,9 @@ int ed_open(const char *endpoints, uint32_t try_ms, ed_client **out, ed_err *err
 		return ed_fail(err, ANNALS_INVALID_ARGUMENT, "--cluster: no etcd endpoint given");
 	}
 	c->h = curl_easy_init();
-	if (c->h == NULL) {
-		free(c);
+	c->json_header = curl_slist_append(NULL, "Content-Type: application/json");
+	if (c->h == NULL || c->json_header == NULL) {
+		ed_close(c);
 		return ed_fail(err, ANNALS_INTERNAL, "curl_easy_init failed");
 	}
 	*out = c;
@@ -95,13 +97,9 @@ void ed_close(ed_client *c)
 	if (c == NULL)
 		return;
 	curl_easy_cleanup(c->h);
+	curl_slist_free_all(c->json_header);
 	free(c->buf);
 	free(c);
-}
-
-const char *ed_endpoint(const ed_client *c)
-{
-	return c->ep[c->cur];
 }
 
 /* ---- base64 and JSON helpers ----------------------------------------------------- */
@@ -180,9 +178,9 @@ static size_t ed_collect(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
-/* One try against the current endpoint: 0 on an HTTP answer (status in
- * *status, body in c->buf), -1 when the endpoint did not answer in time. */
-static int ed_try(ed_client *c, const char *path, const char *body, uint32_t timeout_ms, long *status)
+/* A POST of body to path on the current endpoint, its answer to fn(ctx):
+ * what every call sets alike; the caller adds its timeouts and performs. */
+static void ed_request(ed_client *c, const char *path, const char *body, curl_write_callback fn, void *ctx)
 {
 	char url[200];
 	snprintf(url, sizeof(url), "http://%s%s", c->ep[c->cur], path);
@@ -190,19 +188,23 @@ static int ed_try(ed_client *c, const char *path, const char *body, uint32_t tim
 	c->len = 0;
 	if (c->buf)
 		c->buf[0] = '\0';
-	curl_easy_setopt(c->h, CURLOPT_URL, url);
+	curl_easy_setopt(c->h, CURLOPT_URL, url); /* curl copies it */
 	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, ed_collect);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, fn);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, ctx);
+	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->json_header);
+}
+
+/* One try against the current endpoint: 0 on an HTTP answer (status in
+ * *status, body in c->buf), -1 when the endpoint did not answer in time. */
+static int ed_try(ed_client *c, const char *path, const char *body, uint32_t timeout_ms, long *status)
+{
+	ed_request(c, path, body, ed_collect, c);
 	curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 500 ? timeout_ms : 500));
-	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->h, CURLOPT_TCP_NODELAY, 1L);
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
-	CURLcode rc = curl_easy_perform(c->h);
-	curl_slist_free_all(hdr);
-	if (rc != CURLE_OK)
+	if (curl_easy_perform(c->h) != CURLE_OK)
 		return -1;
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);
 	return 0;
@@ -565,24 +567,13 @@ int ed_watch(ed_client *c, const char *key, uint64_t start_revision, ed_watch_fn
 	if (body == NULL)
 		return ed_fail(err, ANNALS_RESOURCE_EXHAUSTED, "out of memory");
 	ed_watch_ctx w = {.c = c, .fn = fn, .ctx = ctx, .stop = stop};
-	char url[200];
-	snprintf(url, sizeof(url), "http://%s/v3/watch", c->ep[c->cur]);
-	curl_easy_reset(c->h);
-	c->len = 0;
-	curl_easy_setopt(c->h, CURLOPT_URL, url);
-	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, ed_watch_data);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &w);
+	ed_request(c, "/v3/watch", body, ed_watch_data, &w);
 	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, ed_watch_progress);
 	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, &w);
 	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, 500L);
-	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->h, CURLOPT_TCP_KEEPALIVE, 1L);
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
 	CURLcode rc = curl_easy_perform(c->h);
-	curl_slist_free_all(hdr);
 	free(body);
 	const char *ep = c->ep[c->cur];
 	if (w.done)

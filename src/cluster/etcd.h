@@ -39,8 +39,6 @@ typedef struct ed_err {
  * is accepted). try_ms: the per-try timeout of unary calls. */
 int ed_open(const char *endpoints, uint32_t try_ms, ed_client **out, ed_err *err);
 void ed_close(ed_client *c);
-/* "host:port" of the endpoint that answered last */
-const char *ed_endpoint(const ed_client *c);
 
 /* Put key=value (with a lease when lease != 0); *revision: the revision
  * etcd gave it. Tries every endpoint until one answers or deadline_ms

@@ -79,6 +79,7 @@ typedef struct cl_item {
 	st_write *w;
 	int method;
 	void *tag;
+	size_t bytes; /* its share of an entry: the packed request, its id, framing (measured once) */
 } cl_item;
 
 typedef struct cl_pending {
@@ -174,12 +175,13 @@ static void cl_wait_ms(cl_log *cl, unsigned ms)
 
 int cl_submit(cl_log *cl, st_write *w, int method, void *tag, char *msg, size_t len)
 {
-	size_t bytes = protobuf_c_message_get_packed_size(w->req);
-	if (bytes + strlen(w->request_id) + 64 > CL_ENTRY_BYTES) {
+	size_t packed = protobuf_c_message_get_packed_size(w->req);
+	size_t bytes = packed + strlen(w->request_id) + 64;
+	if (bytes > CL_ENTRY_BYTES) {
 		snprintf(msg, len,
 		         "this write is %zu bytes packed; in cluster mode one write is at most %u bytes "
 		         "(etcd's request limit): split the Batch",
-		         bytes, CL_ENTRY_BYTES - 64);
+		         packed, CL_ENTRY_BYTES - 64);
 		return ANNALS_RESOURCE_EXHAUSTED;
 	}
 	pthread_mutex_lock(&cl->lock);
@@ -195,7 +197,7 @@ int cl_submit(cl_log *cl, st_write *w, int method, void *tag, char *msg, size_t 
 		         cl->q_cap);
 		return ANNALS_RESOURCE_EXHAUSTED;
 	}
-	cl->q[(cl->q_head + cl->q_len) % cl->q_cap] = (cl_item){w, method, tag};
+	cl->q[(cl->q_head + cl->q_len) % cl->q_cap] = (cl_item){w, method, tag, bytes};
 	cl->q_len++;
 	pthread_mutex_unlock(&cl->lock);
 	pthread_cond_signal(&cl->cond);
@@ -212,10 +214,9 @@ static int cl_take(cl_log *cl, cl_item *group)
 	size_t bytes = 0;
 	while (cl->q_len > 0 && n < (int)CL_ENTRY_WRITES) {
 		cl_item it = cl->q[cl->q_head];
-		size_t len = protobuf_c_message_get_packed_size(it.w->req) + strlen(it.w->request_id) + 64;
-		if (n > 0 && bytes + len > CL_ENTRY_BYTES)
+		if (n > 0 && bytes + it.bytes > CL_ENTRY_BYTES)
 			break;
-		bytes += len;
+		bytes += it.bytes;
 		group[n++] = it;
 		cl->q_head = (cl->q_head + 1) % cl->q_cap;
 		cl->q_len--;

@@ -4,9 +4,10 @@
  * No transport here: the server hands in unpacked requests and gets back
  * outcomes in the store's terms (st_result); it packs no reply message and
  * knows no method. The read interface alone is store/read.h.
- * One MDB_env per process (MDB_NOTLS). Records are stored as packed protobuf (Entity, Event, Relation,
- * Document) with the revision that last changed them; indexes are separate DBIs with fixed-width big-endian
- * parts so byte order is time order.
+ * One MDB_env per process (MDB_NOTLS). Records are stored as packed
+ * protobuf (Entity, Event, Relation, Document) with the revision that last
+ * changed them; indexes are separate DBIs with fixed-width big-endian parts
+ * so byte order is time order.
  *
  * Reads: each worker owns an st_txn (a read snapshot) and renews it per
  * call; st_get() returns the stored bytes without copying.
@@ -20,8 +21,9 @@
  * is answered from there and not applied twice); all in the same commit.
  *
  * Rules the store enforces (see also common/validate.h):
- *   - Ids match [a-z0-9:._-]{1,200} (lowercase: one grammar, common/validate.c) and are unique across the
- * four kinds: putting an event with the id of an entity is ALREADY_EXISTS.
+ *   - Ids match [a-z0-9:._-]{1,200} (lowercase: one grammar,
+ *     common/validate.c) and are unique across the four kinds: putting an
+ *     event with the id of an entity is ALREADY_EXISTS.
  *   - References between records (a relation's subject, an event's
  *     participants, evidence documents, anchors) are NOT required to exist:
  *     data sets are imported in any order. Queries treat a missing target

@@ -231,7 +231,8 @@ typedef struct writer {
 	char tag[16];
 	atomic_bool *stop;
 	atomic_bool *hold; /* while true the writer waits (NULL: never) */
-	long acked, unavailable, other, attempts;
+	/* read by the test's thread while the writer runs */
+	_Atomic long acked, unavailable, other, attempts;
 	unsigned char ok[W_MAX];
 	int first_other;
 	char other_msg[600];
