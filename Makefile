@@ -68,7 +68,7 @@ EXAMPLES := $(patsubst clients/examples/%.c,$(BIN)/examples/%,$(EXAMPLE_C))
 UNITS    := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_C))
 ITESTS   := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(ITEST_C))
 
-.PHONY: all build run test test-soak test-unit test-valgrind bench clean install format lint help deps
+.PHONY: all build run test test-soak test-unit test-valgrind bench clean install format lint help deps web
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -76,6 +76,7 @@ all: $(PROGRAMS) $(LIBDIR)/libannals.a $(LIBDIR)/libannals.so $(EXAMPLES)
 
 help:
 	@echo "make            build bin/annalsd, bin/annals, bin/annals-bench and libannals"
+	@echo "make web        the analyst page (npm ci in clients/web) into $(BIN)/web, served by --http-listen"
 	@echo "make run        install missing packages (as root), build, serve ./var/annals on tcp://127.0.0.1:7700"
 	@echo "make test       build with ASan+UBSan and run every test; ends with 'N passed, N failed'"
 	@echo "make test-soak  10 minutes of mixed load with abusers alongside (SOAK_SECONDS=600)"
@@ -142,14 +143,34 @@ $(BIN)/tests/test_it_%: $(OBJ)/tests/integration/test_it_%.o $(TESTLIB_O) $(CLIE
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(SRV_LIBS)
 
+# ---- the web page ------------------------------------------------------------
+# vis-timeline (and playwright-core, for the browser test) come from the npm
+# registry at build time, pinned by package-lock.json; annalsd serves the
+# copies in $(BIN)/web and fetches nothing when the page runs.
+WEB_NPM := clients/web/node_modules/.package-lock.json
+WEB_OWN := clients/web/index.html clients/web/app.js clients/web/style.css
+VIS     := clients/web/node_modules/vis-timeline
+
+$(WEB_NPM): clients/web/package.json clients/web/package-lock.json
+	cd clients/web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web: $(BIN)/web/index.html
+
+$(BIN)/web/index.html: $(WEB_OWN) $(WEB_NPM)
+	@mkdir -p $(BIN)/web
+	cp clients/web/app.js clients/web/style.css $(BIN)/web/
+	cp $(VIS)/standalone/umd/vis-timeline-graph2d.min.js $(VIS)/styles/vis-timeline-graph2d.min.css $(BIN)/web/
+	cp clients/web/index.html $@
+
 # ---- run, test, bench -------------------------------------------------------
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all web
 	@mkdir -p var
-	./bin/annalsd --data var/annals $(ANNALSD_FLAGS)
+	./bin/annalsd --data var/annals --http-listen http://127.0.0.1:7780 $(ANNALSD_FLAGS)
 
 test: deps
-	@$(MAKE) --no-print-directory FLAVOR=asan all tests
+	@$(MAKE) --no-print-directory FLAVOR=asan all tests web
 	@bash tests/run.sh build/asan/bin
 
 tests: $(UNITS) $(ITESTS)
@@ -187,6 +208,8 @@ install: all
 	ln -sf libannals.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libannals.so.$(SOMAJOR)
 	ln -sf libannals.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libannals.so
 	install -m 644 $(PROTOS) $(DESTDIR)$(PREFIX)/share/annals/proto/annals/v1/
+	if [ -f $(BIN)/web/index.html ]; then install -d $(DESTDIR)$(PREFIX)/share/annals/web && \
+	  install -m 644 $(BIN)/web/* $(DESTDIR)$(PREFIX)/share/annals/web/; fi
 	install -m 644 include/annals/*.h $(DESTDIR)$(PREFIX)/include/annals/
 	install -m 644 $(PROTO_H) $(DESTDIR)$(PREFIX)/include/annals/v1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' annals.pc.in \

@@ -49,6 +49,13 @@ void srv_config_usage(FILE *out)
 	    "  --tls-ca FILE        CA for client certificates; makes them required (ANNALS_TLS_CA)\n"
 	    "  --metrics-listen URL Prometheus /metrics, /healthz, /readyz over HTTP "
 	    "(ANNALS_METRICS_LISTEN)\n"
+	    "  --http-listen URL    HTTP/JSON gateway (POST /v1/{Method}) and the web page at /;\n"
+	    "                       http://HOST:PORT, or https:// with --tls-cert/--tls-key\n"
+	    "                       (ANNALS_HTTP_LISTEN; loopback-only without --tokens)\n"
+	    "  --http-max-inflight N  HTTP calls at once, long polls included; more get 429\n"
+	    "                       (ANNALS_HTTP_MAX_INFLIGHT, default 256)\n"
+	    "  --web-root DIR       the built web page (ANNALS_WEB_ROOT; default: web/ beside annalsd,\n"
+	    "                       then ../share/annals/web)\n"
 	    "  --publish URL        nng PUB socket sending each committed change (ANNALS_PUBLISH)\n"
 	    "  --cluster etcd://HOST:PORT[,HOST:PORT...]  cluster mode: every write goes through this\n"
 	    "                       etcd cluster's log and every node applies it (ANNALS_CLUSTER);\n"
@@ -142,6 +149,9 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->tls_key = cfg_env("ANNALS_TLS_KEY", NULL);
 	cfg->tls_ca = cfg_env("ANNALS_TLS_CA", NULL);
 	cfg->metrics_listen = cfg_env("ANNALS_METRICS_LISTEN", NULL);
+	cfg->http_listen = cfg_env("ANNALS_HTTP_LISTEN", NULL);
+	cfg->web_root = cfg_env("ANNALS_WEB_ROOT", NULL);
+	cfg->http_max_inflight = 256;
 	cfg->publish = cfg_env("ANNALS_PUBLISH", NULL);
 	cfg->cluster = cfg_env("ANNALS_CLUSTER", NULL);
 	cfg->node_name = cfg_env("ANNALS_NODE_NAME", NULL);
@@ -170,6 +180,7 @@ static int cfg_defaults(srv_config *cfg)
 	    {"ANNALS_MAX_INFLIGHT", 1, 900, &cfg->max_inflight, sizeof(int)},
 	    {"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
 	    {"ANNALS_MAX_POLLS", 0, 900, &cfg->max_polls, sizeof(int)},
+	    {"ANNALS_HTTP_MAX_INFLIGHT", 1, 100000, &cfg->http_max_inflight, sizeof(int)},
 	    {"ANNALS_MAX_CONNECTIONS", 1, 1000000, &cfg->max_connections, sizeof(int)},
 	    {"ANNALS_IDLE_TIMEOUT_S", 0, 86400, &cfg->idle_timeout_s, sizeof(uint32_t)},
 	    {"ANNALS_MAX_INFLIGHT_BYTES", 1u << 20, 1ull << 40, &cfg->max_inflight_bytes, sizeof(size_t)},
@@ -276,6 +287,9 @@ enum {
 	OPT_ADVERTISE,
 	OPT_RESTORE_FROM,
 	OPT_RESTORE_TOKEN,
+	OPT_HTTP_LISTEN,
+	OPT_WEB_ROOT,
+	OPT_HTTP_MAX_INFLIGHT,
 };
 
 static const struct option cfg_options[] = {
@@ -300,6 +314,9 @@ static const struct option cfg_options[] = {
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"metrics-listen", required_argument, NULL, OPT_METRICS},
+    {"http-listen", required_argument, NULL, OPT_HTTP_LISTEN},
+    {"web-root", required_argument, NULL, OPT_WEB_ROOT},
+    {"http-max-inflight", required_argument, NULL, OPT_HTTP_MAX_INFLIGHT},
     {"publish", required_argument, NULL, OPT_PUBLISH},
     {"cluster", required_argument, NULL, OPT_CLUSTER},
     {"node-name", required_argument, NULL, OPT_NODE_NAME},
@@ -351,6 +368,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--idle-timeout-s", arg, 0, 86400, &n))
 			return -1;
 		cfg->idle_timeout_s = (uint32_t)n;
+		return 0;
+	case OPT_HTTP_MAX_INFLIGHT:
+		if (cfg_number("--http-max-inflight", arg, 1, 100000, &n))
+			return -1;
+		cfg->http_max_inflight = (int)n;
 		return 0;
 	case OPT_MAX_CONNECTIONS:
 		if (cfg_number("--max-connections", arg, 1, 1000000, &n))
@@ -443,6 +465,12 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			break;
 		case OPT_METRICS:
 			cfg->metrics_listen = optarg;
+			break;
+		case OPT_HTTP_LISTEN:
+			cfg->http_listen = optarg;
+			break;
+		case OPT_WEB_ROOT:
+			cfg->web_root = optarg;
 			break;
 		case OPT_PUBLISH:
 			cfg->publish = optarg;

@@ -92,6 +92,10 @@ static void conns_remove(srv_conns *t, uint32_t id)
 static void conns_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	srv_server *s = arg;
+	/* the gateway's own pipe (gateway.c) carries every HTTP call: it is
+	 * neither a peer to count nor one to close when idle */
+	if (s->gw_listener > 0 && nng_listener_id(nng_pipe_listener(p)) == s->gw_listener)
+		return;
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
 		int now = atomic_fetch_add(&s->conns_open, 1) + 1;
 		if (now <= s->cfg.max_connections)

@@ -24,6 +24,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "cluster/restore.h"
+#include "server/gateway.h"
 #include "server/server.h"
 
 static int srv_mkdirs(const char *dir)
@@ -220,6 +221,8 @@ int srv_start(srv_server *s, const srv_config *cfg)
 			return -1;
 	if (cfg->metrics_listen && mx_http_start(s, cfg->metrics_listen) != 0)
 		return -1;
+	if (gw_start(s) != 0) /* after the socket: the gateway dials it */
+		return -1;
 	atomic_store(&s->ready, true);
 	log_msg(LOG_INFO, "ready", "version=%s contexts=%d max_message=%zu tokens=%d reply_cache_mb=%zu",
 	        ANNALS_VERSION, s->n_workers, s->cfg.max_message, s->n_tokens,
@@ -244,6 +247,7 @@ void srv_drain(srv_server *s, int timeout_ms)
 void srv_stop(srv_server *s)
 {
 	/* Answer what is still parked, so no client waits for a reply that cannot come. */
+	gw_stop(s);      /* HTTP calls go through the socket: before it closes */
 	mx_http_stop(s); /* nothing may ask for figures once the store closes */
 	srv_poll_stop(s);
 	srv_cluster_stop(s); /* its applier answers through the writer's answer task */

@@ -52,6 +52,9 @@ typedef struct srv_config {
 	const char *tls_cert, *tls_key, *tls_ca;
 	bool tls_require_client_cert;
 	const char *metrics_listen;
+	const char *http_listen; /* the HTTP/JSON gateway and web page (gateway.h); NULL: none */
+	const char *web_root;    /* the built page; NULL: next to the program */
+	int http_max_inflight;   /* HTTP calls at once (long polls too); beyond: 429 */
 	const char *publish;
 	const char *cluster; /* etcd endpoints (cluster.c); NULL: single node */
 	const char *node_name;
@@ -69,6 +72,7 @@ typedef struct srv_config {
 typedef struct srv_server srv_server;
 typedef struct srv_worker srv_worker;
 typedef struct srv_cluster srv_cluster;
+typedef struct srv_gateway srv_gateway;
 
 typedef enum srv_state {
 	SRV_W_IDLE, /* not started */
@@ -177,6 +181,8 @@ struct srv_server {
 	st_txn *mx_txn;          /* snapshot for Stats and /metrics */
 	atomic_bool ready;       /* store open and listening: /readyz */
 	srv_cluster *cluster;    /* cluster mode (cluster.c); NULL: single node */
+	srv_gateway *gw;         /* the HTTP gateway (gateway.c); NULL: none */
+	int gw_listener;         /* id of its inproc listener: its pipe has no idle deadline */
 };
 
 /* config.c */
