@@ -45,6 +45,26 @@ suite auth "$HTTP" "$tokens"
 http_server --test-delay-ms 300
 suite slow "$HTTP"
 
+# https:// with the TLS options: a self-signed certificate for 127.0.0.1
+(cd "$CLI_TMP" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	-keyout gw.key -out gw.pem -days 2 -subj '/CN=127.0.0.1' -addext subjectAltName=IP:127.0.0.1 \
+	>/dev/null 2>&1)
+port=$(free_port)
+start_server --tls-cert "$CLI_TMP/gw.pem" --tls-key "$CLI_TMP/gw.key" --http-listen "https://127.0.0.1:$port"
+run python3 - "$port" "$CLI_TMP/gw.pem" <<'PY'
+import http.client, json, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx, timeout=10)
+c.request("POST", "/v1/GetEntity", body='{"id":"org:csto"}', headers={"Content-Type": "application/json"})
+r = c.getresponse()
+print(r.status, json.loads(r.read())["id"])
+PY
+if [ "$RC" -eq 0 ] && grep -q '^200 org:csto' "$OUT"; then
+	pass "http: https:// with --tls-cert/--tls-key answers, the certificate verified"
+else
+	fail "http: https:// with --tls-cert/--tls-key answers, the certificate verified" "exit $RC"
+fi
+
 # an address the loopback rule refuses without tokens
 port=$(free_port)
 run "$ANNALSD_EXE" --listen "tcp://127.0.0.1:$(free_port)" --data "$CLI_TMP/refused" --http-listen "http://0.0.0.0:$port"
