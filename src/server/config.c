@@ -23,6 +23,8 @@ void srv_config_usage(FILE *out)
 	    "  --empty              start an empty store without the built-in data (ANNALS_EMPTY=1)\n"
 	    "  --log-format F       plain or json (ANNALS_LOG_FORMAT)\n"
 	    "  --debug              log every call (ANNALS_DEBUG=1)\n"
+	    "  --access-log         one log line per call: method, code, duration, bytes in and out,\n"
+	    "                       peer, request_id (ANNALS_ACCESS_LOG=1)\n"
 	    "  --max-message BYTES  largest request accepted (ANNALS_MAX_MESSAGE, default 4194304)\n"
 	    "  --contexts N         calls in flight at once (ANNALS_CONTEXTS, default 128)\n"
 	    "  --max-inflight N     calls worked on at once; more get RESOURCE_EXHAUSTED at once\n"
@@ -136,6 +138,7 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->empty = cfg_env_bool("ANNALS_EMPTY");
 	cfg->log_json = strcmp(cfg_env("ANNALS_LOG_FORMAT", "plain"), "json") == 0;
 	cfg->debug = cfg_env_bool("ANNALS_DEBUG");
+	cfg->access_log = cfg_env_bool("ANNALS_ACCESS_LOG");
 	cfg->insecure = cfg_env_bool("ANNALS_INSECURE");
 	cfg->tokens_file = cfg_env("ANNALS_TOKENS_FILE", NULL);
 	cfg->tls_cert = cfg_env("ANNALS_TLS_CERT", NULL);
@@ -244,6 +247,7 @@ static int cfg_cluster_check(srv_config *cfg)
 
 enum {
 	OPT_LOG_FORMAT = 256,
+	OPT_ACCESS_LOG,
 	OPT_MAX_MESSAGE,
 	OPT_CONTEXTS,
 	OPT_MAX_WRITES,
@@ -284,6 +288,7 @@ static const struct option cfg_options[] = {
     {"empty", no_argument, NULL, OPT_EMPTY},
     {"debug", no_argument, NULL, OPT_DEBUG},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
     {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
     {"contexts", required_argument, NULL, OPT_CONTEXTS},
     {"max-writes", required_argument, NULL, OPT_MAX_WRITES},
@@ -425,6 +430,9 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			break;
 		case OPT_DEBUG:
 			cfg->debug = true;
+			break;
+		case OPT_ACCESS_LOG:
+			cfg->access_log = true;
 			break;
 		case OPT_INSECURE:
 			cfg->insecure = true;

@@ -37,6 +37,7 @@ typedef struct srv_config {
 	bool empty; /* do not load the built-in data on first start */
 	bool log_json;
 	bool debug;
+	bool access_log;           /* one log line per call (access.c) */
 	size_t max_message;        /* receive limit in bytes */
 	int contexts;              /* workers (nng contexts) */
 	int max_inflight;          /* calls worked on at once; beyond: RESOURCE_EXHAUSTED (< contexts) */
@@ -303,6 +304,10 @@ void srv_conns_stop(srv_server *s); /* the sweeper; before the socket closes */
 void srv_conns_free(srv_server *s); /* after it closed */
 void srv_conns_call_begin(srv_worker *w);
 void srv_conns_call_end(srv_worker *w);
+
+/* access.c: the access log's line for the call w is answering (before its
+ * request is freed); bytes_out: the reply's size */
+void srv_access_log(const srv_worker *w, int code, size_t bytes_out);
 
 /* addr.c: the one loopback-only rule for every listener without tokens */
 bool srv_addr_is_local(const char *url);

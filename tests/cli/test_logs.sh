@@ -113,6 +113,46 @@ assert [r for r in recs if r["event"] == "ready"][0]["contexts"].isdigit()
 assert recs[-1]["event"] == "stopped", recs[-1]
 PY
 
+# ---- the access log -----------------------------------------------------------
+# Off by default; with --access-log one line per call: method, code,
+# duration, bytes in and out, peer, request_id.
+start_server --log-format json
+NOACCESS_LOG=$(last_log)
+annals entity get org:csto >/dev/null 2>&1
+start_server --log-format json --access-log
+ACCESS_LOG=$(last_log)
+echo '{"id":"person:access-log","type":"ENTITY_TYPE_PERSON"}' >"$CLI_TMP/e.json"
+annals health >/dev/null 2>&1
+HEALTHS=$(grep -c '"event":"access"' "$ACCESS_LOG") # the start-up probes and this one
+annals entity get org:csto >/dev/null 2>&1
+annals entity get 'person:no"body' >/dev/null 2>&1
+annals entity put "$CLI_TMP/e.json" >/dev/null 2>&1
+stop_servers
+pycheck "access log: off by default" "$NOACCESS_LOG" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert recs and not [r for r in recs if r["event"] == "access"], recs
+PY
+pycheck "access log: one line per call with method, code, duration, bytes, peer, request_id" "$ACCESS_LOG" "$HEALTHS" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+acc = [r for r in recs if r["event"] == "access"]
+healths = int(sys.argv[2])
+assert healths >= 1 and all(r["method"] == "Health" for r in acc[:healths]), acc[:healths]
+calls = acc[healths:]
+assert [(r["method"], r["code"]) for r in calls] == [
+    ("GetEntity", "OK"), ("GetEntity", "NOT_FOUND"), ("PutEntity", "OK")], calls
+for r in acc:
+    assert r["level"] == "info", r
+    assert isinstance(r["duration_ms"], (int, float)) and 0 <= r["duration_ms"] < 5000, r
+    assert isinstance(r["bytes_in"], int) and r["bytes_in"] > 0, r
+    assert isinstance(r["bytes_out"], int) and r["bytes_out"] > 0, r
+    assert r["peer"].startswith("127.0.0.1:") and r["peer"][10:].isdigit(), r
+get, missing, put = calls
+assert get["bytes_out"] > 200 and missing["bytes_out"] < get["bytes_out"], (get, missing)
+assert put["request_id"] and get["request_id"] and put["request_id"] != get["request_id"], (put, get)
+PY
+
 # ---- every call site ----------------------------------------------------------
 # The format of each log_msg(level, "event", FORMAT, ...) in src/: adjacent
 # string literals joined, PRIu64 and friends as their conversions. Each must
