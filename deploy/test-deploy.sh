@@ -281,7 +281,8 @@ fi
 # ---- image --------------------------------------------------------------------
 t=$SECONDS
 old_id=$(pm image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null)
-if PM_TIMEOUT=1500 pm build --pull=never --format docker --layers -f "$DEPLOY/Dockerfile" -t "$IMAGE" "$ROOT" \
+if PM_TIMEOUT=1500 pm build --pull=never --format docker --layers -f "$DEPLOY/Dockerfile" -t "$IMAGE" \
+	--build-arg ANNALS_GIT="$(git -C "$ROOT" describe --always --dirty --tags 2>/dev/null || echo unknown)" "$ROOT" \
 	>"$WORK/build.log" 2>&1; then
 	pass deploy-image-builds "$((SECONDS - t)) s"
 else

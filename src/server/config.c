@@ -70,11 +70,20 @@ void srv_config_usage(FILE *out)
 	    "  --dedup-keep N       request ids remembered for resends (ANNALS_DEDUP_KEEP, default 100000)\n"
 	    "  --dedup-age-s S      and for how long, in seconds (ANNALS_DEDUP_AGE_S, default 86400)\n"
 	    "  --changes-keep N     change sets kept in the feed (ANNALS_CHANGES_KEEP, default 1000000)\n"
-	    "  --test-delay-ms MS   fault injection for tests: wait before each call (ANNALS_TEST_DELAY_MS)\n"
-	    "  --test-drop-publish N  fault injection for tests: drop every Nth PUB message\n"
+	    "  --version            version, git describe, compiler, nng/LMDB/protobuf-c versions\n"
 	    "  --help               this text\n"
 	    "\n"
 	    "SIGTERM or SIGINT drains calls in flight and exits 0.\n");
+}
+
+/* The tests' fault injection: accepted like any option, but kept out of
+ * --help, where an operator would take them for tuning knobs. */
+static void cfg_usage_test(FILE *out)
+{
+	fprintf(out, "annalsd: options for tests only (fault injection; never in production)\n"
+	             "\n"
+	             "  --test-delay-ms MS   wait before each call (ANNALS_TEST_DELAY_MS)\n"
+	             "  --test-drop-publish N  drop every Nth PUB message (ANNALS_TEST_DROP_PUBLISH)\n");
 }
 
 static const char *cfg_env(const char *name, const char *fallback)
@@ -248,6 +257,8 @@ static int cfg_cluster_check(srv_config *cfg)
 enum {
 	OPT_LOG_FORMAT = 256,
 	OPT_ACCESS_LOG,
+	OPT_VERSION,
+	OPT_HELP_TEST,
 	OPT_MAX_MESSAGE,
 	OPT_CONTEXTS,
 	OPT_MAX_WRITES,
@@ -320,6 +331,8 @@ static const struct option cfg_options[] = {
     {"test-delay-ms", required_argument, NULL, OPT_TEST_DELAY},
     {"test-drop-publish", required_argument, NULL, OPT_TEST_DROP},
     {"help", no_argument, NULL, 'h'},
+    {"help-test", no_argument, NULL, OPT_HELP_TEST},
+    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -405,7 +418,7 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 	}
 }
 
-/* Returns 0 to run, 1 when --help was printed, -1 on a bad flag. */
+/* Returns 0 to run, 1 when --help or --version was printed, -1 on a bad flag. */
 int srv_config_parse(srv_config *cfg, int argc, char **argv)
 {
 	if (cfg_defaults(cfg) != 0)
@@ -483,6 +496,12 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			break;
 		case 'h':
 			srv_config_usage(stdout);
+			return 1;
+		case OPT_HELP_TEST:
+			cfg_usage_test(stdout);
+			return 1;
+		case OPT_VERSION:
+			srv_build_print(stdout);
 			return 1;
 		case '?':
 			fprintf(stderr, "annalsd: see annalsd --help\n");

@@ -184,6 +184,14 @@ struct srv_server {
 int srv_config_parse(srv_config *cfg, int argc, char **argv);
 void srv_config_usage(FILE *out);
 
+/* version.c: what was built, from what, running on which libraries */
+typedef struct srv_build {
+	const char *version, *git, *compiler, *nng, *protobuf_c;
+	char lmdb[24];
+} srv_build;
+void srv_build_get(srv_build *b);
+void srv_build_print(FILE *out); /* annalsd --version */
+
 /* server.c */
 size_t srv_frame_limit(const srv_config *cfg); /* what nng accepts at all */
 int srv_start(srv_server *s, const srv_config *cfg);

@@ -169,6 +169,9 @@ uint64_t st_log_applied(st_store *s);
  * began (the copy holds at least that); *bytes: its size. */
 int st_backup(st_store *s, const char *dir, uint64_t *revision, uint64_t *bytes, st_err *err);
 
+/* The LMDB library's version, "0.9.24" (annalsd --version). */
+void st_lmdb_version(char *buf, size_t len);
+
 /* The store revision now (a cheap read). */
 uint64_t st_revision(st_store *s);
 
