@@ -110,6 +110,7 @@ struct srv_worker {
 	const Annals__V1__ChangesRequest *poll;
 	uint64_t poll_until_ms;
 	srv_worker *poll_next;
+	bool waited; /* parked for a commit in this call: timed apart (metrics.h) */
 };
 
 typedef struct srv_token {

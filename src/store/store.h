@@ -156,6 +156,10 @@ int st_validate(const st_write *w, const st_options *limits, st_err *err);
  * of commit failures and internal errors are not (a resend may succeed). */
 int st_apply(st_store *s, st_write *w, size_t n);
 
+/* How long the last successful st_apply's commit took (mdb_txn_commit
+ * with its fsyncs), in microseconds; read by the thread that applies. */
+uint64_t st_last_commit_us(st_store *s);
+
 /* st_apply for cluster mode: the writes of log entries up to etcd revision
  * log_revision, and that revision recorded as applied (meta "log_applied")
  * in the same commit, so a crash never applies an entry twice or skips
