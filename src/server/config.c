@@ -51,6 +51,7 @@ void srv_config_usage(FILE *out)
 	    "  --tls-ca FILE        CA for client certificates; makes them required (ANNALS_TLS_CA)\n"
 	    "  --metrics-listen URL Prometheus /metrics, /healthz, /readyz over HTTP "
 	    "(ANNALS_METRICS_LISTEN)\n"
+	    "                       e.g. http://127.0.0.1:7709, the port deploy/ uses (9100 is node_exporter's)\n"
 	    "  --publish URL        nng PUB socket sending each committed change (ANNALS_PUBLISH)\n"
 	    "  --cluster etcd://HOST:PORT[,HOST:PORT...]  cluster mode: every write goes through this\n"
 	    "                       etcd cluster's log and every node applies it (ANNALS_CLUSTER);\n"
