@@ -106,6 +106,18 @@ $(OBJ)/src/server/seed_blob.o: src/server/seed_blob.S $(SEED_JSON)
 	@mkdir -p $(dir $@)
 	$(CC) -DSEED_PATH='"$(SEED_JSON)"' -c $< -o $@
 
+# `git describe` of the tree, for annalsd --version and annals_build_info
+# (ANNALS_GIT=... where there is no .git, e.g. a container build). The header
+# is rewritten only when it changes, so only version.c recompiles then.
+ANNALS_GIT ?= $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+$(GEN)/build_info.h: FORCE
+	@mkdir -p $(GEN)
+	@printf '#define ANNALS_GIT_DESCRIBE "%s"\n' '$(ANNALS_GIT)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(OBJ)/src/server/version.o: $(GEN)/build_info.h
+.PHONY: FORCE
+FORCE:
+
 # ---- programs and libraries -------------------------------------------------
 $(BIN)/annalsd: $(OBJ)/src/server/main.o $(SERVER_O) $(KNOW_O) $(STORE_O) $(CLIENT_O) $(COMMON_O) $(PROTO_O)
 	@mkdir -p $(dir $@)

@@ -281,7 +281,8 @@ fi
 # ---- image --------------------------------------------------------------------
 t=$SECONDS
 old_id=$(pm image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null)
-if PM_TIMEOUT=1500 pm build --pull=never --format docker --layers -f "$DEPLOY/Dockerfile" -t "$IMAGE" "$ROOT" \
+if PM_TIMEOUT=1500 pm build --pull=never --format docker --layers -f "$DEPLOY/Dockerfile" -t "$IMAGE" \
+	--build-arg ANNALS_GIT="$(git -C "$ROOT" describe --always --dirty --tags 2>/dev/null || echo unknown)" "$ROOT" \
 	>"$WORK/build.log" 2>&1; then
 	pass deploy-image-builds "$((SECONDS - t)) s"
 else
@@ -338,7 +339,7 @@ MPORT=$(free_port)
 RUN=$N-run
 SERVER=tcp://127.0.0.1:$PORT
 pm volume create "$N-data" >/dev/null
-if ! pm run -d --pull=never --name "$RUN" -p "127.0.0.1:$PORT:7700" -p "127.0.0.1:$MPORT:9100" \
+if ! pm run -d --pull=never --name "$RUN" -p "127.0.0.1:$PORT:7700" -p "127.0.0.1:$MPORT:7709" \
 	-v "$N-data:/data" -e ANNALS_INSECURE=1 "$IMAGE" >"$WORK/run.log" 2>&1; then
 	show_log "$WORK/run.log"
 fi
@@ -358,7 +359,7 @@ metrics_ok() { # metrics_ok PORT
 if metrics_ok "$MPORT" 2>"$WORK/metrics.err"; then
 	pass deploy-run-metrics "/healthz, /readyz, /metrics through 127.0.0.1:$MPORT"
 else
-	show_log "$WORK/metrics.err"; fail deploy-run-metrics "ANNALS_METRICS_LISTEN=http://0.0.0.0:9100: no answer on 127.0.0.1:$MPORT"
+	show_log "$WORK/metrics.err"; fail deploy-run-metrics "ANNALS_METRICS_LISTEN=http://0.0.0.0:7709: no answer on 127.0.0.1:$MPORT"
 fi
 
 query() { # query SERVER [cli options]: the knowledge query; prints its answer

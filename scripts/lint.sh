@@ -3,7 +3,7 @@
 # (not the generated protobuf code). Exits non-zero on any finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make -s build/gen/annals/v1/service.pb-c.h >/dev/null 2>&1 || make -s all >/dev/null
+make -s build/gen/annals/v1/service.pb-c.h build/gen/build_info.h >/dev/null 2>&1 || make -s all >/dev/null
 files=$(git ls-files 'src/*.c' 'clients/*.c' 'tests/*.c' | grep -v '^tests/fuzz/')
 status=0
 echo "cppcheck..."

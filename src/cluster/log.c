@@ -379,8 +379,8 @@ static void cl_seed(cl_log *cl, ed_client *ed)
 		int rc = ed_put_if_absent(ed, cl->key_seeded, cl->cfg.node, cl->key_log, buf, len, &created,
 		                          &rev, cl_now_ms() + CL_PUT_MS, &err);
 		if (rc == ANNALS_OK) {
-			log_msg(LOG_INFO, "cluster_seed", "%s revision=%" PRIu64,
-			        created ? "proposed=yes" : "proposed=no reason=\"already seeded\"", rev);
+			log_msg(LOG_INFO, "cluster_seed", "proposed=%s reason=\"%s\" revision=%" PRIu64,
+			        created ? "yes" : "no", created ? "not seeded yet" : "already seeded", rev);
 			break;
 		}
 		log_msg(LOG_WARN, "cluster_seed_retry", "code=%s problem=\"%s\"", annals_status_name(rc),

@@ -45,7 +45,7 @@ static void srv_cluster_read_index(void *ctx)
 static void srv_cluster_committed(void *ctx, unsigned n)
 {
 	srv_server *s = ctx;
-	mx_record_commit(&s->mx, n);
+	mx_record_commit(&s->mx, n, st_last_commit_us(s->store)); /* this thread's st_apply_log */
 	srv_publish_commits(s);
 	srv_poll_wake(s);
 }

@@ -23,6 +23,8 @@ void srv_config_usage(FILE *out)
 	    "  --empty              start an empty store without the built-in data (ANNALS_EMPTY=1)\n"
 	    "  --log-format F       plain or json (ANNALS_LOG_FORMAT)\n"
 	    "  --debug              log every call (ANNALS_DEBUG=1)\n"
+	    "  --access-log         one log line per call: method, code, duration, bytes in and out,\n"
+	    "                       peer, request_id (ANNALS_ACCESS_LOG=1)\n"
 	    "  --max-message BYTES  largest request accepted (ANNALS_MAX_MESSAGE, default 4194304)\n"
 	    "  --contexts N         calls in flight at once (ANNALS_CONTEXTS, default 128)\n"
 	    "  --max-inflight N     calls worked on at once; more get RESOURCE_EXHAUSTED at once\n"
@@ -49,6 +51,7 @@ void srv_config_usage(FILE *out)
 	    "  --tls-ca FILE        CA for client certificates; makes them required (ANNALS_TLS_CA)\n"
 	    "  --metrics-listen URL Prometheus /metrics, /healthz, /readyz over HTTP "
 	    "(ANNALS_METRICS_LISTEN)\n"
+	    "                       e.g. http://127.0.0.1:7709, the port deploy/ uses (9100 is node_exporter's)\n"
 	    "  --http-listen URL    HTTP/JSON gateway (POST /v1/{Method}) and the web page at /;\n"
 	    "                       http://HOST:PORT, or https:// with --tls-cert/--tls-key\n"
 	    "                       (ANNALS_HTTP_LISTEN; loopback-only without --tokens)\n"
@@ -75,11 +78,20 @@ void srv_config_usage(FILE *out)
 	    "  --dedup-keep N       request ids remembered for resends (ANNALS_DEDUP_KEEP, default 100000)\n"
 	    "  --dedup-age-s S      and for how long, in seconds (ANNALS_DEDUP_AGE_S, default 86400)\n"
 	    "  --changes-keep N     change sets kept in the feed (ANNALS_CHANGES_KEEP, default 1000000)\n"
-	    "  --test-delay-ms MS   fault injection for tests: wait before each call (ANNALS_TEST_DELAY_MS)\n"
-	    "  --test-drop-publish N  fault injection for tests: drop every Nth PUB message\n"
+	    "  --version            version, git describe, compiler, nng/LMDB/protobuf-c versions\n"
 	    "  --help               this text\n"
 	    "\n"
 	    "SIGTERM or SIGINT drains calls in flight and exits 0.\n");
+}
+
+/* The tests' fault injection: accepted like any option, but kept out of
+ * --help, where an operator would take them for tuning knobs. */
+static void cfg_usage_test(FILE *out)
+{
+	fprintf(out, "annalsd: options for tests only (fault injection; never in production)\n"
+	             "\n"
+	             "  --test-delay-ms MS   wait before each call (ANNALS_TEST_DELAY_MS)\n"
+	             "  --test-drop-publish N  drop every Nth PUB message (ANNALS_TEST_DROP_PUBLISH)\n");
 }
 
 static const char *cfg_env(const char *name, const char *fallback)
@@ -143,6 +155,7 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->empty = cfg_env_bool("ANNALS_EMPTY");
 	cfg->log_json = strcmp(cfg_env("ANNALS_LOG_FORMAT", "plain"), "json") == 0;
 	cfg->debug = cfg_env_bool("ANNALS_DEBUG");
+	cfg->access_log = cfg_env_bool("ANNALS_ACCESS_LOG");
 	cfg->insecure = cfg_env_bool("ANNALS_INSECURE");
 	cfg->tokens_file = cfg_env("ANNALS_TOKENS_FILE", NULL);
 	cfg->tls_cert = cfg_env("ANNALS_TLS_CERT", NULL);
@@ -255,6 +268,9 @@ static int cfg_cluster_check(srv_config *cfg)
 
 enum {
 	OPT_LOG_FORMAT = 256,
+	OPT_ACCESS_LOG,
+	OPT_VERSION,
+	OPT_HELP_TEST,
 	OPT_MAX_MESSAGE,
 	OPT_CONTEXTS,
 	OPT_MAX_WRITES,
@@ -298,6 +314,7 @@ static const struct option cfg_options[] = {
     {"empty", no_argument, NULL, OPT_EMPTY},
     {"debug", no_argument, NULL, OPT_DEBUG},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
     {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
     {"contexts", required_argument, NULL, OPT_CONTEXTS},
     {"max-writes", required_argument, NULL, OPT_MAX_WRITES},
@@ -332,6 +349,8 @@ static const struct option cfg_options[] = {
     {"test-delay-ms", required_argument, NULL, OPT_TEST_DELAY},
     {"test-drop-publish", required_argument, NULL, OPT_TEST_DROP},
     {"help", no_argument, NULL, 'h'},
+    {"help-test", no_argument, NULL, OPT_HELP_TEST},
+    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -422,7 +441,7 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 	}
 }
 
-/* Returns 0 to run, 1 when --help was printed, -1 on a bad flag. */
+/* Returns 0 to run, 1 when --help or --version was printed, -1 on a bad flag. */
 int srv_config_parse(srv_config *cfg, int argc, char **argv)
 {
 	if (cfg_defaults(cfg) != 0)
@@ -447,6 +466,9 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			break;
 		case OPT_DEBUG:
 			cfg->debug = true;
+			break;
+		case OPT_ACCESS_LOG:
+			cfg->access_log = true;
 			break;
 		case OPT_INSECURE:
 			cfg->insecure = true;
@@ -503,6 +525,12 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			break;
 		case 'h':
 			srv_config_usage(stdout);
+			return 1;
+		case OPT_HELP_TEST:
+			cfg_usage_test(stdout);
+			return 1;
+		case OPT_VERSION:
+			srv_build_print(stdout);
 			return 1;
 		case '?':
 			fprintf(stderr, "annalsd: see annalsd --help\n");

@@ -247,6 +247,7 @@ void srv_dispatch(srv_worker *w)
 	w->received_ms = w->received_us / 1000u;
 	w->method = -1;
 	w->deadline_ms = 0;
+	w->request_id = NULL; /* the last call's pointed into its arena */
 	if (nng_msg_len(w->req) > s->cfg.max_message) {
 		srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
 		         "request of %zu bytes is over the server's limit of %zu bytes (--max-message); "
@@ -257,12 +258,11 @@ void srv_dispatch(srv_worker *w)
 	if (srv_admit(w) != 0)
 		return; /* answered: too many bytes in flight */
 	Annals__V1__Call *call;
-	if (dispatch_envelope(w, &call) != 0 || dispatch_method(w, call) != 0)
-		return; /* answered; the reply's ar_reset clears the unpack cap */
-
-	if (dispatch_policy(w, call) != 0)
+	if (dispatch_envelope(w, &call) != 0)
+		return;                   /* answered; the reply's ar_reset clears the unpack cap */
+	w->request_id = call->request_id; /* the access log shows it for refused calls too */
+	if (dispatch_method(w, call) != 0 || dispatch_policy(w, call) != 0)
 		return;
-	w->request_id = call->request_id;
 	if (dispatch_wait(w, call))
 		return; /* parked until this node has the revision the read asks for */
 	srv_dispatch_run(w, call);

@@ -67,6 +67,7 @@ void srv_poll_park(srv_server *s, srv_worker *w, uint32_t wait_ms)
 	}
 	atomic_fetch_add(&s->polls_parked, 1);
 	atomic_fetch_sub(&s->inflight, 1); /* waiting is not work in flight */
+	w->waited = true;
 	w->poll_until_ms = srv_now_ms() + wait_ms;
 	w->poll_next = s->pollers;
 	s->pollers = w;

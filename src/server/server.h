@@ -37,6 +37,7 @@ typedef struct srv_config {
 	bool empty; /* do not load the built-in data on first start */
 	bool log_json;
 	bool debug;
+	bool access_log;           /* one log line per call (access.c) */
 	size_t max_message;        /* receive limit in bytes */
 	int contexts;              /* workers (nng contexts) */
 	int max_inflight;          /* calls worked on at once; beyond: RESOURCE_EXHAUSTED (< contexts) */
@@ -113,6 +114,7 @@ struct srv_worker {
 	const Annals__V1__ChangesRequest *poll;
 	uint64_t poll_until_ms;
 	srv_worker *poll_next;
+	bool waited; /* parked for a commit in this call: timed apart (metrics.h) */
 };
 
 typedef struct srv_token {
@@ -188,6 +190,14 @@ struct srv_server {
 /* config.c */
 int srv_config_parse(srv_config *cfg, int argc, char **argv);
 void srv_config_usage(FILE *out);
+
+/* version.c: what was built, from what, running on which libraries */
+typedef struct srv_build {
+	const char *version, *git, *compiler, *nng, *protobuf_c;
+	char lmdb[24];
+} srv_build;
+void srv_build_get(srv_build *b);
+void srv_build_print(FILE *out); /* annalsd --version */
 
 /* server.c */
 size_t srv_frame_limit(const srv_config *cfg); /* what nng accepts at all */
@@ -309,6 +319,10 @@ void srv_conns_stop(srv_server *s); /* the sweeper; before the socket closes */
 void srv_conns_free(srv_server *s); /* after it closed */
 void srv_conns_call_begin(srv_worker *w);
 void srv_conns_call_end(srv_worker *w);
+
+/* access.c: the access log's line for the call w is answering (before its
+ * request is freed); bytes_out: the reply's size */
+void srv_access_log(const srv_worker *w, int code, size_t bytes_out);
 
 /* addr.c: the one loopback-only rule for every listener without tokens */
 bool srv_addr_is_local(const char *url);

@@ -126,13 +126,16 @@ static void worker_call_done(srv_worker *w)
 	srv_conns_call_end(w);
 	memset(&w->write, 0, sizeof(w->write));
 	w->poll = NULL;
+	w->waited = false;
 	w->qkey_armed = false;
 	ar_reset(&w->arena);
 }
 
 static void worker_send(srv_worker *w, nng_msg *out, int code)
 {
-	mx_record_call(&w->srv->mx, w->method, code, srv_now_us() - w->received_us);
+	mx_record_call(&w->srv->mx, w->method, code, srv_now_us() - w->received_us, w->waited);
+	if (w->srv->cfg.access_log)
+		srv_access_log(w, code, nng_msg_len(out));
 	worker_call_done(w);
 	w->state = SRV_W_SEND;
 	nng_aio_set_msg(w->aio, out);

@@ -90,7 +90,7 @@ static void writer_run_group(srv_server *s, srv_worker **group, int n)
 	}
 	int rc = st_apply(s->store, batch, (size_t)live);
 	if (rc == ANNALS_OK)
-		mx_record_commit(&s->mx, (unsigned)live);
+		mx_record_commit(&s->mx, (unsigned)live, st_last_commit_us(s->store));
 	if (rc != ANNALS_OK)
 		log_msg(LOG_ERROR, "commit_failed", "writes=%d code=%s message=\"%s\"", live,
 		        annals_status_name(rc), batch[0].msg);

@@ -324,3 +324,10 @@ const st_options *st_limits(st_store *s)
 {
 	return &s->opt;
 }
+
+void st_lmdb_version(char *buf, size_t len)
+{
+	int major = 0, minor = 0, patch = 0;
+	mdb_version(&major, &minor, &patch);
+	snprintf(buf, len, "%d.%d.%d", major, minor, patch);
+}

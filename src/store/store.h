@@ -156,6 +156,10 @@ int st_validate(const st_write *w, const st_options *limits, st_err *err);
  * of commit failures and internal errors are not (a resend may succeed). */
 int st_apply(st_store *s, st_write *w, size_t n);
 
+/* How long the last successful st_apply's commit took (mdb_txn_commit
+ * with its fsyncs), in microseconds; read by the thread that applies. */
+uint64_t st_last_commit_us(st_store *s);
+
 /* st_apply for cluster mode: the writes of log entries up to etcd revision
  * log_revision, and that revision recorded as applied (meta "log_applied")
  * in the same commit, so a crash never applies an entry twice or skips
@@ -168,6 +172,9 @@ uint64_t st_log_applied(st_store *s);
  * without a data.mdb in it). *revision: the store revision when the copy
  * began (the copy holds at least that); *bytes: its size. */
 int st_backup(st_store *s, const char *dir, uint64_t *revision, uint64_t *bytes, st_err *err);
+
+/* The LMDB library's version, "0.9.24" (annalsd --version). */
+void st_lmdb_version(char *buf, size_t len);
 
 /* The store revision now (a cheap read). */
 uint64_t st_revision(st_store *s);

@@ -95,6 +95,7 @@ struct st_store {
 	_Atomic bool gate_closed;
 	_Atomic uint64_t revision;    /* committed store revision, for st_revision() */
 	_Atomic uint64_t log_applied; /* cluster mode: meta "log_applied", for st_log_applied() */
+	_Atomic uint64_t commit_us;   /* the last group's mdb_txn_commit, for st_last_commit_us() */
 };
 
 struct st_txn {
