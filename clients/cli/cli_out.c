@@ -32,17 +32,23 @@ static const char **out_new_row(cli_table *t)
 	return t->cells + t->nrows++ * (size_t)t->ncols;
 }
 
-void cli_table_header(cli_table *t, const cli_ctx *ctx, ...)
+/* One row from the variadic cells of cli_table_row or cli_table_header. */
+static void out_row_va(cli_table *t, va_list ap)
 {
-	if (ctx->no_headers || t->nrows != 0)
-		return;
 	const char **row = out_new_row(t);
-	va_list ap;
-	va_start(ap, ctx);
 	for (int c = 0; c < t->ncols; c++) {
 		const char *s = va_arg(ap, const char *);
 		row[c] = s ? s : "";
 	}
+}
+
+void cli_table_header(cli_table *t, const cli_ctx *ctx, ...)
+{
+	if (ctx->no_headers || t->nrows != 0)
+		return;
+	va_list ap;
+	va_start(ap, ctx);
+	out_row_va(t, ap);
 	va_end(ap);
 	t->header_rows = 1;
 }
@@ -62,13 +68,9 @@ size_t cli_table_data_rows(const cli_table *t)
 
 void cli_table_row(cli_table *t, ...)
 {
-	const char **row = out_new_row(t);
 	va_list ap;
 	va_start(ap, t);
-	for (int c = 0; c < t->ncols; c++) {
-		const char *s = va_arg(ap, const char *);
-		row[c] = s ? s : "";
-	}
+	out_row_va(t, ap);
 	va_end(ap);
 }
 
