@@ -57,7 +57,7 @@ PROTO_O  := $(call o,$(PROTO_C))
 COMMON_O := $(call o,$(COMMON_C))
 STORE_O  := $(call o,$(STORE_C))
 KNOW_O   := $(call o,$(KNOW_C))
-SERVER_O := $(call o,$(SERVER_C)) $(OBJ)/src/server/seed_blob.o
+SERVER_O := $(call o,$(SERVER_C)) $(OBJ)/src/server/seed_blob.o $(OBJ)/src/server/descriptor_blob.o
 CLIENT_O := $(call o,$(CLIENT_C))
 TESTLIB_O:= $(call o,$(TESTLIB_C))
 
@@ -72,7 +72,10 @@ ITESTS   := $(patsubst tests/integration/%.c,$(BIN)/tests/%,$(ITEST_C))
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(PROGRAMS) $(LIBDIR)/libannals.a $(LIBDIR)/libannals.so $(EXAMPLES)
+# the CLI's manual page and bash completion, written by the CLI itself from its command table
+CLI_DOCS := build/$(FLAVOR)/share/man/man1/annals.1 build/$(FLAVOR)/share/bash-completion/completions/annals
+
+all: $(PROGRAMS) $(LIBDIR)/libannals.a $(LIBDIR)/libannals.so $(EXAMPLES) $(CLI_DOCS)
 
 help:
 	@echo "make            build bin/annalsd, bin/annals, bin/annals-bench and libannals"
@@ -118,14 +121,42 @@ $(OBJ)/src/server/version.o: $(GEN)/build_info.h
 .PHONY: FORCE
 FORCE:
 
+# The schema as a FileDescriptorSet (comments included), embedded in annalsd for
+# ServerInfo{descriptors}; the CLI decodes it with protobuf's own descriptor.proto
+# (Debian's libprotobuf-dev), compiled by protoc-c into the CLI alone.
+DESC_SET       := $(GEN)/annals.desc
+PB_INCLUDE     ?= /usr/include
+PB_DESCRIPTOR  := $(GEN)/google/protobuf/descriptor.pb-c
+$(DESC_SET): $(PROTOS)
+	@mkdir -p $(GEN)
+	protoc-c --descriptor_set_out=$@ --include_imports --include_source_info -Iproto $(PROTOS)
+
+$(OBJ)/src/server/descriptor_blob.o: src/server/descriptor_blob.S $(DESC_SET)
+	@mkdir -p $(dir $@)
+	$(CC) -DDESC_PATH='"$(DESC_SET)"' -c $< -o $@
+
+$(PB_DESCRIPTOR).c $(PB_DESCRIPTOR).h: $(PB_INCLUDE)/google/protobuf/descriptor.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -I$(PB_INCLUDE) $<
+
+$(call o,$(CLI_C)): $(PB_DESCRIPTOR).h
+
 # ---- programs and libraries -------------------------------------------------
 $(BIN)/annalsd: $(OBJ)/src/server/main.o $(SERVER_O) $(KNOW_O) $(STORE_O) $(CLIENT_O) $(COMMON_O) $(PROTO_O)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(SRV_LIBS)
 
-$(BIN)/annals: $(call o,$(CLI_C)) $(CLIENT_LIB_O)
+$(BIN)/annals: $(call o,$(CLI_C)) $(OBJ)/gen/google/protobuf/descriptor.pb-c.o $(CLIENT_LIB_O)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS)
+
+build/$(FLAVOR)/share/man/man1/annals.1: $(BIN)/annals
+	@mkdir -p $(dir $@)
+	$(BIN)/annals manpage > $@
+
+build/$(FLAVOR)/share/bash-completion/completions/annals: $(BIN)/annals
+	@mkdir -p $(dir $@)
+	$(BIN)/annals completion bash > $@
 
 $(BIN)/annals-bench: $(call o,$(BENCH_C)) $(CLIENT_LIB_O)
 	@mkdir -p $(dir $@)
@@ -213,8 +244,12 @@ bench: deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/include/annals/v1 $(DESTDIR)$(PREFIX)/share/annals/proto/annals/v1
+	  $(DESTDIR)$(PREFIX)/include/annals/v1 $(DESTDIR)$(PREFIX)/share/annals/proto/annals/v1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 build/$(FLAVOR)/share/man/man1/annals.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 build/$(FLAVOR)/share/bash-completion/completions/annals \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
 	install -m 644 $(LIBDIR)/libannals.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBDIR)/libannals.so $(DESTDIR)$(PREFIX)/lib/libannals.so.$(VERSION)
 	ln -sf libannals.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libannals.so.$(SOMAJOR)

@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it says what to install and stops.
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libnng-dev libprotobuf-c-dev protobuf-c-compiler \
-liblmdb-dev lmdb-utils libjansson-dev libcurl4-openssl-dev etcd-server nng-utils protobuf-compiler openssl python3 valgrind chromium"
+liblmdb-dev lmdb-utils libjansson-dev libcurl4-openssl-dev etcd-server nng-utils protobuf-compiler libprotobuf-dev openssl python3 valgrind chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

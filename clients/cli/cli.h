@@ -1,11 +1,14 @@
 /*
  * cli_ — the `annals` command-line client.
  *
- * One file per purpose: cli_main.c (global flags, command table, help),
- * cli_args.c (argument parsing and typed option values), cli_call.c (the
- * client, calls, error reports with hints), cli_out.c (tables, JSON),
- * cli_fmt.c (dates, intervals, enums in words), cli_page.c (paging through
- * List* replies), cli_input.c (JSON files into messages), and one
+ * One file per purpose: cli_main.c (command table, help), cli_globals.c
+ * (global flags and their ANNALS_* variables), cli_args.c (argument parsing
+ * and typed option values), cli_suggest.c ("did you mean"), cli_call.c (the
+ * client, calls, error reports with hints), cli_out.c (tables, JSON, YAML
+ * through cli_yaml.c), cli_fmt.c (dates, intervals, enums in words),
+ * cli_page.c (paging through List* replies), cli_input.c (JSON files into
+ * messages), cli_schema.c (the server's FileDescriptorSet, for describe),
+ * cli_docs.c (man page and bash completion from the command table), and one
  * cli_cmd_*.c per group of subcommands.
  *
  * Every command is a row in a table (cli_cmd) naming its options, so the
@@ -19,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "annals/annals.h"
 #include "common/arena.h"
@@ -48,6 +53,15 @@ typedef struct cli_args {
 
 typedef struct cli_ctx cli_ctx;
 
+/* -o FORMAT: tables for people (wide: more columns), the reply message for
+ * programs (JSON, or YAML written from the same JSON value). */
+typedef enum cli_output {
+	CLI_OUT_TABLE,
+	CLI_OUT_WIDE,
+	CLI_OUT_JSON,
+	CLI_OUT_YAML,
+} cli_output;
+
 typedef struct cli_cmd {
 	const char *group;       /* "entity" for `annals entity get`, NULL for top-level commands */
 	const char *name;        /* "get" */
@@ -66,11 +80,15 @@ struct cli_ctx {
 	const char *server;
 	const char *token;
 	const char *tls_ca, *tls_cert, *tls_key;
-	const char *request_id; /* --request-id, for writes a script may retry */
+	const char *tls_server_name; /* the name the server's certificate must carry */
+	const char *request_id;      /* --request-id, for writes a script may retry */
 	uint32_t timeout_ms;
 	uint64_t min_revision; /* --min-revision, for reads */
 	bool linearizable;     /* --linearizable */
-	bool json;
+	cli_output output;
+	bool structured;       /* -o json or yaml (or --json): print the reply message, not a table */
+	bool wide;             /* -o wide: tables with their extra columns */
+	bool no_headers;       /* --no-headers: tables without their header line */
 	annals_client *client; /* opened by the first call, closed by main */
 	ar_arena ar;           /* output strings and parsed input; freed by main */
 };
@@ -85,6 +103,29 @@ extern const cli_cmd cli_cmds_evidence[];
 extern const cli_cmd cli_cmds_data[];
 extern const cli_cmd cli_cmds_changes[];
 extern const cli_cmd cli_cmds_cluster[];
+extern const cli_cmd cli_cmds_call[];
+extern const cli_cmd cli_cmds_docs[];
+
+/* Every command table, for help, completion and the man page. */
+extern const cli_cmd *const cli_tables[];
+extern const size_t cli_ntables;
+/* The help text of the global flags and the notes (cli_main.c). */
+extern const char cli_global_help[];
+extern const char cli_notes[];
+
+/* ---- cli_globals.c ------------------------------------------------------- */
+
+/* The global flags, each defaulting to its ANNALS_* variable; 0 or
+ * CLI_EXIT_USAGE after a report. */
+int cli_globals(cli_ctx *ctx);
+
+/* ---- cli_suggest.c ------------------------------------------------------- */
+
+/* Edit distance (a swap of neighbours is one edit), ignoring ASCII case. */
+size_t cli_edit_distance(const char *a, const char *b);
+/* The candidate closest to word when it is close enough to be a typo
+ * (or word is a prefix of it), else NULL. */
+const char *cli_closest(const char *word, const char *const *cands, size_t n);
 
 /* ---- cli_args.c ---------------------------------------------------------- */
 
@@ -94,6 +135,8 @@ extern const cli_optspec cli_global_opts[];
  * two specs. Returns 0, or -1 with a reason in msg. */
 int cli_args_parse(int argc, char **argv, const cli_optspec *cmd_opts, cli_args *out, char *msg,
                    size_t msglen);
+/* The closest option name of either spec to the unknown --name, or NULL. */
+const char *cli_opt_suggest(const cli_optspec *cmd_opts, const char *name, size_t len);
 /* Does spec (a {NULL}-terminated list, may be NULL) hold --name? */
 const cli_optspec *cli_opt_find(const cli_optspec *spec, const char *name, size_t len);
 
@@ -147,9 +190,15 @@ typedef struct cli_table {
 	int ncols;
 	const char **cells; /* nrows * ncols, in the arena */
 	size_t nrows, cap;
+	size_t header_rows; /* 1 when row 0 is the header */
 } cli_table;
 
 void cli_table_init(cli_table *t, ar_arena *ar, int ncols);
+/* The header line (column names), left out with --no-headers; first, if at all. */
+void cli_table_header(cli_table *t, const cli_ctx *ctx, ...);
+void cli_table_header_v(cli_table *t, const cli_ctx *ctx, const char *const *cells);
+/* Rows added besides the header. */
+size_t cli_table_data_rows(const cli_table *t);
 /* Exactly ncols strings; NULL prints as "". The strings must live until
  * the table is printed (arena strings or reply fields). */
 void cli_table_row(cli_table *t, ...);
@@ -160,9 +209,19 @@ void cli_table_print(const cli_table *t, FILE *f, const char *indent);
 /* Display width of UTF-8 text: one column per code point. */
 size_t cli_width(const char *s);
 
-/* The message as JSON (pretty, or one compact line); returns 0 or an exit code. */
-int cli_print_json(const ProtobufCMessage *m);
-int cli_print_json_line(const ProtobufCMessage *m);
+/* The message as -o asks: pretty JSON or a YAML document; returns 0 or an exit code. */
+int cli_print_msg(const cli_ctx *ctx, const ProtobufCMessage *m);
+/* One item of a stream: a compact JSON line, or a YAML document after "---". */
+int cli_print_msg_line(const cli_ctx *ctx, const ProtobufCMessage *m);
+/* The same for a JSON value built by hand (steals the reference). */
+int cli_print_value(const cli_ctx *ctx, json_t *v, bool line);
+
+/* ---- cli_yaml.c ---------------------------------------------------------- */
+
+/* v as block-style YAML (kubectl's look): plain scalars where YAML would
+ * read them back as the same string, double quotes otherwise (so "123",
+ * 64-bit integers in proto3 JSON, stay strings). */
+void cli_yaml_write(FILE *f, const json_t *v);
 /* Whether stderr is a terminal (progress lines are for people only). */
 bool cli_stderr_is_tty(void);
 /* stdout flushed and without write errors, else a report and CLI_EXIT_IOERR. */
@@ -213,10 +272,27 @@ void cli_pages_free(cli_pages *p);
  * Server-set fields are cleared. Returns 0, or an exit code after a report. */
 int cli_read_message(cli_ctx *ctx, const char *path, const ProtobufCMessageDescriptor *d,
                      ProtobufCMessage **out);
+/* The same without clearing anything (for `call`, which sends what it is given). */
+int cli_read_json(cli_ctx *ctx, const char *path, const ProtobufCMessageDescriptor *d,
+                  ProtobufCMessage **out);
+/* JSON text (named `name` in errors) as a message of type d, in ctx->ar. */
+int cli_parse_message(cli_ctx *ctx, const char *name, const char *text, size_t len,
+                      const ProtobufCMessageDescriptor *d, ProtobufCMessage **out);
 /* Clears what only the server sets (record revisions; a date's resolved,
  * earliest and latest, and the values of relative dates), everywhere in m,
  * so that what `get --json` or `export` printed can be written back. */
 void cli_strip_server_fields(ProtobufCMessage *m);
+
+/* ---- cli_schema.c -------------------------------------------------------- */
+
+/* A method named as a person would: "GetEntity", "getentity",
+ * "annals.v1.Annals/GetEntity" or "annals.v1.Annals.GetEntity". Its index,
+ * or -1 after a usage error naming the close names. */
+int cli_method_lookup(cli_ctx *ctx, const char *name);
+/* Up to max method names close to word (typos, prefixes, substrings). */
+size_t cli_method_near(const char *word, const char **out, size_t max);
+/* `annals describe [METHOD|MESSAGE]` from the server's FileDescriptorSet. */
+int cli_describe(cli_ctx *ctx, const char *what);
 
 /* ---- cli_show.c ---------------------------------------------------------- */
 

@@ -17,10 +17,25 @@
 #include "common/date.h"
 
 const cli_optspec cli_global_opts[] = {
-    {"server", true},   {"timeout", true},      {"token", true},         {"tls-ca", true},
-    {"tls-cert", true}, {"tls-key", true},      {"json", false},         {"help", false},
-    {"version", false}, {"min-revision", true}, {"linearizable", false}, {NULL, false},
+    {"server", true},      {"timeout", true},         {"token", true},         {"tls-ca", true},
+    {"tls-cert", true},    {"tls-key", true},         {"json", false},         {"help", false},
+    {"version", false},    {"min-revision", true},    {"linearizable", false}, {"output", true},
+    {"no-headers", false}, {"tls-server-name", true}, {NULL, false},
 };
+
+/* Every option name of both specs, for the suggestion. */
+const char *cli_opt_suggest(const cli_optspec *cmd_opts, const char *name, size_t len)
+{
+	const char *names[2 * CLI_MAX_OPTS];
+	size_t n = 0;
+	for (const cli_optspec *o = cmd_opts; o && o->name && n < CLI_MAX_OPTS; o++)
+		names[n++] = o->name;
+	for (const cli_optspec *o = cli_global_opts; o->name && n < 2 * CLI_MAX_OPTS; o++)
+		names[n++] = o->name;
+	char word[80];
+	snprintf(word, sizeof(word), "%.*s", (int)(len < 79 ? len : 79), name);
+	return cli_closest(word, names, n);
+}
 
 const cli_optspec *cli_opt_find(const cli_optspec *spec, const char *name, size_t len)
 {
@@ -62,7 +77,12 @@ static int args_long(int argc, char **argv, int *i, const cli_optspec *cmd_opts,
 	if (o == NULL)
 		o = cli_opt_find(cli_global_opts, arg, len);
 	if (o == NULL) {
-		snprintf(msg, msglen, "unknown option --%.*s", (int)len, arg);
+		const char *near = cli_opt_suggest(cmd_opts, arg, len);
+		if (near)
+			snprintf(msg, msglen, "unknown option --%.*s; did you mean --%s?", (int)len, arg,
+			         near);
+		else
+			snprintf(msg, msglen, "unknown option --%.*s", (int)len, arg);
 		return -1;
 	}
 	if (!o->takes_value) {
@@ -82,6 +102,20 @@ static int args_long(int argc, char **argv, int *i, const cli_optspec *cmd_opts,
 	return args_add_opt(out, o->name, argv[*i], msg, msglen);
 }
 
+static int args_short_output(int argc, char **argv, int *i, cli_args *out, char *msg, size_t msglen)
+{
+	const char *v = argv[*i] + 2;
+	if (*v == '\0') {
+		if (*i + 1 >= argc) {
+			snprintf(msg, msglen, "-o needs a value: table, wide, json or yaml");
+			return -1;
+		}
+		*i += 1;
+		v = argv[*i];
+	}
+	return args_add_opt(out, "output", v, msg, msglen);
+}
+
 int cli_args_parse(int argc, char **argv, const cli_optspec *cmd_opts, cli_args *out, char *msg,
                    size_t msglen)
 {
@@ -97,6 +131,8 @@ int cli_args_parse(int argc, char **argv, const cli_optspec *cmd_opts, cli_args 
 			rc = 0;
 		} else if (strcmp(a, "-h") == 0) {
 			rc = args_add_opt(out, "help", "", msg, msglen);
+		} else if (strncmp(a, "-o", 2) == 0) { /* -o json, -ojson (kubectl) */
+			rc = args_short_output(argc, argv, &i, out, msg, msglen);
 		} else if (a[1] == '-') {
 			rc = args_long(argc, argv, &i, cmd_opts, out, msg, msglen);
 		} else {

@@ -18,6 +18,7 @@ annals_options cli_client_options(const cli_ctx *ctx)
 	    .tls_ca_file = ctx->tls_ca,
 	    .tls_cert_file = ctx->tls_cert,
 	    .tls_key_file = ctx->tls_key,
+	    .tls_server_name = ctx->tls_server_name,
 	};
 	return o;
 }
@@ -80,6 +81,11 @@ static const char *call_hint(const cli_ctx *ctx, int code, const char *message, 
 			return "the record changed since that revision: get it again, then retry";
 		if (strstr(message, "publication date") != NULL)
 			return "that document's publication date is not known: ask with --at DATE instead";
+		if (strstr(message, " applies to ") != NULL && cli_pos(ctx, 0) != NULL) {
+			/* the question does not fit the entity: what does it take part in? */
+			snprintf(buf, len, "try: annals relations %s", cli_pos(ctx, 0));
+			return buf;
+		}
 		return NULL;
 	case ANNALS_RESOURCE_EXHAUSTED:
 		return "the server is overloaded or the message too large: retry later, or split the input";

@@ -38,8 +38,8 @@ static const char *ch_time(ar_arena *a, int64_t ms)
 
 static int ch_print_set(cli_ctx *ctx, const Annals__V1__ChangeSet *cs)
 {
-	if (ctx->json)
-		return cli_print_json_line(&cs->base);
+	if (ctx->structured)
+		return cli_print_msg_line(ctx, &cs->base);
 	ar_arena *a = &ctx->ar;
 	printf("revision %" PRIu64 "  %s  %zu change%s%s%s\n", cs->revision, ch_time(a, cs->committed_ms),
 	       cs->n_changes, cs->n_changes == 1 ? "" : "s", cs->request_id[0] ? "  request " : "",
@@ -109,7 +109,7 @@ static int ch_poll(cli_ctx *ctx, ch_state *st, bool follow, bool *more)
 		return cli_report(ctx, rc, err.message);
 	rc = ch_print_reply(ctx, st, rep, follow);
 	*more = rep->n_changes > 0 && st->since < rep->revision;
-	if (rc == 0 && !follow && !ctx->json && st->printed == 0)
+	if (rc == 0 && !follow && !ctx->structured && st->printed == 0)
 		fprintf(stderr, "(no changes after revision %" PRIu64 "; the store is at %" PRIu64 ")\n",
 		        st->since, rep->revision);
 	annals_free(rep);

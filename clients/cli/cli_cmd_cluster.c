@@ -40,7 +40,7 @@ static int cmd_cluster_status(cli_ctx *ctx)
 	ar_arena *a = &ctx->ar;
 	cli_table t;
 	cli_table_init(&t, a, 6);
-	cli_table_row(&t, "NAME", "ENDPOINT", "VERSION", "STATUS", "APPLIED", "LAG");
+	cli_table_header(&t, ctx, "NAME", "ENDPOINT", "VERSION", "STATUS", "APPLIED", "LAG");
 	int down = 0;
 	for (size_t i = 0; i < info->n_nodes; i++) {
 		const Annals__V1__ClusterNode *n = info->nodes[i];
@@ -52,12 +52,14 @@ static int cmd_cluster_status(cli_ctx *ctx)
 		uint64_t applied = hrc == ANNALS_OK ? h->log_applied : n->log_applied;
 		uint64_t log = hrc == ANNALS_OK ? h->log_revision : info->log_revision;
 		down += hrc != ANNALS_OK;
-		if (ctx->json) {
-			printf("{\"name\":\"%s\",\"endpoint\":\"%s\",\"version\":\"%s\",\"status\":\"%s\","
-			       "\"log_applied\":"
-			       "\"%" PRIu64 "\",\"log_revision\":\"%" PRIu64 "\"}\n",
-			       n->name, n->listen, n->version, hrc == ANNALS_OK ? h->status : "DOWN", applied,
-			       log);
+		if (ctx->structured) {
+			cli_print_value(ctx,
+			                json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "name", n->name, "endpoint",
+			                          n->listen, "version", n->version, "status",
+			                          hrc == ANNALS_OK ? h->status : "DOWN", "log_applied",
+			                          ar_printf(a, "%" PRIu64, applied), "log_revision",
+			                          ar_printf(a, "%" PRIu64, log)),
+			                true);
 		} else {
 			cli_table_row(&t, n->name, n->listen, n->version, status,
 			              ar_printf(a, "%" PRIu64, applied),
@@ -65,28 +67,30 @@ static int cmd_cluster_status(cli_ctx *ctx)
 		}
 		annals_free(h);
 	}
-	if (!ctx->json) {
+	if (!ctx->structured) {
 		cli_table_print(&t, stdout, "");
 		printf("\n%zu nodes in the registry (as %s saw it), %d not answering; the log is at etcd "
 		       "revision %" PRIu64 "\n\n",
 		       info->n_nodes, info->node, down, info->log_revision);
 		cli_table_init(&t, a, 5);
-		cli_table_row(&t, "ETCD ENDPOINT", "HEALTHY", "LEADER", "VERSION", "DB SIZE");
+		cli_table_header(&t, ctx, "ETCD ENDPOINT", "HEALTHY", "LEADER", "VERSION", "DB SIZE");
 	}
 	for (size_t i = 0; i < info->n_etcd; i++) {
 		const Annals__V1__EtcdMember *m = info->etcd[i];
-		if (ctx->json)
-			printf("{\"etcd_endpoint\":\"%s\",\"healthy\":%s,\"leader\":%s,\"version\":\"%s\","
-			       "\"db_size\":\"%" PRIu64 "\",\"error\":\"%s\"}\n",
-			       m->endpoint, m->healthy ? "true" : "false", m->leader ? "true" : "false",
-			       m->version, m->db_size, m->error);
+		if (ctx->structured)
+			cli_print_value(ctx,
+			                json_pack("{s:s,s:b,s:b,s:s,s:s,s:s}", "etcd_endpoint", m->endpoint,
+			                          "healthy", m->healthy, "leader", m->leader, "version",
+			                          m->version, "db_size", ar_printf(a, "%" PRIu64, m->db_size),
+			                          "error", m->error),
+			                true);
 		else
 			cli_table_row(&t, m->endpoint,
 			              m->healthy ? "true" : ar_printf(a, "false (%s)", m->error),
 			              m->leader ? "true" : "false", m->version,
 			              ar_printf(a, "%.1f MiB", (double)m->db_size / (1u << 20)));
 	}
-	if (!ctx->json)
+	if (!ctx->structured)
 		cli_table_print(&t, stdout, "");
 	annals_free(info);
 	return down ? ANNALS_UNAVAILABLE : 0;

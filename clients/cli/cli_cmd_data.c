@@ -37,8 +37,8 @@ static int data_print_results(cli_ctx *ctx, const Annals__V1__BatchReply *r)
 	size_t unchanged = 0;
 	for (size_t i = 0; i < r->n_results; i++)
 		unchanged += r->results[i]->unchanged;
-	if (ctx->json)
-		return cli_print_json(&r->base);
+	if (ctx->structured)
+		return cli_print_msg(ctx, &r->base);
 	printf("%zu written, %zu unchanged, revision %" PRIu64 "\n", r->n_results - unchanged, unchanged,
 	       r->revision);
 	return 0;

@@ -136,8 +136,8 @@ static int cmd_evidence(cli_ctx *ctx)
 		rc = cli_call(ctx, "Evidence", &req.base, &rep);
 	if (rc == 0 && path)
 		rc = ev_source_match(ctx, &src, rep);
-	if (rc == 0 && ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (rc == 0 && ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else if (rc == 0)
 		ev_print(ctx, rep, path ? &src : NULL);
 	annals_free(rep);

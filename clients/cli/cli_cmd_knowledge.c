@@ -26,16 +26,16 @@ static int cmd_resolve(cli_ctx *ctx)
 	Annals__V1__ResolveReply *rep;
 	if (rc != 0 || (rc = cli_call(ctx, "Resolve", &req.base, &rep)) != 0)
 		return rc;
-	if (ctx->json) {
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured) {
+		rc = cli_print_msg(ctx, &rep->base);
 	} else if (rep->n_candidates == 0) {
 		fprintf(stderr, "no entity has the name '%s'\n", req.name);
 	} else {
 		ar_arena *a = &ctx->ar;
 		cli_table t;
 		cli_table_init(&t, a, 7);
-		cli_table_row(&t, "ENTITY", "TYPE", "NAME", "MATCHED", "KIND", "VALID",
-		              req.at ? "VALID AT" : "");
+		cli_table_header(&t, ctx, "ENTITY", "TYPE", "NAME", "MATCHED", "KIND", "VALID",
+		                 req.at ? "VALID AT" : "");
 		for (size_t i = 0; i < rep->n_candidates; i++) {
 			const Annals__V1__Candidate *c = rep->candidates[i];
 			cli_table_row(
@@ -57,7 +57,7 @@ static void kn_print_name_at(cli_ctx *ctx, const Annals__V1__NameAtReply *r)
 	       cli_truth(r->truth));
 	cli_table t;
 	cli_table_init(&t, a, 4);
-	cli_table_row(&t, "TRUTH", "KIND", "NAME", "VALID");
+	cli_table_header(&t, ctx, "TRUTH", "KIND", "NAME", "VALID");
 	for (size_t i = 0; i < r->n_names; i++) {
 		const Annals__V1__Name *n = r->names[i]->name;
 		if (n == NULL)
@@ -77,8 +77,8 @@ static int cmd_name(cli_ctx *ctx)
 	Annals__V1__NameAtReply *rep;
 	if (rc != 0 || (rc = cli_call(ctx, "NameAt", &req.base, &rep)) != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		kn_print_name_at(ctx, rep);
 	annals_free(rep);
@@ -95,9 +95,9 @@ static void kn_print_facts(cli_ctx *ctx, Annals__V1__RelationFact *const *facts,
 		return;
 	}
 	cli_table t;
-	cli_table_init(&t, a, 8);
-	cli_table_row(&t, dated ? "TRUTH" : "", "SUBJECT", "PREDICATE", "OBJECT", "STATUS", "VALID", "ID",
-	              "REASON");
+	cli_table_init(&t, a, ctx->wide ? 9 : 8); /* wide: the relation's first evidence */
+	cli_table_header(&t, ctx, dated ? "TRUTH" : "", "SUBJECT", "PREDICATE", "OBJECT", "STATUS", "VALID",
+	                 "ID", "REASON", "EVIDENCE");
 	for (size_t i = 0; i < n; i++) {
 		const Annals__V1__Relation *r = facts[i]->relation;
 		if (r == NULL)
@@ -109,7 +109,8 @@ static void kn_print_facts(cli_ctx *ctx, Annals__V1__RelationFact *const *facts,
 		                      ? ar_printf(a, "%s (%s)", r->object, facts[i]->object_name)
 		                      : r->object;
 		cli_table_row(&t, dated ? cli_truth(facts[i]->truth) : "", subj, r->predicate, obj, r->status,
-		              cli_interval(a, r->valid), r->id, facts[i]->reason);
+		              cli_interval(a, r->valid), r->id, facts[i]->reason,
+		              r->n_evidence ? cli_evidence_brief(a, r->evidence[0]) : "-");
 	}
 	cli_table_print(&t, stdout, "");
 }
@@ -120,8 +121,8 @@ static int kn_relations_reply(cli_ctx *ctx, const char *method, const ProtobufCM
 	int rc = cli_call(ctx, method, req, &rep);
 	if (rc != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		kn_print_facts(ctx, rep->facts, rep->n_facts, dated);
 	annals_free(rep);
@@ -165,7 +166,7 @@ static void kn_print_timeline(cli_ctx *ctx, const Annals__V1__TimelineReply *r)
 {
 	cli_table t;
 	cli_table_init(&t, &ctx->ar, 4);
-	cli_table_row(&t, "WHEN", "WHAT", "RECORD", "DESCRIPTION");
+	cli_table_header(&t, ctx, "WHEN", "WHAT", "RECORD", "DESCRIPTION");
 	for (size_t i = 0; i < r->n_items; i++) {
 		const Annals__V1__TimelineItem *it = r->items[i];
 		cli_table_row(&t, it->undated || it->when == NULL ? "undated" : cli_date(&ctx->ar, it->when),
@@ -185,8 +186,8 @@ static int cmd_timeline(cli_ctx *ctx)
 	Annals__V1__TimelineReply *rep;
 	if (rc != 0 || (rc = cli_call(ctx, "Timeline", &req.base, &rep)) != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		kn_print_timeline(ctx, rep);
 	annals_free(rep);
@@ -198,7 +199,7 @@ static void kn_print_facts_of_doc(cli_ctx *ctx, const Annals__V1__FactsReply *r)
 	ar_arena *a = &ctx->ar;
 	cli_table t;
 	cli_table_init(&t, a, 5);
-	cli_table_row(&t, "SENTENCE", "RECORD", "PATH", "SPAN", "FACT");
+	cli_table_header(&t, ctx, "SENTENCE", "RECORD", "PATH", "SPAN", "FACT");
 	for (size_t i = 0; i < r->n_facts; i++) {
 		const Annals__V1__Fact *f = r->facts[i];
 		const char *span =
@@ -219,8 +220,8 @@ static int cmd_facts(cli_ctx *ctx)
 	Annals__V1__FactsReply *rep;
 	if (rc != 0 || (rc = cli_call(ctx, "Facts", &req.base, &rep)) != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		kn_print_facts_of_doc(ctx, rep);
 	annals_free(rep);

@@ -8,72 +8,102 @@
 
 #define LIST_DEFAULT_LIMIT 100
 
-/* How one record kind is shown: its header and one row per record. */
+/* How one record kind is shown: its header and one row per record. The
+ * first ncols columns are the table; -o wide adds the rest (kubectl's
+ * rule: wide only ever adds columns at the end). */
+#define LIST_MAX_COLS 8
 typedef struct list_kind {
-	int ncols;
+	int ncols, ncols_wide;
 	const char *const *header;
-	void (*row)(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m);
+	void (*row)(cli_ctx *ctx, const ProtobufCMessage *m, const char **cells);
 } list_kind;
 
-static void row_entity(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
+static const char *list_revision(cli_ctx *ctx, uint64_t rev)
+{
+	return ar_printf(&ctx->ar, "%llu", (unsigned long long)rev);
+}
+
+/* The names besides the first (which the NAME column shows). */
+static const char *list_other_names(cli_ctx *ctx, const Annals__V1__Entity *e)
+{
+	const char *s = "";
+	for (size_t i = 1; i < e->n_names; i++)
+		s = ar_printf(&ctx->ar, "%s%s%s", s, i > 1 ? ", " : "", e->names[i]->text);
+	return s;
+}
+
+static void row_entity(cli_ctx *ctx, const ProtobufCMessage *m, const char **c)
 {
 	const Annals__V1__Entity *e = (const Annals__V1__Entity *)m;
-	cli_table_row(t, e->id, cli_entity_type(&ctx->ar, e->type), cli_display_name(e), e->summary);
+	c[0] = e->id, c[1] = cli_entity_type(&ctx->ar, e->type), c[2] = cli_display_name(e);
+	c[3] = e->summary, c[4] = list_other_names(ctx, e), c[5] = list_revision(ctx, e->revision);
 }
 
-static void row_event(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
+static void row_event(cli_ctx *ctx, const ProtobufCMessage *m, const char **c)
 {
 	const Annals__V1__Event *e = (const Annals__V1__Event *)m;
-	cli_table_row(
-	    t, e->id, e->type,
-	    cli_enum_word(&ctx->ar, &annals__v1__event_status__descriptor, "EVENT_STATUS_", e->status),
-	    e->when ? cli_date(&ctx->ar, e->when) : "undated", e->place);
+	const char *who = "";
+	for (size_t i = 0; i < e->n_participants; i++)
+		who = ar_printf(&ctx->ar, "%s%s%s", who, i ? "," : "", e->participants[i]->entity);
+	c[0] = e->id, c[1] = e->type;
+	c[2] = cli_enum_word(&ctx->ar, &annals__v1__event_status__descriptor, "EVENT_STATUS_", e->status);
+	c[3] = e->when ? cli_date(&ctx->ar, e->when) : "undated", c[4] = e->place;
+	c[5] = who, c[6] = list_revision(ctx, e->revision);
 }
 
-static void row_relation(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
+static void row_relation(cli_ctx *ctx, const ProtobufCMessage *m, const char **c)
 {
 	const Annals__V1__Relation *r = (const Annals__V1__Relation *)m;
-	cli_table_row(t, r->subject, r->predicate, r->object, r->status, cli_interval(&ctx->ar, r->valid),
-	              r->id);
+	c[0] = r->subject, c[1] = r->predicate, c[2] = r->object, c[3] = r->status;
+	c[4] = cli_interval(&ctx->ar, r->valid), c[5] = r->id;
+	c[6] = r->n_evidence ? cli_evidence_brief(&ctx->ar, r->evidence[0]) : "";
+	c[7] = list_revision(ctx, r->revision);
 }
 
-static void row_document(cli_ctx *ctx, cli_table *t, const ProtobufCMessage *m)
+static void row_document(cli_ctx *ctx, const ProtobufCMessage *m, const char **c)
 {
 	const Annals__V1__Document *d = (const Annals__V1__Document *)m;
-	cli_table_row(t, d->id, ar_printf(&ctx->ar, "%u", d->length),
-	              ar_printf(&ctx->ar, "%zu", d->n_sentences),
-	              d->published ? cli_date(&ctx->ar, d->published) : "unknown", d->title);
+	c[0] = d->id, c[1] = ar_printf(&ctx->ar, "%u", d->length);
+	c[2] = ar_printf(&ctx->ar, "%zu", d->n_sentences);
+	c[3] = d->published ? cli_date(&ctx->ar, d->published) : "unknown", c[4] = d->title;
+	c[5] = d->sha256, c[6] = list_revision(ctx, d->revision);
 }
 
-static const char *const entity_header[] = {"ID", "TYPE", "NAME", "SUMMARY"};
-static const char *const event_header[] = {"ID", "TYPE", "STATUS", "WHEN", "PLACE"};
-static const char *const relation_header[] = {"SUBJECT", "PREDICATE", "OBJECT", "STATUS", "VALID", "ID"};
-static const char *const document_header[] = {"ID", "BYTES", "SENTENCES", "PUBLISHED", "TITLE"};
+static const char *const entity_header[] = {"ID", "TYPE", "NAME", "SUMMARY", "OTHER NAMES", "REVISION"};
+static const char *const event_header[] = {"ID",    "TYPE",         "STATUS",  "WHEN",
+                                           "PLACE", "PARTICIPANTS", "REVISION"};
+static const char *const relation_header[] = {"SUBJECT", "PREDICATE", "OBJECT",   "STATUS",
+                                              "VALID",   "ID",        "EVIDENCE", "REVISION"};
+static const char *const document_header[] = {"ID",    "BYTES",  "SENTENCES", "PUBLISHED",
+                                              "TITLE", "SHA256", "REVISION"};
 
-static const list_kind list_entities = {4, entity_header, row_entity};
-static const list_kind list_events = {5, event_header, row_event};
-static const list_kind list_relations = {6, relation_header, row_relation};
-static const list_kind list_documents = {5, document_header, row_document};
+static const list_kind list_entities = {4, 6, entity_header, row_entity};
+static const list_kind list_events = {5, 7, event_header, row_event};
+static const list_kind list_relations = {6, 8, relation_header, row_relation};
+static const list_kind list_documents = {5, 7, document_header, row_document};
 
 static int list_print(cli_ctx *ctx, const cli_pages *p, const list_kind *k)
 {
-	if (ctx->json) {
+	if (ctx->structured) {
 		ProtobufCMessage *all = cli_pages_merge(p);
 		int rc =
-		    all ? cli_print_json(all) : cli_fail(ctx, ANNALS_RESOURCE_EXHAUSTED, "out of memory");
+		    all ? cli_print_msg(ctx, all) : cli_fail(ctx, ANNALS_RESOURCE_EXHAUSTED, "out of memory");
 		cli_merged_free(all);
 		return rc;
 	}
 	cli_table t;
-	cli_table_init(&t, &ctx->ar, k->ncols);
-	cli_table_row_v(&t, k->header);
+	cli_table_init(&t, &ctx->ar, ctx->wide ? k->ncols_wide : k->ncols);
+	cli_table_header_v(&t, ctx, k->header);
 	for (size_t i = 0; i < p->n; i++) {
 		ProtobufCMessage **items;
 		size_t n = cli_page_items(p->replies[i], &items);
-		for (size_t j = 0; j < n; j++)
-			k->row(ctx, &t, items[j]);
+		for (size_t j = 0; j < n; j++) {
+			const char *cells[LIST_MAX_COLS] = {0};
+			k->row(ctx, items[j], cells);
+			cli_table_row_v(&t, cells);
+		}
 	}
-	if (t.nrows > 1)
+	if (cli_table_data_rows(&t) > 0)
 		cli_table_print(&t, stdout, "");
 	else
 		fprintf(stderr, "(none found)\n");

@@ -15,6 +15,12 @@ static int mem_require_at(cli_ctx *ctx, Annals__V1__Date **at, char **doc)
 	return cli_opt_at(ctx, "at", at, doc);
 }
 
+/* The first evidence of a relation, for -o wide. */
+static const char *mem_evidence(ar_arena *a, const Annals__V1__Relation *r)
+{
+	return r && r->n_evidence ? cli_evidence_brief(a, r->evidence[0]) : "-";
+}
+
 /* "members (5):" and one line per member: id, name, status, deciding
  * segment with its validity, and the reason. */
 static void mem_group(cli_ctx *ctx, const char *title, Annals__V1__Member *const *m, size_t n)
@@ -26,13 +32,13 @@ static void mem_group(cli_ctx *ctx, const char *title, Annals__V1__Member *const
 		return;
 	}
 	cli_table t;
-	cli_table_init(&t, a, 6);
+	cli_table_init(&t, a, ctx->wide ? 7 : 6); /* wide: the deciding segment's first evidence */
 	for (size_t i = 0; i < n; i++) {
 		const Annals__V1__RelationFact *d = m[i]->deciding;
 		const Annals__V1__Relation *r = d ? d->relation : NULL;
 		cli_table_row(&t, m[i]->entity, m[i]->name, m[i]->status[0] ? m[i]->status : "-",
 		              r ? r->id : "-", r ? cli_interval(a, r->valid) : "",
-		              d && d->reason[0] ? d->reason : cli_truth(m[i]->truth));
+		              d && d->reason[0] ? d->reason : cli_truth(m[i]->truth), mem_evidence(a, r));
 	}
 	cli_table_print(&t, stdout, "  ");
 }
@@ -45,8 +51,8 @@ static int cmd_members(cli_ctx *ctx)
 	Annals__V1__MembersReply *rep;
 	if (rc != 0 || (rc = cli_call(ctx, "Members", &req.base, &rep)) != 0)
 		return rc;
-	if (ctx->json) {
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured) {
+		rc = cli_print_msg(ctx, &rep->base);
 	} else {
 		printf("%s at %s\n", rep->organization, cli_opt(ctx, "at"));
 		mem_group(ctx, "members", rep->members, rep->n_members);
@@ -67,13 +73,14 @@ static void mem_print_holders(cli_ctx *ctx, const Annals__V1__HolderReply *r)
 		return;
 	}
 	cli_table t;
-	cli_table_init(&t, a, 6);
-	cli_table_row(&t, "TRUTH", "HOLDER", "NAME", "VALID", "RELATION", "REASON");
+	cli_table_init(&t, a, ctx->wide ? 7 : 6);
+	cli_table_header(&t, ctx, "TRUTH", "HOLDER", "NAME", "VALID", "RELATION", "REASON", "EVIDENCE");
 	for (size_t i = 0; i < r->n_holders; i++) {
 		const Annals__V1__RelationFact *f = r->holders[i];
 		const Annals__V1__Relation *rel = f->relation;
 		cli_table_row(&t, cli_truth(f->truth), rel ? rel->subject : "", f->subject_name,
-		              rel ? cli_interval(a, rel->valid) : "", rel ? rel->id : "", f->reason);
+		              rel ? cli_interval(a, rel->valid) : "", rel ? rel->id : "", f->reason,
+		              mem_evidence(a, rel));
 	}
 	cli_table_print(&t, stdout, "  ");
 }
@@ -86,8 +93,8 @@ static int cmd_holder(cli_ctx *ctx)
 	Annals__V1__HolderReply *rep;
 	if (rc != 0 || (rc = cli_call(ctx, "Holder", &req.base, &rep)) != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		mem_print_holders(ctx, rep);
 	annals_free(rep);
@@ -103,14 +110,16 @@ static void mem_print_succession(cli_ctx *ctx, const Annals__V1__SuccessionReply
 		return;
 	}
 	cli_table t;
-	cli_table_init(&t, a, 6);
-	cli_table_row(&t, "#", "HOLDER", "NAME", "TENURE", "PREDECESSOR", "SUCCESSOR");
+	cli_table_init(&t, a, ctx->wide ? 8 : 6);
+	cli_table_header(&t, ctx, "#", "HOLDER", "NAME", "TENURE", "PREDECESSOR", "SUCCESSOR", "RELATION",
+	                 "EVIDENCE");
 	for (size_t i = 0; i < r->n_tenures; i++) {
 		const Annals__V1__Tenure *tn = r->tenures[i];
 		cli_table_row(&t, ar_printf(a, "%zu", i + 1), tn->holder, tn->name,
 		              tn->relation ? cli_interval(a, tn->relation->valid) : "",
 		              tn->predecessor[0] ? tn->predecessor : "-",
-		              tn->successor[0] ? tn->successor : "-");
+		              tn->successor[0] ? tn->successor : "-", tn->relation ? tn->relation->id : "-",
+		              mem_evidence(a, tn->relation));
 	}
 	cli_table_print(&t, stdout, "  ");
 }
@@ -123,8 +132,8 @@ static int cmd_succession(cli_ctx *ctx)
 	int rc = cli_call(ctx, "Succession", &req.base, &rep);
 	if (rc != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		mem_print_succession(ctx, rep);
 	annals_free(rep);

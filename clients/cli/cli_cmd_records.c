@@ -42,8 +42,8 @@ static int cmd_get(cli_ctx *ctx)
 	int rc = cli_call(ctx, ar_printf(&ctx->ar, "Get%s", k->type), &req.base, &rep);
 	if (rc != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(rep);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, rep);
 	else
 		rec_show(ctx, rep);
 	annals_free(rep);
@@ -66,8 +66,8 @@ static int rec_guard(cli_ctx *ctx, Annals__V1__Guard **out)
 
 static int rec_print_write(cli_ctx *ctx, const char *what, const Annals__V1__WriteReply *w)
 {
-	if (ctx->json)
-		return cli_print_json(&w->base);
+	if (ctx->structured)
+		return cli_print_msg(ctx, &w->base);
 	printf("%s %s %s, revision %" PRIu64 "\n", ctx->cmd->group, w->id,
 	       w->unchanged ? "unchanged (already stored so)" : what, w->revision);
 	return 0;

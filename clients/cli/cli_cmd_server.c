@@ -11,8 +11,8 @@ static int cmd_health(cli_ctx *ctx)
 	int rc = cli_call(ctx, "Health", &req.base, &rep);
 	if (rc != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else if (rep->node != NULL && rep->node[0] != '\0')
 		printf("%s at %s, revision %" PRIu64 "; node %s applied etcd revision %" PRIu64 " of %" PRIu64
 		       " (lag %" PRIu64 ")\n",
@@ -64,7 +64,7 @@ static void info_print(cli_ctx *ctx, const Annals__V1__ServerInfoReply *r)
 
 	printf("\nmethods (%zu):\n", r->n_methods);
 	cli_table_init(&t, a, 4);
-	cli_table_row(&t, "METHOD", "REQUEST", "REPLY", "KIND");
+	cli_table_header(&t, ctx, "METHOD", "REQUEST", "REPLY", "KIND");
 	for (size_t i = 0; i < r->n_methods; i++) {
 		const Annals__V1__MethodInfo *m = r->methods[i];
 		const char *kinds = "";
@@ -82,8 +82,8 @@ static int cmd_info(cli_ctx *ctx)
 	int rc = cli_call(ctx, "ServerInfo", &req.base, &rep);
 	if (rc != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		info_print(ctx, rep);
 	annals_free(rep);
@@ -118,7 +118,7 @@ static void stats_print(cli_ctx *ctx, const Annals__V1__StatsReply *r)
 	cli_table_print(&t, stdout, "");
 	printf("\ncalls by method (latency from the server's histogram):\n");
 	cli_table_init(&t, a, 6);
-	cli_table_row(&t, "METHOD", "CALLS", "MEAN", "P50 <=", "P99 <=", "CODES");
+	cli_table_header(&t, ctx, "METHOD", "CALLS", "MEAN", "P50 <=", "P99 <=", "CODES");
 	for (size_t i = 0; i < r->n_methods; i++) {
 		const Annals__V1__MethodStats *m = r->methods[i];
 		char *codes = "";
@@ -139,8 +139,8 @@ static int cmd_stats(cli_ctx *ctx)
 	int rc = cli_call(ctx, "Stats", &req.base, &rep);
 	if (rc != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		stats_print(ctx, rep);
 	annals_free(rep);
@@ -157,8 +157,8 @@ static int cmd_backup(cli_ctx *ctx)
 	int rc = cli_call(ctx, "Backup", &req.base, &rep);
 	if (rc != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		printf("backup of revision %" PRIu64 " in %s: %s in %" PRIu64 " ms\n"
 		       "start a server on it with: annalsd --data %s\n",
@@ -186,8 +186,11 @@ static int cmd_snapshot(cli_ctx *ctx)
 		fprintf(stderr, "\r%40s\r", "");
 	if (rc != ANNALS_OK)
 		return cli_report(ctx, rc, err.message);
-	if (ctx->json)
-		printf("{\"dir\":\"%s\",\"revision\":\"%" PRIu64 "\"}\n", dir, revision);
+	if (ctx->structured)
+		return cli_print_value(
+		    ctx,
+		    json_pack("{s:s,s:s}", "dir", dir, "revision", ar_printf(&ctx->ar, "%" PRIu64, revision)),
+		    false);
 	else
 		printf("snapshot of revision %" PRIu64
 		       " in %s/data.mdb\nstart a server on it with: annalsd --data %s\n",
@@ -202,8 +205,8 @@ static int cmd_digest(cli_ctx *ctx)
 	int rc = cli_call(ctx, "Digest", &req.base, &rep);
 	if (rc != 0)
 		return rc;
-	if (ctx->json)
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured)
+		rc = cli_print_msg(ctx, &rep->base);
 	else
 		printf("revision %" PRIu64 "  sha256 %s  (%" PRIu64 " entities, %" PRIu64 " events, %" PRIu64
 		       " relations, %" PRIu64 " documents)\n",

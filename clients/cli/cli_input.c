@@ -11,8 +11,17 @@
 
 #define INPUT_MAX_BYTES (1u << 30)
 
-int cli_read_message(cli_ctx *ctx, const char *path, const ProtobufCMessageDescriptor *d,
-                     ProtobufCMessage **out)
+int cli_parse_message(cli_ctx *ctx, const char *name, const char *text, size_t len,
+                      const ProtobufCMessageDescriptor *d, ProtobufCMessage **out)
+{
+	char why[512] = "";
+	*out = pbjson_parse(d, text, len, &ctx->ar, why, sizeof(why));
+	if (*out == NULL)
+		return cli_fail(ctx, ANNALS_INVALID_ARGUMENT, "%s is not a valid %s: %s", name, d->name, why);
+	return 0;
+}
+
+int cli_read_json(cli_ctx *ctx, const char *path, const ProtobufCMessageDescriptor *d, ProtobufCMessage **out)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
 	const char *name = is_stdin ? "stdin" : path;
@@ -24,13 +33,18 @@ int cli_read_message(cli_ctx *ctx, const char *path, const ProtobufCMessageDescr
 		        errno ? strerror(errno) : "larger than 1 GiB");
 		return CLI_EXIT_NOINPUT;
 	}
-	char why[512] = "";
-	*out = pbjson_parse(d, text, len, &ctx->ar, why, sizeof(why));
+	int rc = cli_parse_message(ctx, name, text, len, d, out);
 	free(text);
-	if (*out == NULL)
-		return cli_fail(ctx, ANNALS_INVALID_ARGUMENT, "%s is not a valid %s: %s", name, d->name, why);
-	cli_strip_server_fields(*out);
-	return 0;
+	return rc;
+}
+
+int cli_read_message(cli_ctx *ctx, const char *path, const ProtobufCMessageDescriptor *d,
+                     ProtobufCMessage **out)
+{
+	int rc = cli_read_json(ctx, path, d, out);
+	if (rc == 0)
+		cli_strip_server_fields(*out);
+	return rc;
 }
 
 static bool input_is_record(const ProtobufCMessageDescriptor *d)

@@ -11,42 +11,49 @@
 
 #include "cli.h"
 
-#define MAIN_DEFAULT_SERVER     "tcp://127.0.0.1:7700"
-#define MAIN_DEFAULT_TIMEOUT_MS 5000
-
-static const cli_cmd *const main_tables[] = {
-    cli_cmds_server,   cli_cmds_records, cli_cmds_list,    cli_cmds_knowledge, cli_cmds_members,
-    cli_cmds_evidence, cli_cmds_data,    cli_cmds_changes, cli_cmds_cluster,
+const cli_cmd *const cli_tables[] = {
+    cli_cmds_server,  cli_cmds_records,  cli_cmds_list, cli_cmds_knowledge,
+    cli_cmds_members, cli_cmds_evidence, cli_cmds_data, cli_cmds_changes,
+    cli_cmds_cluster, cli_cmds_call,     cli_cmds_docs,
 };
-#define MAIN_NTABLES (sizeof(main_tables) / sizeof(main_tables[0]))
+const size_t cli_ntables = sizeof(cli_tables) / sizeof(cli_tables[0]);
 
-static const char main_global_help[] =
+/* Each flag's variable is named beside it: the flag wins over the variable. */
+const char cli_global_help[] =
     "global flags (before or after the command):\n"
-    "  --server URL        the server: tcp://HOST:PORT, ipc:///PATH or tls+tcp://HOST:PORT\n"
-    "                      (ANNALS_SERVER; default " MAIN_DEFAULT_SERVER ")\n"
-    "                      or a comma-separated list of a cluster's nodes (calls fail over)\n"
-    "  --timeout MS        how long to wait for each answer (default 5000)\n"
-    "  --token T           bearer token, when the server wants one (ANNALS_TOKEN)\n"
-    "  --tls-ca FILE       CA that signed the server's certificate (tls+tcp://)\n"
-    "  --tls-cert FILE     client certificate and --tls-key FILE its key (mutual TLS)\n"
-    "  --min-revision N    reads: answer at store revision N or later (waits up to --timeout)\n"
-    "  --linearizable      reads, cluster mode: see every write acknowledged before the call\n"
-    "  --json              print the reply message as JSON (proto3 mapping, .proto field names)\n"
-    "  --help              help; also after any command: annals members --help\n"
-    "  --version           the client's version\n";
+    "  --server URL          the server: tcp://HOST:PORT, ipc:///PATH or tls+tcp://HOST:PORT\n"
+    "                        (ANNALS_SERVER; default tcp://127.0.0.1:7700), or a comma-separated\n"
+    "                        list of a cluster's nodes (calls fail over)\n"
+    "  --timeout MS          how long to wait for each answer (ANNALS_TIMEOUT; default 5000)\n"
+    "  --token T             bearer token, when the server wants one (ANNALS_TOKEN)\n"
+    "  --tls-ca FILE         CA that signed the server's certificate, for tls+tcp:// (ANNALS_TLS_CA)\n"
+    "  --tls-cert FILE       client certificate, for mutual TLS (ANNALS_TLS_CERT)\n"
+    "  --tls-key FILE        its private key (ANNALS_TLS_KEY)\n"
+    "  --tls-server-name N   the name the server's certificate must carry; default: the URL's\n"
+    "                        host (ANNALS_TLS_SERVER_NAME)\n"
+    "  --min-revision N      reads: answer at store revision N or later (waits up to --timeout)\n"
+    "  --linearizable        reads, cluster mode: see every write acknowledged before the call\n"
+    "  -o, --output FORMAT   table (default), wide (more columns), json (the reply message in\n"
+    "                        the proto3 JSON mapping, .proto field names) or yaml (the same)\n"
+    "  --json                the same as -o json\n"
+    "  --no-headers          tables without their header line (table and wide)\n"
+    "  --help                help; also after any command: annals members --help\n"
+    "  --version             the client's version\n";
 
-static const char main_notes[] =
+const char cli_notes[] =
     "dates: ISO 8601 at the precision you mean: 2019, 2019-05 or 2019-05-01; --at pub:DOC\n"
     "means the publication date of document DOC. Types: person, organization, country, place,\n"
     "position, treaty, group, media_source, document.\n"
     "\n"
-    "exit status: 0 success; 1..16 the status code of the call that failed (3 INVALID_ARGUMENT,\n"
-    "5 NOT_FOUND, 14 UNAVAILABLE, ...); 64 a usage error; 66 an input file cannot be read.\n";
+    "exit status: 0 success; 1..16 the status code of the call that failed, one per class\n"
+    "(3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION,\n"
+    "14 UNAVAILABLE, 16 UNAUTHENTICATED, ...); 64 a usage error; 66 an input file cannot be\n"
+    "read; 74 the output cannot be written.\n";
 
 static bool main_is_group(const char *word)
 {
-	for (size_t t = 0; t < MAIN_NTABLES; t++)
-		for (const cli_cmd *c = main_tables[t]; c->run; c++)
+	for (size_t t = 0; t < cli_ntables; t++)
+		for (const cli_cmd *c = cli_tables[t]; c->run; c++)
 			if (c->group && strcmp(c->group, word) == 0)
 				return true;
 	return false;
@@ -55,8 +62,8 @@ static bool main_is_group(const char *word)
 /* Is c the first command of its group in table order? */
 static bool main_first_of_group(const cli_cmd *c)
 {
-	for (size_t t = 0; t < MAIN_NTABLES; t++)
-		for (const cli_cmd *o = main_tables[t]; o->run; o++) {
+	for (size_t t = 0; t < cli_ntables; t++)
+		for (const cli_cmd *o = cli_tables[t]; o->run; o++) {
 			if (o == c)
 				return true;
 			if (o->group && strcmp(o->group, c->group) == 0)
@@ -67,8 +74,8 @@ static bool main_first_of_group(const cli_cmd *c)
 
 static const cli_cmd *main_find_cmd(const char *group, const char *name)
 {
-	for (size_t t = 0; t < MAIN_NTABLES; t++)
-		for (const cli_cmd *c = main_tables[t]; c->run; c++) {
+	for (size_t t = 0; t < cli_ntables; t++)
+		for (const cli_cmd *c = cli_tables[t]; c->run; c++) {
 			bool same_group =
 			    group ? (c->group && strcmp(c->group, group) == 0) : c->group == NULL;
 			if (same_group && strcmp(c->name, name) == 0)
@@ -88,8 +95,8 @@ static void main_add_row(cli_ctx *ctx, cli_table *t, const cli_cmd *c, bool syno
 /* Every command of `group`, from whichever table holds it. */
 static void main_add_group(cli_ctx *ctx, cli_table *t, const char *group, bool synopsis)
 {
-	for (size_t i = 0; i < MAIN_NTABLES; i++)
-		for (const cli_cmd *c = main_tables[i]; c->run; c++)
+	for (size_t i = 0; i < cli_ntables; i++)
+		for (const cli_cmd *c = cli_tables[i]; c->run; c++)
 			if (c->group && strcmp(c->group, group) == 0)
 				main_add_row(ctx, t, c, synopsis);
 }
@@ -103,8 +110,8 @@ static void main_list_cmds(cli_ctx *ctx, const char *group)
 	cli_table_init(&t, &ctx->ar, 2);
 	if (group != NULL)
 		main_add_group(ctx, &t, group, true);
-	for (size_t i = 0; group == NULL && i < MAIN_NTABLES; i++)
-		for (const cli_cmd *c = main_tables[i]; c->run; c++) {
+	for (size_t i = 0; group == NULL && i < cli_ntables; i++)
+		for (const cli_cmd *c = cli_tables[i]; c->run; c++) {
 			if (c->group == NULL) {
 				main_add_row(ctx, &t, c, false);
 			} else if (main_first_of_group(c)) {
@@ -119,9 +126,9 @@ static int main_help(cli_ctx *ctx)
 	printf("annals — the command-line client of the annals entity-and-event registry\n\n"
 	       "usage: annals [global flags] COMMAND [ARGS] [flags]\n\n%s\ncommands (annals COMMAND --help "
 	       "tells more):\n",
-	       main_global_help);
+	       cli_global_help);
 	main_list_cmds(ctx, NULL);
-	printf("\n%s", main_notes);
+	printf("\n%s", cli_notes);
 	return 0;
 }
 
@@ -139,7 +146,7 @@ static int main_cmd_help(const cli_cmd *c)
 	printf("\n%s\n", c->summary);
 	if (c->details)
 		printf("\n%s", c->details);
-	printf("\n%s", main_global_help);
+	printf("\n%s", cli_global_help);
 	return 0;
 }
 
@@ -153,6 +160,10 @@ static int main_find_words(int argc, char **argv, int words[2], bool *help, bool
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0) {
 			*help = true;
+			continue;
+		}
+		if (strncmp(a, "-o", 2) == 0) { /* -o FORMAT is global too */
+			i += a[2] == '\0';
 			continue;
 		}
 		if (a[0] == '-' && strcmp(a, "-") != 0) {
@@ -176,6 +187,29 @@ static int main_find_words(int argc, char **argv, int words[2], bool *help, bool
 	return n;
 }
 
+/* "unknown command 'membrs'; did you mean 'members'?": the closest
+ * top-level command or group (or, in a group, its subcommand). */
+static int main_unknown(cli_ctx *ctx, const char *group, const char *word)
+{
+	const char *names[128];
+	size_t n = 0;
+	for (size_t t = 0; t < cli_ntables; t++)
+		for (const cli_cmd *c = cli_tables[t]; c->run && n < 128; c++) {
+			if (group != NULL && c->group && strcmp(c->group, group) == 0)
+				names[n++] = c->name;
+			else if (group == NULL)
+				names[n++] = c->group ? c->group : c->name;
+		}
+	const char *near = cli_closest(word, names, n);
+	const char *g = group ? group : "", *sp = group ? " " : "";
+	if (near)
+		return cli_usage_error(
+		    ctx, "%s%sunknown command '%s'; did you mean '%s%s%s'? (annals %s%s--help lists them)", g,
+		    group ? ": " : "", word, g, sp, near, g, sp);
+	return cli_usage_error(ctx, "%s%sunknown command '%s'; annals %s%s--help lists them", g,
+	                       group ? ": " : "", word, g, sp);
+}
+
 /* The command, or an exit status (help printed, or a usage error) in *rc. */
 static const cli_cmd *main_pick(cli_ctx *ctx, int argc, char **argv, int words[2], int *nwords, int *rc)
 {
@@ -195,7 +229,7 @@ static const cli_cmd *main_pick(cli_ctx *ctx, int argc, char **argv, int words[2
 	if (!main_is_group(w1)) {
 		const cli_cmd *c = main_find_cmd(NULL, w1);
 		if (c == NULL)
-			*rc = cli_usage_error(ctx, "unknown command '%s'; annals --help lists them", w1);
+			*rc = main_unknown(ctx, NULL, w1);
 		return c;
 	}
 	if (*nwords < 2) {
@@ -207,37 +241,8 @@ static const cli_cmd *main_pick(cli_ctx *ctx, int argc, char **argv, int words[2
 	}
 	const cli_cmd *c = main_find_cmd(w1, argv[words[1]]);
 	if (c == NULL)
-		*rc = cli_usage_error(ctx, "%s: unknown command '%s'; annals %s --help lists them", w1,
-		                      argv[words[1]], w1);
+		*rc = main_unknown(ctx, w1, argv[words[1]]);
 	return c;
-}
-
-static int main_globals(cli_ctx *ctx)
-{
-	const char *env_server = getenv("ANNALS_SERVER");
-	const char *env_token = getenv("ANNALS_TOKEN");
-	ctx->server = cli_opt(ctx, "server");
-	if (ctx->server == NULL)
-		ctx->server = env_server && *env_server ? env_server : MAIN_DEFAULT_SERVER;
-	ctx->token = cli_opt(ctx, "token");
-	if (ctx->token == NULL && env_token && *env_token)
-		ctx->token = env_token;
-	ctx->tls_ca = cli_opt(ctx, "tls-ca");
-	ctx->tls_cert = cli_opt(ctx, "tls-cert");
-	ctx->tls_key = cli_opt(ctx, "tls-key");
-	ctx->json = cli_flag(ctx, "json");
-	ctx->request_id = cli_opt(ctx, "request-id");
-	ctx->timeout_ms = MAIN_DEFAULT_TIMEOUT_MS;
-	ctx->linearizable = cli_flag(ctx, "linearizable");
-	bool given = false;
-	int rc = cli_opt_u64(ctx, "min-revision", &ctx->min_revision, &given);
-	if (rc == 0)
-		rc = cli_opt_u32(ctx, "timeout", &ctx->timeout_ms);
-	if (rc == 0 && ctx->timeout_ms == 0)
-		rc = cli_usage_error(ctx, "--timeout: give a number of milliseconds above 0");
-	if (rc == 0 && ctx->request_id && ctx->request_id[0] == '\0')
-		rc = cli_usage_error(ctx, "--request-id: must not be empty");
-	return rc;
 }
 
 /* The name of positional argument i in the synopsis ("ID" in "ID [--x N]"):
@@ -278,7 +283,7 @@ static int main_parse(cli_ctx *ctx, int argc, char **argv, const int words[2], i
 		return cli_usage_error(ctx, "missing %s", main_pos_name(ctx, ctx->args.n_pos));
 	if (ctx->args.n_pos > ctx->cmd->max_pos)
 		return cli_usage_error(ctx, "unexpected argument '%s'", ctx->args.pos[ctx->cmd->max_pos]);
-	return main_globals(ctx);
+	return cli_globals(ctx);
 }
 
 static int main_run(cli_ctx *ctx, int argc, char **argv)

@@ -1,6 +1,6 @@
 /*
  * cli_out — what goes to stdout: aligned tables for people, the proto3
- * JSON mapping (through pbjson) for programs.
+ * JSON mapping (through pbjson) for programs, or the same value as YAML.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -32,15 +32,45 @@ static const char **out_new_row(cli_table *t)
 	return t->cells + t->nrows++ * (size_t)t->ncols;
 }
 
-void cli_table_row(cli_table *t, ...)
+/* One row from the variadic cells of cli_table_row or cli_table_header. */
+static void out_row_va(cli_table *t, va_list ap)
 {
 	const char **row = out_new_row(t);
-	va_list ap;
-	va_start(ap, t);
 	for (int c = 0; c < t->ncols; c++) {
 		const char *s = va_arg(ap, const char *);
 		row[c] = s ? s : "";
 	}
+}
+
+void cli_table_header(cli_table *t, const cli_ctx *ctx, ...)
+{
+	if (ctx->no_headers || t->nrows != 0)
+		return;
+	va_list ap;
+	va_start(ap, ctx);
+	out_row_va(t, ap);
+	va_end(ap);
+	t->header_rows = 1;
+}
+
+void cli_table_header_v(cli_table *t, const cli_ctx *ctx, const char *const *cells)
+{
+	if (ctx->no_headers || t->nrows != 0)
+		return;
+	cli_table_row_v(t, cells);
+	t->header_rows = 1;
+}
+
+size_t cli_table_data_rows(const cli_table *t)
+{
+	return t->nrows - t->header_rows;
+}
+
+void cli_table_row(cli_table *t, ...)
+{
+	va_list ap;
+	va_start(ap, t);
+	out_row_va(t, ap);
 	va_end(ap);
 }
 
@@ -91,9 +121,21 @@ void cli_table_print(const cli_table *t, FILE *f, const char *indent)
 	}
 }
 
-static int out_json(const ProtobufCMessage *m, int flags)
+int cli_print_value(const cli_ctx *ctx, json_t *v, bool line)
 {
-	char *text = pbjson_dumps(m, flags);
+	if (v == NULL) {
+		fprintf(stderr, "annals: RESOURCE_EXHAUSTED: out of memory writing the output\n");
+		return ANNALS_RESOURCE_EXHAUSTED;
+	}
+	if (ctx->output == CLI_OUT_YAML) {
+		if (line)
+			fputs("---\n", stdout);
+		cli_yaml_write(stdout, v);
+		json_decref(v);
+		return 0;
+	}
+	char *text = json_dumps(v, line ? JSON_COMPACT : JSON_INDENT(2));
+	json_decref(v);
 	if (text == NULL) {
 		fprintf(stderr, "annals: RESOURCE_EXHAUSTED: out of memory writing JSON\n");
 		return ANNALS_RESOURCE_EXHAUSTED;
@@ -104,14 +146,14 @@ static int out_json(const ProtobufCMessage *m, int flags)
 	return 0;
 }
 
-int cli_print_json(const ProtobufCMessage *m)
+int cli_print_msg(const cli_ctx *ctx, const ProtobufCMessage *m)
 {
-	return out_json(m, PBJSON_PRETTY);
+	return cli_print_value(ctx, pbjson_from_message(m, 0), false);
 }
 
-int cli_print_json_line(const ProtobufCMessage *m)
+int cli_print_msg_line(const cli_ctx *ctx, const ProtobufCMessage *m)
 {
-	return out_json(m, PBJSON_COMPACT);
+	return cli_print_value(ctx, pbjson_from_message(m, 0), true);
 }
 
 bool cli_stderr_is_tty(void)

@@ -63,7 +63,7 @@ int cli_fetch_pages(cli_ctx *ctx, const char *method, ProtobufCMessage *req, uin
 	const ProtobufCFieldDescriptor *fd;
 	uint32_t *size = page_field_ptr(req, "page_size", &fd);
 	char **token = page_field_ptr(req, "page_token", &fd);
-	bool progress = limit == 0 && cli_stderr_is_tty() && !ctx->json;
+	bool progress = limit == 0 && cli_stderr_is_tty() && !ctx->structured;
 	uint64_t got = 0;
 	memset(out, 0, sizeof(*out));
 	for (;;) {

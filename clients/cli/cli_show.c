@@ -122,7 +122,7 @@ void cli_show_document(cli_ctx *ctx, const Annals__V1__Document *d)
 	cli_table_print(&t, stdout, "");
 	if (d->n_sentences) {
 		cli_table_init(&t, a, 3);
-		cli_table_row(&t, "SENTENCE", "START", "END");
+		cli_table_header(&t, ctx, "SENTENCE", "START", "END");
 		for (size_t i = 0; i < d->n_sentences; i++)
 			cli_table_row(&t, ar_printf(a, "%u", d->sentences[i]->number),
 			              ar_printf(a, "%u", d->sentences[i]->start),

@@ -6,6 +6,7 @@
  * relations with the same subject, predicate and object are segments of
  * one history (a membership, then its suspension, then a return).
  */
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -28,7 +29,34 @@ static int rq_require_date(kn_ctx *q, const kn_when *w, const char *what)
 {
 	if (w->set)
 		return ANNALS_OK;
-	return kn_fail(q, ANNALS_INVALID_ARGUMENT, "at: required (or at_document): %s is answered for a date", what);
+	return kn_fail(q, ANNALS_INVALID_ARGUMENT, "at: required (or at_document): %s is answered for a date",
+	               what);
+}
+
+/* "a country", "an organization", "a media source": the entity's type in words. */
+static const char *rq_type_words(kn_ctx *q, Annals__V1__EntityType type)
+{
+	const ProtobufCEnumValue *v =
+	    protobuf_c_enum_descriptor_get_value(&annals__v1__entity_type__descriptor, (int)type);
+	if (v == NULL || type == ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_UNSPECIFIED)
+		return "an entity of no stated type";
+	char *w = ar_strdup(q->a, v->name + strlen("ENTITY_TYPE_"));
+	for (char *p = w; *p; p++)
+		*p = *p == '_' ? ' ' : (char)tolower((unsigned char)*p);
+	return ar_printf(q->a, "%s %s", strchr("aeiou", w[0]) ? "an" : "a", w);
+}
+
+/* A question that does not fit its subject (members of a country, the
+ * holder of a person) is refused in words instead of answered with empty
+ * lists, which would read as "none". Only when nothing links to the
+ * entity that way: data that says otherwise is always shown. */
+static int rq_fits(kn_ctx *q, const Annals__V1__Entity *e, size_t n_links, bool fits, const char *method,
+                   const char *wanted, const char *applies_to)
+{
+	if (fits || n_links > 0)
+		return ANNALS_OK;
+	return kn_fail(q, ANNALS_FAILED_PRECONDITION, "%s is %s, not %s: %s applies to %s", e->id,
+	               rq_type_words(q, e->type), wanted, method, applies_to);
 }
 
 /* ---- Relations and History ------------------------------------------------------ */
@@ -186,6 +214,11 @@ KN_QUERY(members, MembersRequest, MembersReply)
 	kn_rel **rels;
 	size_t n;
 	rc = kn_relations(&q, org->id, "member_of", true, NULL, &rels, &n);
+	if (rc == ANNALS_OK)
+		rc = rq_fits(&q, org, n,
+		             org->type == ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_ORGANIZATION ||
+		                 org->type == ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_GROUP,
+		             "Members", "an organization", "organizations and groups");
 	if (rc != ANNALS_OK)
 		return rc;
 	out->organization = org->id;
@@ -207,12 +240,16 @@ KN_QUERY(members, MembersRequest, MembersReply)
 
 /* ---- Holder and Succession ------------------------------------------------------------ */
 
-static int rq_tenures(kn_ctx *q, const char *ref, Annals__V1__Entity **pos, kn_rel ***rels, size_t *n)
+static int rq_tenures(kn_ctx *q, const char *ref, const char *method, Annals__V1__Entity **pos,
+                      kn_rel ***rels, size_t *n)
 {
 	int rc = kn_entity(q, ref, "position", pos);
+	if (rc == ANNALS_OK)
+		rc = kn_relations(q, (*pos)->id, "holds_position", true, NULL, rels, n);
 	if (rc != ANNALS_OK)
 		return rc;
-	return kn_relations(q, (*pos)->id, "holds_position", true, NULL, rels, n);
+	return rq_fits(q, *pos, *n, (*pos)->type == ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_POSITION, method,
+	               "a position", "offices (entities of type position)");
 }
 
 KN_QUERY(holder, HolderRequest, HolderReply)
@@ -223,7 +260,7 @@ KN_QUERY(holder, HolderRequest, HolderReply)
 	kn_rel **rels;
 	size_t n;
 	kn_when w;
-	int rc = rq_tenures(&q, in->position, &pos, &rels, &n);
+	int rc = rq_tenures(&q, in->position, "Holder", &pos, &rels, &n);
 	if (rc == ANNALS_OK)
 		rc = kn_when_of(&q, in->at, in->at_document, &w);
 	if (rc == ANNALS_OK)
@@ -248,7 +285,7 @@ KN_QUERY(succession, SuccessionRequest, SuccessionReply)
 	Annals__V1__Entity *pos;
 	kn_rel **rels;
 	size_t n;
-	int rc = rq_tenures(&q, in->position, &pos, &rels, &n);
+	int rc = rq_tenures(&q, in->position, "Succession", &pos, &rels, &n);
 	if (rc != ANNALS_OK)
 		return rc;
 	out->position = pos->id;

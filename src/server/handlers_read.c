@@ -70,9 +70,12 @@ void srv_h_health(srv_worker *w, const Annals__V1__HealthRequest *in)
 	srv_worker_reply_msg(w, &out.base);
 }
 
+/* descriptor_blob.S: the schema this binary was built from. */
+extern const uint8_t annals_descriptor_set[];
+extern const size_t annals_descriptor_set_len;
+
 void srv_h_server_info(srv_worker *w, const Annals__V1__ServerInfoRequest *in)
 {
-	(void)in;
 	srv_server *s = w->srv;
 	if (srv_read_begin(w) != ANNALS_OK)
 		return;
@@ -99,6 +102,10 @@ void srv_h_server_info(srv_worker *w, const Annals__V1__ServerInfoRequest *in)
 	out.max_message_bytes = (uint32_t)s->cfg.max_message;
 	out.oldest_change = st.oldest_change;
 	srv_cluster_info(w, &out);
+	if (in->descriptors) {
+		out.file_descriptor_set.data = (uint8_t *)annals_descriptor_set;
+		out.file_descriptor_set.len = annals_descriptor_set_len;
+	}
 	for (int i = 0; i < s->cfg.n_listen; i++)
 		AR_PUSH(a, out.listen, out.n_listen, (void *)s->cfg.listen[i]);
 	const ProtobufCServiceDescriptor *sd = env_service();

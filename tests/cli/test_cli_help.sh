@@ -11,6 +11,7 @@ COMMANDS=(
 	"document get" "document put" "document delete" "document list"
 	"timeline" "resolve" "name" "relations" "history" "members" "holder" "succession"
 	"evidence" "facts" "batch" "import" "export" "changes"
+	"call" "describe" "completion" "manpage"
 )
 
 # --help for every command exits 0 and prints its usage line, without a server.
@@ -56,6 +57,46 @@ expect_exit 64 annals health -x
 expect_exit 64 annals members org:csto --at pub:
 expect_exit 64 annals changes --since -1
 expect_exit 64 annals health --json=yes
+
+# "Did you mean": a mistyped command, subcommand, option or format.
+expect_exit 64 annals membrs org:csto --at 2005
+check "did you mean 'members'" err_has "unknown command 'membrs'; did you mean 'members'?"
+expect_exit 64 annals sucession x
+check "did you mean 'succession'" err_has "did you mean 'succession'?"
+expect_exit 64 annals entty get org:csto
+check "a mistyped group: did you mean 'entity'" err_has "did you mean 'entity'?"
+expect_exit 64 annals entity gte org:csto
+check "a swapped subcommand: did you mean 'entity get'" err_has "did you mean 'entity get'?"
+expect_exit 64 annals members org:csto --att 2005
+check "did you mean --at" err_has "unknown option --att; did you mean --at?"
+expect_exit 64 annals entity list --limt 3
+check "did you mean --limit" err_has "did you mean --limit?"
+expect_exit 64 annals health --tiemout 5
+check "a global flag: did you mean --timeout" err_has "did you mean --timeout?"
+expect_exit 64 annals xyzzy
+check "nothing close: no guess" bash -c "! grep -q 'did you mean' '$ERR'"
+
+# The environment: every global flag with a variable is listed in --help,
+# and a flag wins over its variable.
+run annals --help
+for v in ANNALS_SERVER ANNALS_TIMEOUT ANNALS_TOKEN ANNALS_TLS_CA ANNALS_TLS_CERT ANNALS_TLS_KEY ANNALS_TLS_SERVER_NAME; do
+	check "--help names $v" out_has "$v"
+done
+check "--help lists -o" out_has "-o, --output FORMAT"
+check "--help lists --no-headers" out_has "--no-headers"
+ANNALS_TIMEOUT=soon expect_exit 64 annals health
+check "a bad ANNALS_TIMEOUT is named" err_has "ANNALS_TIMEOUT: 'soon'"
+ANNALS_TIMEOUT=0 expect_exit 64 annals health
+ANNALS_TIMEOUT=soon expect_exit 14 annals --timeout 300 health
+check "--timeout wins over ANNALS_TIMEOUT" err_has "UNAVAILABLE"
+ANNALS_TLS_CA=$CLI_TMP/no-ca.pem expect_exit 66 annals --server tls+tcp://127.0.0.1:1 health
+check "ANNALS_TLS_CA is used (and named)" err_has "no-ca.pem (given by ANNALS_TLS_CA)"
+ANNALS_TLS_CA=$CLI_TMP/no-ca.pem expect_exit 66 annals --tls-ca "$CLI_TMP/other-ca.pem" health
+check "--tls-ca wins over ANNALS_TLS_CA" err_has "other-ca.pem (given by --tls-ca)"
+ANNALS_TLS_CERT=$CLI_TMP/no-cert.pem expect_exit 66 annals health
+check "ANNALS_TLS_CERT is used" err_has "(given by ANNALS_TLS_CERT)"
+ANNALS_TLS_KEY=$CLI_TMP/no-key.pem expect_exit 66 annals health
+check "ANNALS_TLS_KEY is used" err_has "(given by ANNALS_TLS_KEY)"
 
 # Local input problems are found before any server is needed.
 expect_exit 66 annals import "$CLI_TMP/no-such-file.json"

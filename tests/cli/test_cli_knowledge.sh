@@ -68,6 +68,23 @@ check "Khachaturov is the first holder" grep -qE '^ +1 +person:yuri-khachaturov 
 check "Zas is the second holder" grep -qE '^ +2 +person:stanislav-zas ' "$OUT"
 expect_contains "person:stanislav-zas" annals succession "CSTO Secretary General"
 
+# a question that does not fit its subject is refused in words, not
+# answered with empty lists (exit 9, FAILED_PRECONDITION, with what to try)
+expect_exit 9 annals members country:armenia --at 2005
+check "members of a country: it says what it is" err_has "country:armenia is a country, not an organization: Members applies to organizations"
+check "members of a country: what to try" err_has "hint: try: annals relations country:armenia"
+check "members of a country: no empty lists" test ! -s "$OUT"
+expect_exit 9 annals members Armenia --at 2005
+check "by name too: the resolved id is named" err_has "country:armenia is a country"
+expect_exit 9 annals holder person:stanislav-zas --at 2020-01-01
+check "holder of a person" err_has "person:stanislav-zas is a person, not a position: Holder applies to offices"
+expect_exit 9 annals succession org:csto
+check "succession of an organization" err_has "org:csto is an organization, not a position: Succession"
+run annals -o json members country:russia --at 2005
+check "-o json: the same refusal, nothing on stdout" test "$RC" -eq 9 -a ! -s "$OUT"
+# ... while a question that fits still answers, with empty groups when so
+expect_exit 0 annals holder position:csto-secretary-general --at 1990
+
 # names on a date: renamed CSTO in October 2002
 expect_contains "org:csto at 2001: Collective Security Treaty (TRUE)" annals name org:csto --at 2001
 expect_contains "org:csto at 2003: Collective Security Treaty Organization (TRUE)" annals name org:csto --at 2003

@@ -675,6 +675,11 @@ static void test_succession(void)
 	in.position = "Atlantis";
 	CHECK_EQ_INT(kn_q_succession(fx.txn, &in, &fx.a, &out, &err), ANNALS_NOT_FOUND);
 	CHECK_CONTAINS(err.msg, "position: ");
+	/* a person is no office: said so, not answered with an empty chain */
+	Annals__V1__SuccessionReply out2 = ANNALS__V1__SUCCESSION_REPLY__INIT;
+	in.position = "person:zas";
+	CHECK_EQ_INT(kn_q_succession(fx.txn, &in, &fx.a, &out2, &err), ANNALS_FAILED_PRECONDITION);
+	CHECK_CONTAINS(err.msg, "person:zas is a person, not a position");
 }
 
 /* ---- Evidence and Facts ---------------------------------------------------------------------- */
@@ -885,6 +890,14 @@ static void test_builtin_dataset(void)
 		in.at_document = "doc:ad6eff3e562ac92b";
 		CHECK_EQ_INT(kn_q_members(seed.txn, &in, &seed.a, &out2, &err), ANNALS_FAILED_PRECONDITION);
 		CHECK_CONTAINS(err.msg, "has no known publication date");
+
+		/* a country has no members: said so, not answered with empty lists */
+		Annals__V1__MembersReply out3 = ANNALS__V1__MEMBERS_REPLY__INIT;
+		in.organization = "country:armenia";
+		in.at = mkdate("2008");
+		in.at_document = "";
+		CHECK_EQ_INT(kn_q_members(seed.txn, &in, &seed.a, &out3, &err), ANNALS_FAILED_PRECONDITION);
+		CHECK_CONTAINS(err.msg, "country:armenia is a country, not an organization");
 
 		Annals__V1__SuccessionRequest sin = ANNALS__V1__SUCCESSION_REQUEST__INIT;
 		Annals__V1__SuccessionReply sout = ANNALS__V1__SUCCESSION_REPLY__INIT;
