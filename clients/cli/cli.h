@@ -103,6 +103,7 @@ extern const cli_cmd cli_cmds_evidence[];
 extern const cli_cmd cli_cmds_data[];
 extern const cli_cmd cli_cmds_changes[];
 extern const cli_cmd cli_cmds_cluster[];
+extern const cli_cmd cli_cmds_ingest[];
 extern const cli_cmd cli_cmds_call[];
 extern const cli_cmd cli_cmds_docs[];
 
@@ -182,6 +183,24 @@ int cli_client(cli_ctx *ctx, annals_error *err);
 annals_options cli_client_options(const cli_ctx *ctx);
 /* A local failure (bad input file, ...): same format; returns code. */
 int cli_fail(const cli_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- cli_source.c -------------------------------------------------------- */
+
+/* A document's text as the reader gives it (annals keeps no text). */
+typedef struct cli_source {
+	const char *path;
+	char *text; /* NUL-terminated, len bytes */
+	size_t len;
+	char sha256[65];
+	const char *doc; /* the document it was checked to be, or NULL */
+} cli_source;
+
+/* Reads path and takes its sha256; 0 or an exit code (reported). */
+int cli_source_load(cli_ctx *ctx, cli_source *s, const char *path);
+void cli_source_free(cli_source *s);
+/* Fetches doc_id and compares fingerprints (FAILED_PRECONDITION, reported,
+ * when they differ); on 0 *out (if not NULL) holds the record (annals_free). */
+int cli_source_check(cli_ctx *ctx, cli_source *s, const char *doc_id, Annals__V1__Document **out);
 
 /* ---- cli_out.c ----------------------------------------------------------- */
 

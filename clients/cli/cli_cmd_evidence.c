@@ -8,74 +8,21 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <mbedtls/sha256.h>
 
 #include "cli.h"
-#include "common/file.h"
-
-#define EV_SOURCE_MAX (64u << 20)
-
-typedef struct ev_source {
-	const char *path;
-	char *text;
-	size_t len;
-	char sha256[65];
-	const char *doc; /* the cited document the file matches, or NULL */
-} ev_source;
-
-static int ev_source_load(cli_ctx *ctx, ev_source *s, const char *path)
-{
-	unsigned char digest[32];
-	s->path = path;
-	s->text = file_read_all(path, EV_SOURCE_MAX, &s->len);
-	if (s->text == NULL) {
-		fprintf(stderr, "annals: cannot read the source file %s\n", path);
-		return CLI_EXIT_NOINPUT;
-	}
-	if (mbedtls_sha256_ret((const unsigned char *)s->text, s->len, digest, 0) != 0)
-		return cli_fail(ctx, ANNALS_INTERNAL, "sha256 of %s failed", path);
-	for (int i = 0; i < 32; i++)
-		snprintf(s->sha256 + 2 * i, 3, "%02x", digest[i]);
-	return 0;
-}
-
-/* Looks the document up and compares fingerprints; a mismatch is the
- * caller's mistake (wrong file, or an edited copy), FAILED_PRECONDITION. */
-static int ev_source_check(cli_ctx *ctx, ev_source *s, const char *doc_id)
-{
-	Annals__V1__GetRequest req = ANNALS__V1__GET_REQUEST__INIT;
-	req.id = (char *)doc_id;
-	Annals__V1__Document *doc;
-	int rc = cli_call(ctx, "GetDocument", &req.base, &doc);
-	if (rc != 0)
-		return rc;
-	bool same = strcasecmp(doc->sha256, s->sha256) == 0 && doc->length == s->len;
-	if (!same)
-		rc = cli_fail(
-		    ctx, ANNALS_FAILED_PRECONDITION,
-		    "%s is not the text of %s: sha256 %s, %zu bytes; the document record has sha256 %s, "
-		    "%u bytes (--source needs the document's exact bytes)",
-		    s->path, doc_id, s->sha256, s->len, doc->sha256[0] ? doc->sha256 : "(none)", doc->length);
-	else
-		s->doc = doc_id;
-	annals_free(doc);
-	return rc;
-}
 
 /* The first document the evidence cites is the one the file must be. */
-static int ev_source_match(cli_ctx *ctx, ev_source *s, const Annals__V1__EvidenceReply *r)
+static int ev_source_match(cli_ctx *ctx, cli_source *s, const Annals__V1__EvidenceReply *r)
 {
 	for (size_t i = 0; i < r->n_items; i++)
 		if (r->items[i]->evidence && r->items[i]->evidence->document[0])
-			return ev_source_check(ctx, s, r->items[i]->evidence->document);
+			return cli_source_check(ctx, s, r->items[i]->evidence->document, NULL);
 	return cli_fail(ctx, ANNALS_FAILED_PRECONDITION, "the evidence cites no document to check %s against",
 	                s->path);
 }
 
 /* The span on one line: line breaks and other control bytes become spaces. */
-static void ev_quote(const ev_source *s, const Annals__V1__Evidence *ev)
+static void ev_quote(const cli_source *s, const Annals__V1__Evidence *ev)
 {
 	if (ev->span_end > s->len || ev->span_start > ev->span_end) {
 		printf("    (span [%u,%u) lies outside the %zu-byte file)\n", ev->span_start, ev->span_end,
@@ -90,7 +37,7 @@ static void ev_quote(const ev_source *s, const Annals__V1__Evidence *ev)
 	fputs("\"\n", stdout);
 }
 
-static void ev_print(cli_ctx *ctx, const Annals__V1__EvidenceReply *r, const ev_source *s)
+static void ev_print(cli_ctx *ctx, const Annals__V1__EvidenceReply *r, const cli_source *s)
 {
 	ar_arena *a = &ctx->ar;
 	const Annals__V1__RecordRef *rec = r->record;
@@ -128,9 +75,9 @@ static int cmd_evidence(cli_ctx *ctx)
 {
 	Annals__V1__EvidenceRequest req = ANNALS__V1__EVIDENCE_REQUEST__INIT;
 	req.id = (char *)cli_pos(ctx, 0);
-	ev_source src = {0};
+	cli_source src = {0};
 	const char *path = cli_opt(ctx, "source");
-	int rc = path ? ev_source_load(ctx, &src, path) : 0;
+	int rc = path ? cli_source_load(ctx, &src, path) : 0;
 	Annals__V1__EvidenceReply *rep = NULL;
 	if (rc == 0)
 		rc = cli_call(ctx, "Evidence", &req.base, &rep);
@@ -141,7 +88,7 @@ static int cmd_evidence(cli_ctx *ctx)
 	else if (rc == 0)
 		ev_print(ctx, rep, path ? &src : NULL);
 	annals_free(rep);
-	free(src.text);
+	cli_source_free(&src);
 	return rc;
 }
 
