@@ -279,6 +279,13 @@ if ! pm run --rm --pull=never --name "$N-smoke" "$BASE_IMAGE" true >"$WORK/smoke
 fi
 
 # ---- image --------------------------------------------------------------------
+# the image takes the web page from bin/web (make web: npm on the host)
+if ! (cd "$ROOT" && timeout 600 make -s web) >"$WORK/web.log" 2>&1; then
+	show_log "$WORK/web.log"
+	fail deploy-image-builds "make web (the page the image serves) failed"
+	summary "the web page did not build"
+	exit 1
+fi
 t=$SECONDS
 old_id=$(pm image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null)
 if PM_TIMEOUT=1500 pm build --pull=never --format docker --layers -f "$DEPLOY/Dockerfile" -t "$IMAGE" \
@@ -336,11 +343,12 @@ fi
 # ---- run: published port, volume, restart, SIGTERM ------------------------------
 PORT=$(free_port)
 MPORT=$(free_port)
+HPORT=$(free_port)
 RUN=$N-run
 SERVER=tcp://127.0.0.1:$PORT
 pm volume create "$N-data" >/dev/null
 if ! pm run -d --pull=never --name "$RUN" -p "127.0.0.1:$PORT:7700" -p "127.0.0.1:$MPORT:7709" \
-	-v "$N-data:/data" -e ANNALS_INSECURE=1 "$IMAGE" >"$WORK/run.log" 2>&1; then
+	-p "127.0.0.1:$HPORT:7780" -v "$N-data:/data" -e ANNALS_INSECURE=1 "$IMAGE" >"$WORK/run.log" 2>&1; then
 	show_log "$WORK/run.log"
 fi
 if wait_until 30 cli --server "$SERVER" health; then
@@ -360,6 +368,21 @@ if metrics_ok "$MPORT" 2>"$WORK/metrics.err"; then
 	pass deploy-run-metrics "/healthz, /readyz, /metrics through 127.0.0.1:$MPORT"
 else
 	show_log "$WORK/metrics.err"; fail deploy-run-metrics "ANNALS_METRICS_LISTEN=http://0.0.0.0:7709: no answer on 127.0.0.1:$MPORT"
+fi
+
+# The JSON gateway and the web page (ANNALS_HTTP_LISTEN).
+http_ok() { # http_ok PORT
+	timeout 10 curl -fsS -H 'Content-Type: application/json' \
+		-d '{"organization":"org:csto","at":{"precision":"PRECISION_YEAR","year":2005}}' \
+		"http://127.0.0.1:$1/v1/Members" >"$WORK/http-members.out" &&
+		grep -q '"entity":"country:russia"' "$WORK/http-members.out" &&
+		timeout 10 curl -fsS "http://127.0.0.1:$1/" | grep -q '<title>annals</title>' &&
+		timeout 10 curl -fsS -o /dev/null "http://127.0.0.1:$1/web/vis-timeline-graph2d.min.js"
+}
+if http_ok "$HPORT" 2>"$WORK/http.err"; then
+	pass deploy-run-http "POST /v1/Members and the web page through 127.0.0.1:$HPORT"
+else
+	show_log "$WORK/http.err"; fail deploy-run-http "ANNALS_HTTP_LISTEN=http://0.0.0.0:7780: no answer on 127.0.0.1:$HPORT"
 fi
 
 query() { # query SERVER [cli options]: the knowledge query; prints its answer
@@ -417,7 +440,8 @@ pm rm -f "$RUN" >/dev/null 2>&1
 # ---- compose ------------------------------------------------------------------
 ANNALS_PORT=$(free_port)
 ANNALS_METRICS_PORT=$(free_port)
-export ANNALS_IMAGE=$IMAGE ANNALS_PORT ANNALS_METRICS_PORT
+ANNALS_HTTP_PORT=$(free_port)
+export ANNALS_IMAGE=$IMAGE ANNALS_PORT ANNALS_METRICS_PORT ANNALS_HTTP_PORT
 if (cd "$ROOT" && timeout -k 10 180 podman-compose -p "$PROJ" -f "$DEPLOY/compose.yaml" up -d --no-build) \
 	>"$WORK/compose-up.log" 2>&1 9>&- && wait_until 40 cli --server "tcp://127.0.0.1:$ANNALS_PORT" health; then
 	limits=$(pm inspect --format '{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}' "${PROJ}_annalsd_1" 2>/dev/null)
