@@ -571,9 +571,10 @@ static bool gw_route(gw_slot *sl, const char *uri)
 	method[n] = '\0';
 	const char *query = name[n] == '?' ? name + n + 1 : "";
 	sl->pretty = strstr(query, "pretty") != NULL;
-	sl->method = strchr(method, '/') && strncmp(method, ENV_METHOD_PREFIX, strlen(ENV_METHOD_PREFIX))
-	                 ? -1
-	                 : env_method_index(method);
+	/* "GetEntity" or "annals.v1.Annals/GetEntity", no other path */
+	bool other_service = strchr(method, '/') != NULL &&
+	                     strncmp(method, ENV_METHOD_PREFIX, strlen(ENV_METHOD_PREFIX)) != 0;
+	sl->method = other_service ? -1 : env_method_index(method);
 	if (sl->method < 0) {
 		char shown[64];
 		size_t k = n < sizeof(shown) - 1 ? n : sizeof(shown) - 1; /* a long name is cut */
