@@ -259,6 +259,7 @@ const char *cli_record_kind(ar_arena *a, int kind);
 const char *cli_truth(int truth); /* "TRUE", "FALSE", "UNKNOWN", "-" */
 /* "doc:x s1 [0,193) reported, by source:y" */
 const char *cli_evidence_brief(ar_arena *a, const Annals__V1__Evidence *ev);
+void cli_print_publication(ar_arena *a, const Annals__V1__Publication *p);
 /* "1,2" */
 const char *cli_sentences(ar_arena *a, const Annals__V1__Evidence *ev);
 const char *cli_display_name(const Annals__V1__Entity *e); /* first name, or "" */

@@ -55,6 +55,7 @@ static void kn_print_name_at(cli_ctx *ctx, const Annals__V1__NameAtReply *r)
 	ar_arena *a = &ctx->ar;
 	printf("%s at %s: %s (%s)\n", r->entity, cli_opt(ctx, "at"), r->name[0] ? r->name : "unknown",
 	       cli_truth(r->truth));
+	cli_print_publication(a, r->publication);
 	cli_table t;
 	cli_table_init(&t, a, 4);
 	cli_table_header(&t, ctx, "TRUTH", "KIND", "NAME", "VALID");
@@ -121,10 +122,12 @@ static int kn_relations_reply(cli_ctx *ctx, const char *method, const ProtobufCM
 	int rc = cli_call(ctx, method, req, &rep);
 	if (rc != 0)
 		return rc;
-	if (ctx->structured)
+	if (ctx->structured) {
 		rc = cli_print_msg(ctx, &rep->base);
-	else
+	} else {
+		cli_print_publication(&ctx->ar, rep->publication);
 		kn_print_facts(ctx, rep->facts, rep->n_facts, dated);
+	}
 	annals_free(rep);
 	return rc;
 }
@@ -162,6 +165,14 @@ static const char *kn_item_record(const Annals__V1__TimelineItem *it)
 	return it->relation ? it->relation->id : "";
 }
 
+/* "event", or "event via treaty:x (formed_by_members_of)" for a tie's event. */
+static const char *kn_item_kind(ar_arena *a, const Annals__V1__TimelineItem *it)
+{
+	if (it->via_entity[0] == '\0')
+		return it->kind;
+	return ar_printf(a, "%s via %s (%s)", it->kind, it->via_entity, it->via_predicate);
+}
+
 static void kn_print_timeline(cli_ctx *ctx, const Annals__V1__TimelineReply *r)
 {
 	cli_table t;
@@ -170,10 +181,28 @@ static void kn_print_timeline(cli_ctx *ctx, const Annals__V1__TimelineReply *r)
 	for (size_t i = 0; i < r->n_items; i++) {
 		const Annals__V1__TimelineItem *it = r->items[i];
 		cli_table_row(&t, it->undated || it->when == NULL ? "undated" : cli_date(&ctx->ar, it->when),
-		              it->kind, kn_item_record(it), it->description);
+		              kn_item_kind(&ctx->ar, it), kn_item_record(it), it->description);
 	}
 	printf("timeline of %s\n", r->entity);
 	cli_table_print(&t, stdout, "  ");
+}
+
+/* --via P1,P2 (the ties to follow) or --via none (only the entity's own). */
+static int kn_opt_via(cli_ctx *ctx, Annals__V1__TimelineRequest *req)
+{
+	const char *v = cli_opt(ctx, "via");
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "none") == 0) {
+		req->direct_only = true;
+		return 0;
+	}
+	char *list = ar_strdup(&ctx->ar, v), *save = NULL;
+	for (char *p = strtok_r(list, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save))
+		AR_PUSH(&ctx->ar, req->via, req->n_via, p);
+	if (req->n_via == 0)
+		return cli_usage_error(ctx, "--via: name predicates (P1,P2) or none");
+	return 0;
 }
 
 static int cmd_timeline(cli_ctx *ctx)
@@ -183,6 +212,8 @@ static int cmd_timeline(cli_ctx *ctx)
 	int rc = cli_opt_date(ctx, "from", &req.from);
 	if (rc == 0)
 		rc = cli_opt_date(ctx, "to", &req.to);
+	if (rc == 0)
+		rc = kn_opt_via(ctx, &req);
 	Annals__V1__TimelineReply *rep;
 	if (rc != 0 || (rc = cli_call(ctx, "Timeline", &req.base, &rep)) != 0)
 		return rc;
@@ -233,7 +264,7 @@ static const cli_optspec at_opts[] = {{"at", true}, {NULL, false}};
 static const cli_optspec relations_opts[] = {
     {"predicate", true}, {"object", true}, {"inverse", false}, {"at", true}, {NULL, false}};
 static const cli_optspec history_opts[] = {{"predicate", true}, {"object", true}, {NULL, false}};
-static const cli_optspec timeline_opts[] = {{"from", true}, {"to", true}, {NULL, false}};
+static const cli_optspec timeline_opts[] = {{"from", true}, {"to", true}, {"via", true}, {NULL, false}};
 static const cli_optspec facts_opts[] = {{"sentence", true}, {NULL, false}};
 
 #define KN_AT_HELP                                                                                           \
@@ -280,9 +311,13 @@ const cli_cmd cli_cmds_knowledge[] = {
      .max_pos = 1,
      .run = cmd_history},
     {.name = "timeline",
-     .synopsis = "ENTITY [--from D] [--to D]",
+     .synopsis = "ENTITY [--from D] [--to D] [--via P1,P2|none]",
      .summary = "events and changes of an entity in time order (undated ones last)",
-     .details = "  --from D, --to D only this time range\n",
+     .details = "  --from D, --to D only this time range\n"
+                "  --via P1,P2      also the events of entities tied to it by these relation\n"
+                "                   predicates or attribute keys, marked \"via ENTITY (P)\";\n"
+                "                   default for an organization: its founding treaty, offices and\n"
+                "                   bodies; --via none: only its own\n",
      .opts = timeline_opts,
      .min_pos = 1,
      .max_pos = 1,

@@ -55,6 +55,7 @@ static int cmd_members(cli_ctx *ctx)
 		rc = cli_print_msg(ctx, &rep->base);
 	} else {
 		printf("%s at %s\n", rep->organization, cli_opt(ctx, "at"));
+		cli_print_publication(&ctx->ar, rep->publication);
 		mem_group(ctx, "members", rep->members, rep->n_members);
 		mem_group(ctx, "suspended", rep->suspended, rep->n_suspended);
 		mem_group(ctx, "unknown", rep->unknown, rep->n_unknown);
@@ -68,6 +69,7 @@ static void mem_print_holders(cli_ctx *ctx, const Annals__V1__HolderReply *r)
 {
 	ar_arena *a = &ctx->ar;
 	printf("%s at %s\n", r->position, cli_opt(ctx, "at"));
+	cli_print_publication(a, r->publication);
 	if (r->n_holders == 0) {
 		printf("  nobody is known to hold it then\n");
 		return;

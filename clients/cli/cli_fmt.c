@@ -135,6 +135,21 @@ const char *cli_evidence_brief(ar_arena *a, const Annals__V1__Evidence *ev)
 	return s;
 }
 
+/* The day a question at pub:DOC was answered for, on a line of its own:
+ * the given date, or the bounds derived from the document with the span
+ * and rule they come from. Nothing when the question named a date. */
+void cli_print_publication(ar_arena *a, const Annals__V1__Publication *p)
+{
+	if (p == NULL)
+		return;
+	if (!p->derived) {
+		printf("publication of %s: %s\n", p->document, p->text);
+		return;
+	}
+	printf("publication of %s: %s; %s: %s\n", p->document, p->text, cli_evidence_brief(a, p->evidence),
+	       p->evidence ? p->evidence->note : "");
+}
+
 const char *cli_display_name(const Annals__V1__Entity *e)
 {
 	return e->n_names > 0 && e->names[0]->text ? e->names[0]->text : "";

@@ -21,6 +21,13 @@
  * range shares (here year 2019, month 0, day 0); earliest/latest are the
  * whole answer. The relative date keeps its own precision field, so
  * resolving again gives the same result.
+ *
+ * Open ends. An anchor known only from below (a document whose publication
+ * date is not given, bounded by what it reports as past: "2020-01-01 or
+ * later") has latest = DATE_LAST_DAY. Its dependents keep that end open
+ * rather than shift it ("yesterday" of "2020-01-01 or later" is
+ * "2019-12-31 or later", not a range ending in 9999), and print as
+ * "<first day> or later".
  */
 #include "common/date.h"
 #include "common/utf8.h"
@@ -81,7 +88,7 @@ static int32_t date_first_day(void)
 
 static int32_t date_last_day(void)
 {
-	return date_days_from_civil(DATE_YEAR_MAX, 12, 31);
+	return DATE_LAST_DAY; /* date_days_from_civil(9999, 12, 31), checked in test_date */
 }
 
 /* ---- absolute dates ------------------------------------------------------ */
@@ -303,12 +310,22 @@ static void date_format_day(int32_t days, int p, char *buf, size_t len)
 		snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
 }
 
+bool date_open_end(const Annals__V1__Date *d)
+{
+	int32_t lo, hi;
+	return date_range(d, &lo, &hi) && hi == DATE_LAST_DAY && date_is_relative(d);
+}
+
 static const char *date_format_relative(const Annals__V1__Date *d, char *buf, size_t len)
 {
 	int32_t lo, hi;
 	int p = (int)d->precision;
 	if (date_range(d, &lo, &hi)) {
-		if (date_is_one_unit(p, lo, hi)) {
+		if (hi == DATE_LAST_DAY) {
+			char a[16];
+			date_format_day(lo, ANNALS__V1__PRECISION__PRECISION_DAY, a, sizeof(a));
+			snprintf(buf, len, "%s or later", a);
+		} else if (date_is_one_unit(p, lo, hi)) {
 			date_format_day(lo, p, buf, len);
 		} else {
 			char a[16], b[16];
@@ -429,8 +446,11 @@ static void date_resolve_relative(Annals__V1__Date *d, date_anchor_fn lookup, vo
 	const Annals__V1__Date *a = lookup(ctx, d->anchor);
 	if (a == NULL || a == d || !date_range(a, &a_lo, &a_hi))
 		return;
-	if (!date_shift(d, a_lo, &lo) || !date_shift(d, a_hi, &hi))
+	bool open = a_hi == DATE_LAST_DAY; /* known only from below: stays so */
+	if (!date_shift(d, a_lo, &lo) || (!open && !date_shift(d, a_hi, &hi)))
 		return;
+	if (open)
+		hi = DATE_LAST_DAY;
 	date_widen((int)d->precision, &lo, &hi);
 	date_set_common_parts(d, lo, hi);
 	d->earliest = lo;

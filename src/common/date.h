@@ -16,6 +16,11 @@
 
 #define DATE_NEG_INF INT32_MIN /* "before any day" */
 #define DATE_POS_INF INT32_MAX /* "after any day" */
+/* The last day a Date can mean: 9999-12-31. A relative date whose anchor
+ * is bounded only from below (a document's publication known only to be
+ * on or after some day) resolves with latest = DATE_LAST_DAY, read as "or
+ * later": no last day is known, and none is made up. */
+#define DATE_LAST_DAY 2932896
 /* How deep chains of relative dates are followed (an event anchored on an
  * event anchored on a document...), when written and when asked: deeper
  * ones stay unresolved. */
@@ -38,6 +43,9 @@ int date_validate(const Annals__V1__Date *d, char *msg, size_t msglen);
 /* "2019", "2019-05", "2019-05-01"; relative and unresolved:
  * "doc:x-1d?"-style text; returns buf. */
 const char *date_format(const Annals__V1__Date *d, char *buf, size_t len);
+
+/* Whether a resolved date is open-ended: latest is DATE_LAST_DAY. */
+bool date_open_end(const Annals__V1__Date *d);
 
 /* [lo, hi] of a resolved date; false when the date has no usable value
  * (NULL, unresolved, or unspecified precision). */

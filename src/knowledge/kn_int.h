@@ -10,7 +10,9 @@
  * Dates are resolved at query time, not trusted from storage: a relative
  * date ("yesterday" in a document) is resolved through its anchor as the
  * store holds it now, so a publication date added later takes effect at
- * once, and one never known leaves the date unresolved (an unknown side).
+ * once, and one never known leaves the date unresolved (an unknown side)
+ * — unless the document's own content bounds it (pubdate.c): then dates
+ * anchored to it resolve to ranges open at their end.
  */
 #ifndef ANNALS_KNOWLEDGE_KN_INT_H
 #define ANNALS_KNOWLEDGE_KN_INT_H
@@ -25,6 +27,7 @@
 
 typedef struct kn_anchor kn_anchor;
 typedef struct kn_name_entry kn_name_entry;
+typedef struct kn_pub kn_pub;
 
 /* One query's working state: the snapshot, the arena, the error, and two
  * small caches (anchor dates, entity display names) kept in the arena. */
@@ -37,6 +40,11 @@ typedef struct kn_ctx {
 	size_t n_anchors, cap_anchors;
 	kn_name_entry *labels;
 	size_t n_labels, cap_labels;
+	kn_pub **pubs; /* publications worked out so far (pubdate.c) */
+	size_t n_pubs;
+	/* Working out a publication's bounds: no other document's bounds are
+	 * derived meanwhile (so derivations neither nest nor loop). */
+	bool deriving;
 } kn_ctx;
 
 void kn_init(kn_ctx *q, st_txn *t, ar_arena *a, st_err *err);
@@ -45,11 +53,15 @@ int kn_fail(kn_ctx *q, int code, const char *fmt, ...) __attribute__((format(pri
 
 /* ---- dates ---------------------------------------------------------------- */
 
-/* The asked date of a query: all days [lo, hi], or none (history mode). */
+/* The asked date of a query: all days [lo, hi], or none (history mode).
+ * With pub (at_document), one unknown day P in [lo, hi] — the
+ * publication of pub->doc — and bounds anchored to that document move
+ * with P (atpub.c); hi may be DATE_LAST_DAY: no last day known. */
 typedef struct kn_when {
 	bool set;
 	int32_t lo, hi;
-	const char *text; /* "2019-05", or "the publication of doc:x (2021-05-13)" */
+	const char *text; /* "2019-05", or "the publication of doc:x, 2021-05-13 (day)" */
+	const kn_pub *pub;
 } kn_when;
 
 /* Resolves d in place (relative dates through their anchors in this
@@ -65,6 +77,48 @@ const char *kn_date_text(kn_ctx *q, const Annals__V1__Date *d);
 int kn_when_of(kn_ctx *q, const Annals__V1__Date *at, const char *at_document, kn_when *w);
 /* A request's date range filter bound (TimelineRequest.from/to). */
 int kn_bound_of(kn_ctx *q, const Annals__V1__Date *d, const char *field, int32_t *lo, int32_t *hi, bool *set);
+
+/* ---- a document's publication (pubdate.c) ------------------------------------- */
+
+#define KN_PUB_RULE "publication-follows-reported-past"
+
+/* When a document was published: Document.published when usable, else
+ * the bounds its own content gives (derived: a first day, no last day). */
+struct kn_pub {
+	const char *doc; /* the document's id */
+	bool known;      /* lo/hi hold a range */
+	bool derived;
+	int rc;                         /* not ANNALS_OK: reading its citations failed (a deadline) */
+	int32_t lo, hi;                 /* hi == DATE_LAST_DAY: no last day known */
+	const char *decided_by;         /* derived: the record whose date sets lo */
+	Annals__V1__Evidence *evidence; /* derived: its cited span, inferred, with the rule */
+	const char *text;               /* "2020-01-01 or later", "2021-05-13 (day)" */
+};
+
+/* Worked out once per query and cached in q. */
+const kn_pub *kn_pub_of(kn_ctx *q, const Annals__V1__Document *doc);
+/* For a "doc:X" anchor whose document has no usable published date: a
+ * Date standing for its derived bounds ("2020-01-01 or later"), or NULL. */
+Annals__V1__Date *kn_pub_anchor_date(kn_ctx *q, const char *anchor);
+/* The reply's Publication message. */
+Annals__V1__Publication *kn_pub_message(kn_ctx *q, const kn_pub *p);
+
+/* ---- truth on the asked date ------------------------------------------------- */
+
+/* How a fact stands on the asked days, and why: begun (certainly begun by
+ * the first), lasting (certainly not ended by the last), unbegun (not yet
+ * begun on the last), over (already ended on the first). */
+typedef struct kn_verdict {
+	asof_truth truth;
+	bool begun, lasting, unbegun, over;
+} kn_verdict;
+
+/* iv judged on w: with asof on sp (the span of iv) for a date, or over
+ * the possible publication days for at_document (atpub.c). */
+void kn_judge(kn_ctx *q, const Annals__V1__Interval *iv, const asof_span *sp, const kn_when *w,
+              kn_verdict *v);
+/* The same over every publication day in [w->lo, w->hi] (atpub.c). */
+void kn_judge_at_pub(kn_ctx *q, const Annals__V1__Interval *iv, const kn_when *w, kn_verdict *v);
 
 /* ---- records ---------------------------------------------------------------- */
 
@@ -105,6 +159,22 @@ Annals__V1__RelationFact *kn_fact(kn_ctx *q, const kn_rel *qr, const kn_when *w)
 const char *kn_bound_phrase(kn_ctx *q, const Annals__V1__Bound *b, bool start);
 /* "started 1992 (year); no end stated" for any interval (NULL: "always"). */
 const char *kn_interval_phrase(kn_ctx *q, Annals__V1__Interval *iv);
+
+/* ---- ties (ties.c) -------------------------------------------------------------- */
+
+/* An entity tied to another, and the predicate (a relation's or an
+ * attribute key) that ties them. */
+typedef struct kn_tie {
+	const char *entity;
+	const char *predicate;
+} kn_tie;
+
+/* The entities tied to e by the predicates in via (relations and
+ * attribute refs, either way), each once, e itself never; no predicates:
+ * the defaults for e's type (an organization: its founding treaty, offices
+ * and bodies). followed: the predicates looked at. */
+int kn_ties(kn_ctx *q, const Annals__V1__Entity *e, char *const *via, size_t n_via, kn_tie ***out, size_t *n,
+            char ***followed, size_t *n_followed);
 
 /* A stable merge sort of n pointers, scratch space from the arena. */
 void kn_sort(kn_ctx *q, void **items, size_t n, int (*cmp)(const void *, const void *));

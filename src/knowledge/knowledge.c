@@ -138,6 +138,10 @@ static const Annals__V1__Date *kn_anchor_date(void *ctx, const char *anchor)
 	int32_t lo, hi;
 	q->depth++;
 	bool ok = d != NULL && kn_date_range(q, d, &lo, &hi);
+	if (!ok) { /* a document with no usable date: the bounds its content gives, if any */
+		d = kn_pub_anchor_date(q, anchor);
+		ok = d != NULL;
+	}
 	q->depth--;
 	/* the array may have grown (and moved) while resolving */
 	q->anchors[slot].date = ok ? d : NULL;
@@ -182,6 +186,8 @@ const char *kn_date_text(kn_ctx *q, const Annals__V1__Date *d)
 			return ar_printf(q->a, "%s (unresolved: its anchor has no known date)", buf);
 		return ar_printf(q->a, "%s (not a usable date)", buf);
 	}
+	if (date_open_end(d)) /* "2019-12-31 or later": no precision to name */
+		return ar_strdup(q->a, buf);
 	if (strstr(buf, "..") != NULL)
 		return ar_printf(q->a, "%s (one of these days)", buf);
 	unsigned p = (unsigned)d->precision;
@@ -229,12 +235,20 @@ int kn_when_of(kn_ctx *q, const Annals__V1__Date *at, const char *at_document, k
 		Annals__V1__Document *doc = kn_document(q, at_document);
 		if (doc == NULL)
 			return kn_fail(q, ANNALS_NOT_FOUND, "at_document: no document '%s'", at_document);
-		if (!kn_date_range(q, doc->published, &w->lo, &w->hi))
-			return kn_fail(q, ANNALS_FAILED_PRECONDITION,
-			               "at_document: document %s has no known publication date", doc->id);
+		const kn_pub *p = kn_pub_of(q, doc);
+		if (p->rc != ANNALS_OK)
+			return kn_fail(q, p->rc, "at_document: reading what %s reports failed", doc->id);
+		if (!p->known)
+			return kn_fail(
+			    q, ANNALS_FAILED_PRECONDITION,
+			    "at_document: document %s has no known publication date, and nothing it "
+			    "reports as past bounds it",
+			    doc->id);
 		w->set = true;
-		w->text =
-		    ar_printf(q->a, "the publication of %s, %s", doc->id, kn_date_text(q, doc->published));
+		w->lo = p->lo;
+		w->hi = p->hi;
+		w->pub = p;
+		w->text = ar_printf(q->a, "the publication of %s, %s", doc->id, p->text);
 		return ANNALS_OK;
 	}
 	if (kn_date_empty(at))
@@ -431,24 +445,37 @@ const char *kn_interval_phrase(kn_ctx *q, Annals__V1__Interval *iv)
 	                 kn_bound_phrase(q, iv->end, false));
 }
 
-/* Why a fact has truth t on w: the bound (or bounds) that decide it. */
-static const char *kn_reason(kn_ctx *q, const kn_rel *qr, const kn_when *w, asof_truth t)
+void kn_judge(kn_ctx *q, const Annals__V1__Interval *iv, const asof_span *sp, const kn_when *w, kn_verdict *v)
+{
+	if (w->pub != NULL) {
+		kn_judge_at_pub(q, iv, w, v);
+		return;
+	}
+	v->begun = sp->s_hi <= w->lo;
+	v->lasting = w->hi < sp->e_lo && !(sp->e_hi <= w->lo);
+	v->unbegun = w->hi < sp->s_lo;
+	v->over = sp->e_hi <= w->lo;
+	v->truth = asof_eval(sp, w->lo, w->hi); /* the same tests, in one place */
+}
+
+/* Why a fact has verdict v on w: the bound (or bounds) that decide it. */
+static const char *kn_reason(kn_ctx *q, const kn_rel *qr, const kn_when *w, const kn_verdict *v)
 {
 	Annals__V1__Interval *iv = qr->r->valid;
 	const Annals__V1__Bound *s = iv ? iv->start : NULL, *e = iv ? iv->end : NULL;
 	const char *why;
 	if (iv == NULL)
 		why = "always (no validity given)";
-	else if (!w->set || t == ASOF_TRUE)
+	else if (!w->set || v->truth == ASOF_TRUE)
 		why = ar_printf(q->a, "%s; %s", kn_bound_phrase(q, s, true), kn_bound_phrase(q, e, false));
-	else if (t == ASOF_FALSE && w->hi < qr->sp.s_lo)
+	else if (v->truth == ASOF_FALSE && v->unbegun)
 		why = ar_printf(q->a, "not yet begun on %s: %s", w->text, kn_bound_phrase(q, s, true));
-	else if (t == ASOF_FALSE)
+	else if (v->truth == ASOF_FALSE)
 		why = ar_printf(q->a, "over by %s: %s", w->text, kn_bound_phrase(q, e, false));
-	else if (!(qr->sp.s_hi <= w->lo) && !(w->hi < qr->sp.e_lo))
+	else if (!v->begun && !v->lasting)
 		why = ar_printf(q->a, "unknown on %s: may not have begun (%s) and may have ended (%s)",
 		                w->text, kn_bound_phrase(q, s, true), kn_bound_phrase(q, e, false));
-	else if (!(qr->sp.s_hi <= w->lo))
+	else if (!v->begun)
 		why = ar_printf(q->a, "unknown on %s: may not have begun: %s", w->text,
 		                kn_bound_phrase(q, s, true));
 	else
@@ -462,13 +489,13 @@ static const char *kn_reason(kn_ctx *q, const kn_rel *qr, const kn_when *w, asof
 Annals__V1__RelationFact *kn_fact(kn_ctx *q, const kn_rel *qr, const kn_when *w)
 {
 	Annals__V1__RelationFact *f = AR_NEW(q->a, Annals__V1__RelationFact, ANNALS__V1__RELATION_FACT__INIT);
-	asof_truth t = ASOF_UNKNOWN;
+	kn_verdict v = {.truth = ASOF_UNKNOWN};
 	f->relation = qr->r;
 	if (w->set) {
-		t = asof_eval(&qr->sp, w->lo, w->hi);
-		f->truth = (Annals__V1__Truth)t;
+		kn_judge(q, qr->r->valid, &qr->sp, w, &v);
+		f->truth = (Annals__V1__Truth)v.truth;
 	}
-	f->reason = (char *)kn_reason(q, qr, w, t);
+	f->reason = (char *)kn_reason(q, qr, w, &v);
 	f->subject_name = (char *)kn_name_of(q, qr->r->subject);
 	f->object_name = (char *)kn_name_of(q, qr->r->object);
 	return f;

@@ -84,6 +84,8 @@ KN_QUERY(relations, RelationsRequest, RelationsReply)
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		AR_PUSH(a, out->facts, out->n_facts, kn_fact(&q, rels[i], &w));
+	if (w.pub != NULL)
+		out->publication = kn_pub_message(&q, w.pub);
 	return ANNALS_OK;
 }
 
@@ -136,9 +138,11 @@ static bool mb_is_suspended(const kn_rel *qr)
 	return strcmp(qr->r->status, "suspended") == 0;
 }
 
-static void mb_add(mb_fold *f, kn_rel *qr, const kn_when *w)
+static void mb_add(kn_ctx *q, mb_fold *f, kn_rel *qr, const kn_when *w)
 {
-	asof_truth t = asof_eval(&qr->sp, w->lo, w->hi);
+	kn_verdict v;
+	kn_judge(q, qr->r->valid, &qr->sp, w, &v);
+	asof_truth t = v.truth;
 	bool susp = mb_is_suspended(qr);
 	if (f->first == NULL)
 		f->first = qr;
@@ -148,7 +152,7 @@ static void mb_add(mb_fold *f, kn_rel *qr, const kn_when *w)
 		f->suspended = qr;
 	if (t == ASOF_UNKNOWN && (f->unknown == NULL || (mb_is_suspended(f->unknown) && !susp)))
 		f->unknown = qr;
-	if (t == ASOF_FALSE && qr->sp.s_lo <= w->hi)
+	if (t == ASOF_FALSE && !v.unbegun)
 		f->last_over = qr; /* segments come in time order */
 }
 
@@ -222,12 +226,14 @@ KN_QUERY(members, MembersRequest, MembersReply)
 	if (rc != ANNALS_OK)
 		return rc;
 	out->organization = org->id;
+	if (w.pub != NULL)
+		out->publication = kn_pub_message(&q, w.pub);
 	kn_sort(&q, (void **)rels, n, mb_by_subject); /* stable: time order within a subject */
 	for (size_t i = 0; i < n;) {
 		mb_fold f = {0};
 		size_t j = i;
 		for (; j < n && strcmp(rels[j]->r->subject, rels[i]->r->subject) == 0; j++)
-			mb_add(&f, rels[j], &w);
+			mb_add(&q, &f, rels[j], &w);
 		mb_place(&q, &f, &w, out);
 		i = j;
 	}
@@ -268,6 +274,8 @@ KN_QUERY(holder, HolderRequest, HolderReply)
 	if (rc != ANNALS_OK)
 		return rc;
 	out->position = pos->id;
+	if (w.pub != NULL)
+		out->publication = kn_pub_message(&q, w.pub);
 	for (size_t i = 0; i < n; i++) {
 		Annals__V1__RelationFact *f = kn_fact(&q, rels[i], &w);
 		if (f->truth != ANNALS__V1__TRUTH__TRUTH_FALSE)

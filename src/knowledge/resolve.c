@@ -57,7 +57,9 @@ static Annals__V1__Truth rs_truth(kn_ctx *q, Annals__V1__Interval *valid, const 
 	kn_span(q, valid, &sp);
 	if (!w->set)
 		return ANNALS__V1__TRUTH__TRUTH_UNSPECIFIED;
-	return (Annals__V1__Truth)asof_eval(&sp, w->lo, w->hi);
+	kn_verdict v;
+	kn_judge(q, valid, &sp, w, &v);
+	return (Annals__V1__Truth)v.truth;
 }
 
 /* One candidate per entity: the matching name that best fits the date
@@ -146,6 +148,8 @@ KN_QUERY(name_at, NameAtRequest, NameAtReply)
 	if (rc != ANNALS_OK)
 		return rc;
 	out->entity = e->id;
+	if (w.pub != NULL)
+		out->publication = kn_pub_message(&q, w.pub);
 	for (size_t i = 0; i < e->n_names; i++) {
 		Annals__V1__NameFact *f = AR_NEW(a, Annals__V1__NameFact, ANNALS__V1__NAME_FACT__INIT);
 		f->name = e->names[i];

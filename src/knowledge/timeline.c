@@ -9,6 +9,15 @@
  * listed last with undated = true, in no time order. `from`/`to` keep the
  * items whose days overlap [from, to]; undated items are kept too, since
  * nothing says they fall outside.
+ *
+ * Ties (ties.c): the events of the entities tied to this one — by the
+ * predicates the request names, else by its type's defaults (an
+ * organization's founding treaty, offices and bodies) — are listed too,
+ * each marked with the entity and predicate that brought it. An event
+ * already on the entity's own timeline, or brought by an earlier tie, is
+ * listed once: the entity's own first, then ties in the order followed.
+ * Only events are pulled in, not the tied entities' relations and names:
+ * those are the tied entity's own history, one Timeline away.
  */
 #include <string.h>
 
@@ -27,16 +36,23 @@ typedef struct tl {
 	tl_entry **entries;
 	size_t n;
 	int rc;
+	const kn_tie *via; /* while scanning a tied entity's events */
+	char **own;        /* ids of the entity's own events, sorted once they are all in */
+	size_t n_own;
+	char **pulled; /* ids of events brought by ties so far */
+	size_t n_pulled;
 } tl;
 
-static void tl_add(tl *x, Annals__V1__Date *when, const char *kind, int rank, const char *description,
-                   Annals__V1__Event *event, Annals__V1__Relation *relation)
+static Annals__V1__TimelineItem *tl_add(tl *x, Annals__V1__Date *when, const char *kind, int rank,
+                                        const char *description, Annals__V1__Event *event,
+                                        Annals__V1__Relation *relation)
 {
 	int32_t lo = 0, hi = 0;
 	bool dated = kn_date_range(x->q, when, &lo, &hi);
 	if (dated && (hi < x->from || lo > x->to))
-		return;
-	Annals__V1__TimelineItem *it = AR_NEW(x->q->a, Annals__V1__TimelineItem, ANNALS__V1__TIMELINE_ITEM__INIT);
+		return NULL;
+	Annals__V1__TimelineItem *it =
+	    AR_NEW(x->q->a, Annals__V1__TimelineItem, ANNALS__V1__TIMELINE_ITEM__INIT);
 	it->when = when;
 	it->kind = (char *)kind;
 	it->description = (char *)description;
@@ -50,6 +66,7 @@ static void tl_add(tl *x, Annals__V1__Date *when, const char *kind, int rank, co
 	e->rank = rank;
 	e->seq = x->n;
 	AR_PUSH(x->q->a, x->entries, x->n, e);
+	return it;
 }
 
 static int tl_cmp(const void *p, const void *r)
@@ -70,6 +87,38 @@ static int tl_cmp(const void *p, const void *r)
 
 /* ---- the three sources --------------------------------------------------------------- */
 
+static int tl_strcmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Whether an event is met for the first time. The entity's own events all
+ * come first (x->via NULL) and are searched by halves once sorted; those
+ * ties bring are few and searched in turn. */
+static bool tl_first_sight(tl *x, const char *id)
+{
+	if (x->via == NULL) {
+		AR_PUSH(x->q->a, x->own, x->n_own, ar_strdup(x->q->a, id));
+		return true;
+	}
+	size_t lo = 0, hi = x->n_own;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(x->own[mid], id);
+		if (c == 0)
+			return false;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = 0; i < x->n_pulled; i++)
+		if (strcmp(x->pulled[i], id) == 0)
+			return false;
+	AR_PUSH(x->q->a, x->pulled, x->n_pulled, ar_strdup(x->q->a, id));
+	return true;
+}
+
 static int tl_visit_event(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	tl *x = ctx;
@@ -79,12 +128,19 @@ static int tl_visit_event(void *ctx, const char *id, const uint8_t *data, size_t
 		x->rc = kn_fail(x->q, ANNALS_DATA_LOSS, "event %s cannot be read", id);
 		return 1;
 	}
+	if (!tl_first_sight(x, e->id))
+		return 0; /* on the entity's own timeline, or brought by an earlier tie */
 	const char *what = e->summary != NULL && e->summary[0] != '\0' ? e->summary : e->type;
-	const char *desc = ar_printf(x->q->a, "%s (%s%s)", what, e->type,
-	                             e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_PLANNED     ? ", planned"
-	                             : e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_CANCELLED ? ", cancelled"
-	                                                                                             : "");
-	tl_add(x, e->when, "event", 0, desc, e, NULL);
+	const char *desc =
+	    ar_printf(x->q->a, "%s (%s%s)", what, e->type,
+	              e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_PLANNED     ? ", planned"
+	              : e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_CANCELLED ? ", cancelled"
+	                                                                              : "");
+	Annals__V1__TimelineItem *it = tl_add(x, e->when, "event", 0, desc, e, NULL);
+	if (it != NULL && x->via != NULL) {
+		it->via_entity = (char *)x->via->entity;
+		it->via_predicate = (char *)x->via->predicate;
+	}
 	return 0;
 }
 
@@ -142,6 +198,42 @@ static void tl_names(tl *x, Annals__V1__Entity *e)
 	}
 }
 
+/* The events of every entity tied to e, marked. */
+static int tl_ties(tl *x, const Annals__V1__Entity *e, const Annals__V1__TimelineRequest *in,
+                   Annals__V1__TimelineReply *out)
+{
+	kn_ctx *q = x->q;
+	if (in->direct_only)
+		return ANNALS_OK;
+	kn_tie **ties;
+	size_t n;
+	int rc = kn_ties(q, e, in->via, in->n_via, &ties, &n, &out->via, &out->n_via);
+	if (rc != ANNALS_OK)
+		return rc;
+	kn_sort(q, (void **)x->own, x->n_own, tl_strcmp);
+	for (size_t i = 0; i < n; i++) {
+		x->via = ties[i];
+		rc = st_scan_events(q->t, ties[i]->entity, DATE_NEG_INF, DATE_POS_INF, NULL, NULL,
+		                    tl_visit_event, x);
+		if (x->rc != ANNALS_OK)
+			return x->rc;
+		if (rc != ANNALS_OK)
+			return kn_fail(q, rc, "reading the events of %s failed", ties[i]->entity);
+	}
+	x->via = NULL;
+	return ANNALS_OK;
+}
+
+static int tl_check_via(kn_ctx *q, const Annals__V1__TimelineRequest *in)
+{
+	if (in->direct_only && in->n_via > 0)
+		return kn_fail(q, ANNALS_INVALID_ARGUMENT, "via: give either via or direct_only, not both");
+	for (size_t i = 0; i < in->n_via; i++)
+		if (in->via[i] == NULL || in->via[i][0] == '\0')
+			return kn_fail(q, ANNALS_INVALID_ARGUMENT, "via[%zu]: empty: name a predicate", i);
+	return ANNALS_OK;
+}
+
 KN_QUERY(timeline, TimelineRequest, TimelineReply)
 {
 	kn_ctx q;
@@ -150,7 +242,9 @@ KN_QUERY(timeline, TimelineRequest, TimelineReply)
 	int32_t lo, hi;
 	bool set;
 	tl x = {.q = &q, .from = DATE_NEG_INF, .to = DATE_POS_INF, .rc = ANNALS_OK};
-	int rc = kn_entity(&q, in->entity, "entity", &e);
+	int rc = tl_check_via(&q, in);
+	if (rc == ANNALS_OK)
+		rc = kn_entity(&q, in->entity, "entity", &e);
 	if (rc == ANNALS_OK && (rc = kn_bound_of(&q, in->from, "from", &lo, &hi, &set)) == ANNALS_OK && set)
 		x.from = lo;
 	if (rc == ANNALS_OK && (rc = kn_bound_of(&q, in->to, "to", &lo, &hi, &set)) == ANNALS_OK && set)
@@ -167,6 +261,8 @@ KN_QUERY(timeline, TimelineRequest, TimelineReply)
 	if (rc != ANNALS_OK)
 		return kn_fail(&q, rc, "reading the events of %s failed", e->id);
 	rc = tl_relations(&x, e->id);
+	if (rc == ANNALS_OK)
+		rc = tl_ties(&x, e, in, out);
 	if (rc != ANNALS_OK)
 		return rc;
 	tl_names(&x, e);

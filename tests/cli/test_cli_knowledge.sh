@@ -53,9 +53,44 @@ import json, sys
 d = json.load(open('$OUT'))
 sys.exit(not any(m['entity'] == 'country:uzbekistan' for m in d.get('suspended', [])))"
 check "members --json uses not_members / .proto names" bash -c "grep -q '\"not_members\"\\|\"unknown\"' '$OUT'"
-# the publication date of the article is not known: say so
-expect_exit 9 annals members org:csto --at pub:$SEED_DOC
-check "no publication date: a hint to use a date" err_has "--at DATE"
+# the article gives no publication date, but reports the 2020-01-01
+# appointment as past: questions at its publication are answered over
+# "2020-01-01 or later", and what it observes as current is TRUE
+expect_exit 0 annals members org:csto --at pub:$SEED_DOC
+check "pub: the derived bound is shown" out_has "publication of $SEED_DOC: 2020-01-01 or later"
+check "pub: with its rule and sentence" out_has "s8 [1252,1301) asserted, inferred (publication-follows-reported-past)"
+section members "$OUT" >"$CLI_TMP/m"
+section suspended "$OUT" >"$CLI_TMP/s"
+section unknown "$OUT" >"$CLI_TMP/u"
+check "pub: Russia is a member" grep -q "country:russia" "$CLI_TMP/m"
+check "pub: Uzbekistan suspended since 2012" grep -q "country:uzbekistan" "$CLI_TMP/s"
+check "pub: Azerbaijan unknown: may have ended since 1999-04" grep -q "country:azerbaijan" "$CLI_TMP/u"
+expect_exit 0 annals holder position:csto-secretary-general --at pub:$SEED_DOC
+check "pub: Zas, seen in office at publication, is TRUE" grep -qE '^  TRUE +person:stanislav-zas ' "$OUT"
+check "pub: Khachaturov had left before 2020" bash -c "! grep -q khachaturov '$OUT'"
+expect_contains "org:csto at pub:$SEED_DOC: Collective Security Treaty Organization (TRUE)" annals name org:csto --at pub:$SEED_DOC
+expect_exit 0 annals relations person:emomali-rahmon --at pub:$SEED_DOC
+check "pub: Rahmon, observed as president, is TRUE" grep -qE '^TRUE .*president-of-tajikistan' "$OUT"
+expect_exit 0 annals relations person:stanislav-zas --predicate holds_position --at pub:$SEED_DOC
+check "pub: 'formerly' State Secretary is FALSE" grep -qE '^FALSE .*rel:stanislav-zas.holds_position.state-secretary' "$OUT"
+run annals -o json members org:csto --at pub:$SEED_DOC
+check "pub --json: publication derived and open-ended" python3 -c "
+import json, sys
+p = json.load(open('$OUT'))['publication']
+sys.exit(not (p['derived'] and p['open_end'] and p['decided_by'] == 'ev:zas-appointed-csto-secretary-general'))"
+# "yesterday" is a range now, not an unresolved date
+expect_contains "2019-12-31 or later" annals timeline person:emomali-rahmon
+# a document with an explicit publication date uses it, whatever it reports
+cat >"$CLI_TMP/dated.json" <<'JSON'
+{"documents": [{"id": "doc:cli-dated", "title": "A dated note", "length": 10,
+  "published": {"precision": "PRECISION_DAY", "year": 2003, "month": 3, "day": 1},
+  "sentences": [{"number": 1, "start": 0, "end": 10}]}]}
+JSON
+expect_exit 0 annals import "$CLI_TMP/dated.json"
+expect_exit 0 annals members org:csto --at pub:doc:cli-dated
+check "explicit published: it is the day asked about" out_has "publication of doc:cli-dated: 2003-03-01 (day)"
+section suspended "$OUT" >"$CLI_TMP/s"
+check "explicit published: Uzbekistan suspended in 2003" grep -q "country:uzbekistan" "$CLI_TMP/s"
 
 # offices
 expect_contains "person:stanislav-zas" annals holder position:csto-secretary-general --at 2020-01-01
@@ -104,6 +139,24 @@ expect_contains "ev:csto-founded" annals timeline org:csto
 check "founding before renaming" in_order "$OUT" "ev:csto-founded" "ev:csto-renamed"
 expect_contains "ev:csto-renamed" annals timeline org:csto --from 2002 --to 2002
 check "--to 2002 leaves out 2012" bash -c "! grep -q '2012-06-28' '$OUT'"
+# ties: the CSTO's 1999 shows the treaty renewal behind the "at or after
+# 1999-04" ends, marked with the tie that brought it
+expect_exit 0 annals timeline org:csto --from 1999 --to 1999
+check "1999: the renewal, via the treaty" grep -qE 'event via treaty:collective-security-treaty \(formed_by_members_of\) +ev:cst-extended-1999' "$OUT"
+check "1999: the renewal before the ends it explains" in_order "$OUT" "ev:cst-extended-1999" "rel:azerbaijan.member_of.csto"
+expect_exit 0 annals timeline org:csto --via none --from 1999 --to 1999
+check "--via none: only its own" bash -c "! grep -q 'ev:cst-extended-1999' '$OUT'"
+expect_exit 0 annals timeline org:csto --via organization
+check "--via organization: the office's appointment" grep -qE 'event via position:csto-secretary-general \(organization\) +ev:zas-appointed-csto-secretary-general' "$OUT"
+check "--via organization: not the treaty" bash -c "! grep -q 'ev:cst-extended-1999' '$OUT'"
+expect_exit 0 annals timeline country:armenia --via member_of,signatory_of --to 1993
+check "--via P1,P2: the CSTO's founding reaches Armenia once, as its own" bash -c "[ \$(grep -c '  ev:csto-founded  ' '$OUT') -eq 1 ] && ! grep -q 'via org:csto (member_of) *ev:csto-founded' '$OUT'"
+check "--via P1,P2: the accession, via the CSTO" grep -qE 'event via org:csto \(member_of\) +ev:csto-accession' "$OUT"
+expect_exit 0 annals timeline country:azerbaijan
+cp "$OUT" "$CLI_TMP/az1"
+expect_exit 0 annals timeline country:azerbaijan --via none
+check "no ties: the same timeline" cmp -s "$OUT" "$CLI_TMP/az1"
+expect_exit 64 annals timeline org:csto --via ,
 
 # evidence: document, sentence, span
 expect_contains "document $SEED_DOC, sentence 9" annals evidence rel:russia.member_of.csto

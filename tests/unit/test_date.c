@@ -444,6 +444,38 @@ static void test_resolve_chain_and_self(void)
 	CHECK(!a.date[2].resolved);
 }
 
+/* An anchor known only from below (a document's publication bounded by
+ * its content: "2020-01-01 or later") keeps its dependents open at the
+ * end: no last day is shifted out of the sentinel or made up. */
+static void test_resolve_open_end(void)
+{
+	CHECK_EQ_INT(DATE_LAST_DAY, day_of(9999, 12, 31));
+	anchors a = {.n = 1};
+	a.name[0] = "doc:bounded";
+	a.date[0] = rel_date(D, "doc:bounded", 0, 0, 0);
+	a.date[0].resolved = true;
+	a.date[0].earliest = day_of(2020, 1, 1);
+	a.date[0].latest = DATE_LAST_DAY;
+	CHECK(date_open_end(&a.date[0]));
+	/* yesterday, tomorrow, this year, last month: the first day moves, the end stays open */
+	resolves(&a, rel_date(D, "doc:bounded", 0, 0, -1), day_of(2019, 12, 31), DATE_LAST_DAY, 0, 0, 0);
+	resolves(&a, rel_date(D, "doc:bounded", 0, 0, 1), day_of(2020, 1, 2), DATE_LAST_DAY, 0, 0, 0);
+	resolves(&a, rel_date(Y, "doc:bounded", 0, 0, 0), day_of(2020, 1, 1), DATE_LAST_DAY, 0, 0, 0);
+	resolves(&a, rel_date(M, "doc:bounded", 0, -1, 0), day_of(2019, 12, 1), DATE_LAST_DAY, 0, 0, 0);
+	char buf[64];
+	Annals__V1__Date d = rel_date(D, "doc:bounded", 0, 0, -1);
+	date_resolve(&d, lookup, &a);
+	CHECK_EQ_STR(date_format(&d, buf, sizeof(buf)), "2019-12-31 or later");
+	CHECK(date_open_end(&d));
+	/* a closed range is not open; an absolute date never is */
+	Annals__V1__Date closed = abs_date(Y, 9999, 0, 0);
+	CHECK(!date_open_end(&closed));
+	anchors b = test_anchors();
+	d = rel_date(D, "doc:day", 0, 0, -1);
+	date_resolve(&d, lookup, &b);
+	CHECK(!date_open_end(&d));
+}
+
 static void test_resolve_absolute(void)
 {
 	Annals__V1__Date d = abs_date(M, 1999, 4, 0);
@@ -473,6 +505,7 @@ int main(void)
 	RUN(test_resolve_coarse_anchor_widens);
 	RUN(test_resolve_unresolvable);
 	RUN(test_resolve_chain_and_self);
+	RUN(test_resolve_open_end);
 	RUN(test_resolve_absolute);
 	return CHECK_DONE();
 }

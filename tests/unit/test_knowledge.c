@@ -865,6 +865,239 @@ static bool open_seed(fixture *seed)
 	return ok;
 }
 
+/* ---- the founding article's unknown publication date ------------------------------------ */
+
+#define SEED_DOC "doc:ad6eff3e562ac92b"
+
+static Annals__V1__Truth seed_fact(fixture *seed, const char *entity, const char *rel_id)
+{
+	Annals__V1__RelationsRequest in = ANNALS__V1__RELATIONS_REQUEST__INIT;
+	Annals__V1__RelationsReply out = ANNALS__V1__RELATIONS_REPLY__INIT;
+	st_err err;
+	in.entity = (char *)entity;
+	in.at_document = SEED_DOC;
+	if (kn_q_relations(seed->txn, &in, &seed->a, &out, &err) != ANNALS_OK)
+		return 0;
+	CHECK(out.publication != NULL && out.publication->derived);
+	for (size_t i = 0; i < out.n_facts; i++)
+		if (strcmp(out.facts[i]->relation->id, rel_id) == 0)
+			return out.facts[i]->truth;
+	return 0;
+}
+
+/* The article gives no date, but reports the 2020-01-01 appointment as
+ * past: at its publication, what it observes as current is TRUE, what
+ * ended before 2020 FALSE, what may have ended since 1999 UNKNOWN. */
+static void check_seed_at_publication(fixture *seed)
+{
+	enum {
+		T = ANNALS__V1__TRUTH__TRUTH_TRUE,
+		F = ANNALS__V1__TRUTH__TRUTH_FALSE,
+		U = ANNALS__V1__TRUTH__TRUTH_UNKNOWN
+	};
+	st_err err;
+	Annals__V1__MembersRequest in = ANNALS__V1__MEMBERS_REQUEST__INIT;
+	Annals__V1__MembersReply out = ANNALS__V1__MEMBERS_REPLY__INIT;
+	in.organization = "CSTO";
+	in.at_document = SEED_DOC;
+	CHECK_EQ_INT(kn_q_members(seed->txn, &in, &seed->a, &out, &err), ANNALS_OK);
+	CHECK_EQ_STR(names_of(out.members, out.n_members),
+	             "Armenia,Belarus,Kazakhstan,Kyrgyzstan,Russia,Tajikistan");
+	CHECK_EQ_STR(names_of(out.suspended, out.n_suspended), "Uzbekistan");
+	CHECK_EQ_STR(names_of(out.unknown, out.n_unknown), "Azerbaijan,Georgia");
+	if (out.n_unknown > 0)
+		CHECK_CONTAINS(out.unknown[0]->deciding->reason, "2020-01-01 or later");
+	const Annals__V1__Publication *p = out.publication;
+	CHECK(p != NULL);
+	if (p != NULL) {
+		CHECK(p->derived);
+		CHECK(p->open_end);
+		CHECK_EQ_INT(p->earliest, date_days_from_civil(2020, 1, 1));
+		CHECK_EQ_INT(p->latest, DATE_LAST_DAY);
+		CHECK_EQ_STR(p->decided_by, "ev:zas-appointed-csto-secretary-general");
+		CHECK(p->evidence != NULL);
+		if (p->evidence != NULL) {
+			CHECK(p->evidence->inferred);
+			CHECK_EQ_STR(p->evidence->rule, "publication-follows-reported-past");
+			CHECK_EQ_STR(p->evidence->document, SEED_DOC);
+			CHECK(p->evidence->n_sentences == 1 && p->evidence->sentences[0] == 8);
+			CHECK(p->evidence->span_start >= 1162 && p->evidence->span_end <= 1302);
+		}
+	}
+	/* the office: Zas (seen in it at publication) TRUE; Khachaturov left before 2020: not listed */
+	Annals__V1__HolderRequest hin = ANNALS__V1__HOLDER_REQUEST__INIT;
+	Annals__V1__HolderReply hout = ANNALS__V1__HOLDER_REPLY__INIT;
+	hin.position = "position:csto-secretary-general";
+	hin.at_document = SEED_DOC;
+	CHECK_EQ_INT(kn_q_holder(seed->txn, &hin, &seed->a, &hout, &err), ANNALS_OK);
+	CHECK_EQ_INT(hout.n_holders, 1);
+	if (hout.n_holders == 1) {
+		CHECK_EQ_STR(hout.holders[0]->relation->subject, "person:stanislav-zas");
+		CHECK_EQ_INT(hout.holders[0]->truth, T);
+	}
+	CHECK(hout.publication != NULL);
+	/* the name in force */
+	Annals__V1__NameAtRequest nin = ANNALS__V1__NAME_AT_REQUEST__INIT;
+	Annals__V1__NameAtReply nout = ANNALS__V1__NAME_AT_REPLY__INIT;
+	nin.entity = "org:csto";
+	nin.at_document = SEED_DOC;
+	CHECK_EQ_INT(kn_q_name_at(seed->txn, &nin, &seed->a, &nout, &err), ANNALS_OK);
+	CHECK_EQ_STR(nout.name, "Collective Security Treaty Organization");
+	CHECK_EQ_INT(nout.truth, T);
+	/* observed at publication ("yesterday" .. "today", currently): TRUE whichever day it was */
+	CHECK_EQ_INT(seed_fact(seed, "person:emomali-rahmon",
+	                       "rel:emomali-rahmon.holds_position.president-of-tajikistan"),
+	             T);
+	CHECK_EQ_INT(seed_fact(seed, "country:tajikistan", "rel:tajikistan.chairs.csto"), T);
+	CHECK_EQ_INT(seed_fact(seed, "org:csto", "rel:csto.observer_at.un-general-assembly"), T);
+	/* "formerly": over by the publication; a candidacy that ended in 2019 */
+	CHECK_EQ_INT(seed_fact(seed, "person:stanislav-zas",
+	                       "rel:stanislav-zas.holds_position.state-secretary-security-council-belarus"),
+	             F);
+	CHECK_EQ_INT(
+	    seed_fact(seed, "person:stanislav-zas", "rel:stanislav-zas.candidate_for.csto-secretary-general"),
+	    F);
+	CHECK_EQ_INT(seed_fact(seed, "country:azerbaijan", "rel:azerbaijan.member_of.csto"), U);
+
+	/* its "yesterday" is a range now: 2019-12-31 or later, no last day made up */
+	Annals__V1__TimelineRequest tin = ANNALS__V1__TIMELINE_REQUEST__INIT;
+	Annals__V1__TimelineReply tout = ANNALS__V1__TIMELINE_REPLY__INIT;
+	tin.entity = "person:emomali-rahmon";
+	CHECK_EQ_INT(kn_q_timeline(seed->txn, &tin, &seed->a, &tout, &err), ANNALS_OK);
+	const Annals__V1__TimelineItem *meeting = NULL;
+	for (size_t i = 0; i < tout.n_items; i++)
+		if (tout.items[i]->event && strcmp(tout.items[i]->event->id, "ev:rahmon-zas-meeting") == 0)
+			meeting = tout.items[i];
+	CHECK(meeting != NULL);
+	if (meeting != NULL) {
+		CHECK(!meeting->undated);
+		CHECK(meeting->when->resolved);
+		CHECK_EQ_INT(meeting->when->earliest, date_days_from_civil(2019, 12, 31));
+		CHECK_EQ_INT(meeting->when->latest, DATE_LAST_DAY);
+	}
+	/* a date asked of the document's own "yesterday" is that range too, judged as a whole */
+	Annals__V1__HolderRequest rin = ANNALS__V1__HOLDER_REQUEST__INIT;
+	Annals__V1__HolderReply rout = ANNALS__V1__HOLDER_REPLY__INIT;
+	Annals__V1__Date yesterday = ANNALS__V1__DATE__INIT;
+	yesterday.precision = ANNALS__V1__PRECISION__PRECISION_DAY;
+	yesterday.anchor = SEED_DOC;
+	yesterday.offset_days = -1;
+	rin.position = "position:president-of-tajikistan";
+	rin.at = &yesterday;
+	CHECK_EQ_INT(kn_q_holder(seed->txn, &rin, &seed->a, &rout, &err), ANNALS_OK);
+	CHECK(rout.publication == NULL); /* a date, not at_document: no correlation with the publication */
+	CHECK(rout.n_holders == 1 && (int)rout.holders[0]->truth == U);
+}
+
+static const Annals__V1__TimelineItem *find_item(const Annals__V1__TimelineReply *r, const char *event_id)
+{
+	for (size_t i = 0; i < r->n_items; i++)
+		if (r->items[i]->event != NULL && strcmp(r->items[i]->event->id, event_id) == 0)
+			return r->items[i];
+	return NULL;
+}
+
+static size_t count_event(const Annals__V1__TimelineReply *r, const char *event_id)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_items; i++)
+		n += r->items[i]->event != NULL && strcmp(r->items[i]->event->id, event_id) == 0;
+	return n;
+}
+
+static int seed_timeline(fixture *seed, const char *entity, const char *from, const char *to, const char *via,
+                         bool direct_only, Annals__V1__TimelineReply *out, st_err *err)
+{
+	Annals__V1__TimelineRequest in = ANNALS__V1__TIMELINE_REQUEST__INIT;
+	Annals__V1__TimelineReply init = ANNALS__V1__TIMELINE_REPLY__INIT;
+	*out = init;
+	in.entity = (char *)entity;
+	in.from = from ? mkdate(from) : NULL;
+	in.to = to ? mkdate(to) : NULL;
+	char *list[4];
+	if (via != NULL) {
+		list[0] = (char *)via;
+		in.via = list;
+		in.n_via = 1;
+	}
+	in.direct_only = direct_only;
+	return kn_q_timeline(seed->txn, &in, &seed->a, out, err);
+}
+
+/* The CSTO's timeline follows its ties: the treaty it was formed on (the
+ * 1999 renewal that explains Azerbaijan's and Georgia's "at or after
+ * 1999-04"), its office (candidacy, nomination, appointment), marked. */
+static void check_seed_timeline_ties(fixture *seed)
+{
+	st_err err;
+	Annals__V1__TimelineReply out;
+	CHECK_EQ_INT(seed_timeline(seed, "org:csto", "1999", "1999", NULL, false, &out, &err), ANNALS_OK);
+	const Annals__V1__TimelineItem *renewal = find_item(&out, "ev:cst-extended-1999");
+	CHECK(renewal != NULL);
+	if (renewal != NULL) {
+		CHECK_EQ_STR(renewal->via_entity, "treaty:collective-security-treaty");
+		CHECK_EQ_STR(renewal->via_predicate, "formed_by_members_of");
+	}
+	CHECK_EQ_INT(out.n_via, 3);
+	const Annals__V1__TimelineItem *own = find_item(&out, "ev:uzbekistan-suspends-membership-1999");
+	CHECK(own != NULL && own->via_entity[0] == '\0'); /* its own events stay unmarked */
+
+	/* the whole timeline: the office's events once each, though both the
+	 * position and the foreign ministers (a body of the CSTO) bring the
+	 * nomination; the summit is the CSTO's own, not a tie's */
+	CHECK_EQ_INT(seed_timeline(seed, "org:csto", NULL, NULL, NULL, false, &out, &err), ANNALS_OK);
+	const Annals__V1__TimelineItem *appointed =
+	    find_item(&out, "ev:zas-appointed-csto-secretary-general");
+	CHECK(appointed != NULL && strcmp(appointed->via_entity, "position:csto-secretary-general") == 0);
+	CHECK(appointed != NULL && strcmp(appointed->via_predicate, "organization") == 0);
+	CHECK_EQ_INT(count_event(&out, "ev:zas-nominated-csto-secretary-general"), 1);
+	CHECK_EQ_INT(count_event(&out, "ev:csto-summit-dushanbe"), 1);
+	const Annals__V1__TimelineItem *summit = find_item(&out, "ev:csto-summit-dushanbe");
+	CHECK(summit != NULL && summit->via_entity[0] == '\0');
+	size_t with_ties = out.n_items;
+
+	/* none: as before */
+	CHECK_EQ_INT(seed_timeline(seed, "org:csto", NULL, NULL, NULL, true, &out, &err), ANNALS_OK);
+	CHECK(find_item(&out, "ev:cst-extended-1999") == NULL);
+	CHECK(find_item(&out, "ev:zas-appointed-csto-secretary-general") == NULL);
+	CHECK_EQ_INT(out.n_via, 0);
+	CHECK_EQ_INT(with_ties, out.n_items + 4); /* renewal, candidacy, nomination, appointment */
+
+	/* an explicit list: only that tie; a relation predicate, either way */
+	CHECK_EQ_INT(seed_timeline(seed, "org:csto", NULL, NULL, "organization", false, &out, &err),
+	             ANNALS_OK);
+	CHECK(find_item(&out, "ev:cst-extended-1999") == NULL);
+	CHECK(find_item(&out, "ev:zas-candidacy-csto-secretary-general") != NULL);
+	CHECK_EQ_INT(seed_timeline(seed, "country:azerbaijan", NULL, "1993", "member_of", false, &out, &err),
+	             ANNALS_OK);
+	const Annals__V1__TimelineItem *founded = find_item(&out, "ev:csto-founded");
+	CHECK(founded != NULL && strcmp(founded->via_entity, "org:csto") == 0 &&
+	      strcmp(founded->via_predicate, "member_of") == 0);
+	/* the accession is Azerbaijan's own event: listed once, unmarked */
+	CHECK_EQ_INT(count_event(&out, "ev:csto-accession-azerbaijan-georgia-belarus"), 1);
+	const Annals__V1__TimelineItem *acc = find_item(&out, "ev:csto-accession-azerbaijan-georgia-belarus");
+	CHECK(acc != NULL && acc->via_entity[0] == '\0');
+
+	/* an entity with no ties: the same items with and without them */
+	Annals__V1__TimelineReply plain;
+	CHECK_EQ_INT(seed_timeline(seed, "country:azerbaijan", NULL, NULL, NULL, false, &out, &err),
+	             ANNALS_OK);
+	CHECK_EQ_INT(seed_timeline(seed, "country:azerbaijan", NULL, NULL, NULL, true, &plain, &err),
+	             ANNALS_OK);
+	CHECK_EQ_INT(out.n_items, plain.n_items);
+	CHECK_EQ_INT(out.n_via, 0);
+	for (size_t i = 0; i < out.n_items; i++)
+		CHECK(out.items[i]->via_entity[0] == '\0');
+
+	/* bad requests */
+	CHECK_EQ_INT(seed_timeline(seed, "org:csto", NULL, NULL, "organization", true, &out, &err),
+	             ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "via");
+	CHECK_EQ_INT(seed_timeline(seed, "org:csto", NULL, NULL, "", false, &out, &err),
+	             ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(err.msg, "via[0]: empty");
+}
+
 static void test_builtin_dataset(void)
 {
 	fixture seed;
@@ -884,12 +1117,8 @@ static void test_builtin_dataset(void)
 		CHECK_EQ_STR(names_of(out.members, out.n_members), "Armenia,Belarus,Kazakhstan,Kyrgyzstan,Russia,Tajikistan,Uzbekistan");
 		CHECK_EQ_STR(names_of(out.unknown, out.n_unknown), "Azerbaijan,Georgia");
 
-		/* the article's publication date is not known */
-		Annals__V1__MembersReply out2 = ANNALS__V1__MEMBERS_REPLY__INIT;
-		in.at = NULL;
-		in.at_document = "doc:ad6eff3e562ac92b";
-		CHECK_EQ_INT(kn_q_members(seed.txn, &in, &seed.a, &out2, &err), ANNALS_FAILED_PRECONDITION);
-		CHECK_CONTAINS(err.msg, "has no known publication date");
+		check_seed_at_publication(&seed);
+		check_seed_timeline_ties(&seed);
 
 		/* a country has no members: said so, not answered with empty lists */
 		Annals__V1__MembersReply out3 = ANNALS__V1__MEMBERS_REPLY__INIT;
@@ -908,9 +1137,198 @@ static void test_builtin_dataset(void)
 			CHECK_EQ_STR(sout.tenures[0]->holder, "person:yuri-khachaturov");
 			CHECK_EQ_STR(sout.tenures[1]->holder, "person:stanislav-zas");
 		}
-
 	}
 	fixture_close(&seed);
+}
+
+/* ---- a generated document whose facts straddle a change ------------------------------- */
+
+/* clang-format off */
+/* doc:gen gives no date. What it states as having happened: an event of
+ * 2015-03 (the latest such, so the bound is 2015-03-01). What must not
+ * bound it: a planned event, a hedged one, one we inferred, one dated by
+ * its own "yesterday", a fact that only "may have ended" after 2017.
+ * doc:dated states the same 2015-03 event but gives its own date,
+ * 2016-01-10, which replaces any bound. */
+static const char gen_dataset[] =
+"{'documents': ["
+" {'id': 'doc:gen', 'title': 'An undated report', 'length': 900,"
+"  'sentences': [{'number': 1, 'start': 0, 'end': 300}, {'number': 2, 'start': 301, 'end': 600},"
+"                {'number': 3, 'start': 601, 'end': 900}]},"
+" {'id': 'doc:dated', 'title': 'A dated report', 'length': 100,"
+"  'published': {'precision': 'PRECISION_DAY', 'year': 2016, 'month': 1, 'day': 10},"
+"  'sentences': [{'number': 1, 'start': 0, 'end': 100}]}],"
+"'entities': ["
+" {'id': 'org:league', 'type': 'ENTITY_TYPE_ORGANIZATION', 'names': [{'text': 'The League', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'country:north', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'North', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'country:south', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'South', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'country:east', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'East', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'country:west', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'West', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'country:centre', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'Centre', 'kind': 'NAME_KIND_OFFICIAL'}]},"
+" {'id': 'country:isle', 'type': 'ENTITY_TYPE_COUNTRY', 'names': [{'text': 'Isle', 'kind': 'NAME_KIND_OFFICIAL'}]}],"
+"'relations': ["
+" {'id': 'rel:north.member', 'subject': 'country:north', 'predicate': 'member_of', 'object': 'org:league', 'status': 'active',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 2001}}},"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [1], 'span_start': 0, 'span_end': 50, 'modality': 'MODALITY_ASSERTED'}]},"
+" {'id': 'rel:south.member', 'subject': 'country:south', 'predicate': 'member_of', 'object': 'org:league', 'status': 'active',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 2005}},"
+"            'end': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 2010}}},"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [1], 'span_start': 51, 'span_end': 100, 'modality': 'MODALITY_ASSERTED'}]},"
+" {'id': 'rel:east.member', 'subject': 'country:east', 'predicate': 'member_of', 'object': 'org:league', 'status': 'active',"
+"  'note': 'left in June 2016: after the latest day the report states as past',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 2012}},"
+"            'end': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_MONTH', 'year': 2016, 'month': 6}}},"
+"  'evidence': [{'document': 'doc:dated', 'sentences': [1], 'span_start': 0, 'span_end': 40, 'modality': 'MODALITY_ASSERTED'}]},"
+" {'id': 'rel:west.member', 'subject': 'country:west', 'predicate': 'member_of', 'object': 'org:league', 'status': 'active',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_OBSERVED', 'date': {'precision': 'PRECISION_DAY', 'anchor': 'doc:gen', 'offset_days': -1}},"
+"            'end': {'kind': 'BOUND_KIND_OBSERVED', 'date': {'precision': 'PRECISION_DAY', 'anchor': 'doc:gen'}}},"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [2], 'span_start': 301, 'span_end': 350, 'modality': 'MODALITY_REPORTED'}]},"
+" {'id': 'rel:centre.member', 'subject': 'country:centre', 'predicate': 'member_of', 'object': 'org:league', 'status': 'active',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 2003}},"
+"            'end': {'kind': 'BOUND_KIND_BEFORE', 'date': {'precision': 'PRECISION_DAY', 'anchor': 'doc:gen'}}},"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [2], 'span_start': 351, 'span_end': 400, 'modality': 'MODALITY_ASSERTED'}]},"
+" {'id': 'rel:isle.member', 'subject': 'country:isle', 'predicate': 'member_of', 'object': 'org:league', 'status': 'active',"
+"  'valid': {'start': {'kind': 'BOUND_KIND_EXACT', 'date': {'precision': 'PRECISION_YEAR', 'year': 2004}},"
+"            'end': {'kind': 'BOUND_KIND_AFTER', 'date': {'precision': 'PRECISION_YEAR', 'year': 2017}}},"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [3], 'span_start': 601, 'span_end': 650, 'modality': 'MODALITY_ASSERTED'}]}],"
+"'events': ["
+" {'id': 'ev:gen-summit', 'type': 'summit', 'summary': 'A summit of the League.', 'status': 'EVENT_STATUS_OCCURRED',"
+"  'when': {'precision': 'PRECISION_MONTH', 'year': 2015, 'month': 3}, 'participants': [{'entity': 'org:league'}],"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [3], 'span_start': 700, 'span_end': 760, 'modality': 'MODALITY_ASSERTED'},"
+"               {'document': 'doc:dated', 'sentences': [1], 'span_start': 41, 'span_end': 90, 'modality': 'MODALITY_ASSERTED'}]},"
+" {'id': 'ev:gen-planned', 'type': 'summit', 'summary': 'A summit planned for 2019.', 'status': 'EVENT_STATUS_PLANNED',"
+"  'when': {'precision': 'PRECISION_YEAR', 'year': 2019}, 'participants': [{'entity': 'org:league'}],"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [3], 'span_start': 761, 'span_end': 800, 'modality': 'MODALITY_PLANNED'}]},"
+" {'id': 'ev:gen-rumour', 'type': 'meeting', 'summary': 'A meeting that may have taken place.', 'status': 'EVENT_STATUS_OCCURRED',"
+"  'when': {'precision': 'PRECISION_YEAR', 'year': 2018}, 'participants': [{'entity': 'org:league'}],"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [3], 'span_start': 801, 'span_end': 830, 'modality': 'MODALITY_HEDGED'}]},"
+" {'id': 'ev:gen-inferred', 'type': 'meeting', 'summary': 'A meeting we inferred.', 'status': 'EVENT_STATUS_OCCURRED',"
+"  'when': {'precision': 'PRECISION_YEAR', 'year': 2017}, 'participants': [{'entity': 'org:league'}],"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [3], 'span_start': 831, 'span_end': 860, 'modality': 'MODALITY_ASSERTED',"
+"                'inferred': true, 'rule': 'a-test-rule'}]},"
+" {'id': 'ev:gen-yesterday', 'type': 'meeting', 'summary': 'Talks the day before the report.', 'status': 'EVENT_STATUS_OCCURRED',"
+"  'when': {'precision': 'PRECISION_DAY', 'anchor': 'doc:gen', 'offset_days': -1}, 'participants': [{'entity': 'country:west'}],"
+"  'evidence': [{'document': 'doc:gen', 'sentences': [1], 'span_start': 101, 'span_end': 150, 'modality': 'MODALITY_REPORTED'}]}]}";
+/* clang-format on */
+
+static Annals__V1__Truth gen_member(fixture *g, const char *doc, const char *country,
+                                    Annals__V1__Publication **pub)
+{
+	Annals__V1__MembersRequest in = ANNALS__V1__MEMBERS_REQUEST__INIT;
+	Annals__V1__MembersReply out = ANNALS__V1__MEMBERS_REPLY__INIT;
+	st_err err;
+	in.organization = "org:league";
+	in.at_document = (char *)doc;
+	if (kn_q_members(g->txn, &in, &g->a, &out, &err) != ANNALS_OK) {
+		fprintf(stderr, "  members at %s: %s\n", doc, err.msg);
+		return 0;
+	}
+	if (pub != NULL)
+		*pub = out.publication;
+	Annals__V1__Member **lists[4] = {out.members, out.suspended, out.unknown, out.not_members};
+	size_t sizes[4] = {out.n_members, out.n_suspended, out.n_unknown, out.n_not_members};
+	for (int l = 0; l < 4; l++)
+		for (size_t i = 0; i < sizes[l]; i++)
+			if (strcmp(lists[l][i]->entity, country) == 0)
+				return lists[l][i]->truth;
+	return 0;
+}
+
+static bool gen_open(fixture *g)
+{
+	char *json = strdup(gen_dataset);
+	for (char *p = json; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	bool ok = fixture_open(g, json, strlen(json));
+	free(json);
+	CHECK(ok);
+	return ok;
+}
+
+/* Writes one record of the generated data set again, changed, and takes a
+ * new snapshot: what a write does to derived bounds. */
+static void gen_put_event(fixture *g, Annals__V1__Event *e)
+{
+	Annals__V1__PutEventRequest put = ANNALS__V1__PUT_EVENT_REQUEST__INIT;
+	put.event = e;
+	st_write w = {.op = ST_PUT, .kind = ST_EVENT, .req = &put.base};
+	st_txn_end(g->txn);
+	CHECK_EQ_INT(st_apply(g->store, &w, 1), ANNALS_OK);
+	CHECK_EQ_INT(w.code, ANNALS_OK);
+	st_write_clear(&w);
+	CHECK_EQ_INT(st_txn_begin(g->txn), ANNALS_OK);
+}
+
+static void test_publication_bounds(void)
+{
+	enum {
+		T = ANNALS__V1__TRUTH__TRUTH_TRUE,
+		F = ANNALS__V1__TRUTH__TRUTH_FALSE,
+		U = ANNALS__V1__TRUTH__TRUTH_UNKNOWN
+	};
+	fixture g;
+	if (!gen_open(&g)) {
+		fixture_close(&g);
+		return;
+	}
+	Annals__V1__Publication *pub = NULL;
+	/* 2015-03-01 or later: only the summit bounds it */
+	CHECK_EQ_INT(gen_member(&g, "doc:gen", "country:north", &pub), T); /* since 2001, no end */
+	CHECK(pub != NULL);
+	if (pub != NULL) {
+		CHECK(pub->derived && pub->open_end);
+		CHECK_EQ_INT(pub->earliest, date_days_from_civil(2015, 3, 1));
+		CHECK_EQ_STR(pub->decided_by, "ev:gen-summit");
+		CHECK(pub->evidence != NULL && pub->evidence->span_start == 700 && pub->evidence->inferred);
+		CHECK_CONTAINS(pub->text, "2015-03-01 or later");
+	}
+	CHECK_EQ_INT(gen_member(&g, "doc:gen", "country:south", NULL), F); /* ended 2010 */
+	CHECK_EQ_INT(gen_member(&g, "doc:gen", "country:east", NULL),
+	             U); /* ended 2016-06: inside the range */
+	CHECK_EQ_INT(gen_member(&g, "doc:gen", "country:west", NULL), T);   /* seen at publication */
+	CHECK_EQ_INT(gen_member(&g, "doc:gen", "country:centre", NULL), F); /* "formerly": ended before it */
+	CHECK_EQ_INT(gen_member(&g, "doc:gen", "country:isle", NULL), U);   /* may have ended from 2017 on */
+
+	/* an explicit publication date replaces the bound: 2016-01-10, before East left */
+	CHECK_EQ_INT(gen_member(&g, "doc:dated", "country:east", &pub), T);
+	CHECK_EQ_INT(gen_member(&g, "doc:dated", "country:south", NULL), F);
+	CHECK(pub != NULL && !pub->derived && !pub->open_end && pub->evidence == NULL);
+	if (pub != NULL)
+		CHECK_EQ_INT(pub->earliest, date_days_from_civil(2016, 1, 10));
+
+	/* the bound is the records', not stored: a later fact the report states
+	 * as past moves it at once (2016-09: East's departure is then past) */
+	Annals__V1__Event *summit = st_load_event(g.txn, "ev:gen-summit", &g.a);
+	CHECK(summit != NULL);
+	if (summit != NULL) {
+		summit->when->year = 2016;
+		summit->when->month = 9;
+		gen_put_event(&g, summit);
+		CHECK_EQ_INT(gen_member(&g, "doc:gen", "country:east", &pub), F);
+		CHECK(pub != NULL && pub->earliest == date_days_from_civil(2016, 9, 1));
+		/* ... and the explicit date still stands for the dated report */
+		CHECK_EQ_INT(gen_member(&g, "doc:dated", "country:east", NULL), T);
+	}
+	/* a planned event reported as past would be a made-up bound: kept out even when it is the latest */
+	Annals__V1__Event *planned = st_load_event(g.txn, "ev:gen-planned", &g.a);
+	if (planned != NULL) {
+		planned->when->year = 2030;
+		gen_put_event(&g, planned);
+		CHECK_EQ_INT(gen_member(&g, "doc:gen", "country:north", &pub), T);
+		CHECK(pub != NULL && pub->earliest == date_days_from_civil(2016, 9, 1));
+	}
+	/* the talks "the day before" the report: a range with no last day */
+	Annals__V1__TimelineRequest tin = ANNALS__V1__TIMELINE_REQUEST__INIT;
+	Annals__V1__TimelineReply tout = ANNALS__V1__TIMELINE_REPLY__INIT;
+	st_err err;
+	tin.entity = "country:west";
+	CHECK_EQ_INT(kn_q_timeline(g.txn, &tin, &g.a, &tout, &err), ANNALS_OK);
+	const Annals__V1__TimelineItem *talks = find_item(&tout, "ev:gen-yesterday");
+	CHECK(talks != NULL && talks->when->resolved && talks->when->latest == DATE_LAST_DAY);
+	if (talks != NULL)
+		CHECK_EQ_INT(talks->when->earliest, date_days_from_civil(2016, 8, 31));
+	fixture_close(&g);
 }
 
 typedef struct label_check {
@@ -1084,6 +1502,7 @@ int main(void)
 	RUN(test_facts);
 	RUN(test_timeline);
 	RUN(test_builtin_dataset);
+	RUN(test_publication_bounds);
 	RUN(test_entity_label);
 	RUN(test_label_of_bytes);
 	RUN(test_anchor_learned_later);
