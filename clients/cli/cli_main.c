@@ -16,7 +16,7 @@
 
 static const cli_cmd *const main_tables[] = {
     cli_cmds_server,   cli_cmds_records, cli_cmds_list,    cli_cmds_knowledge, cli_cmds_members,
-    cli_cmds_evidence, cli_cmds_data,    cli_cmds_changes, cli_cmds_cluster,
+    cli_cmds_evidence, cli_cmds_data,    cli_cmds_changes, cli_cmds_cluster,   cli_cmds_refs,
 };
 #define MAIN_NTABLES (sizeof(main_tables) / sizeof(main_tables[0]))
 
