@@ -1100,6 +1100,44 @@ static void test_relative_dates(void)
 	fx_done(&f);
 }
 
+/* ---- references ----------------------------------------------------------------------------------- */
+
+/* A document is named with or without "doc:" (as queries find it): the
+ * delete of one that a reference may still find under its other form goes
+ * through, the delete of the last one it can name is refused, and the
+ * reverse index follows a rewrite (the old value no longer counts). */
+static void test_references_document_forms(void)
+{
+	fx f;
+	fx_init(&f, NULL);
+	PUT_BARE(&f, ST_DOCUMENT, "doc:z", "z");
+	res r = put(
+	    &f, ST_ENTITY,
+	    ENTITY(&f,
+	           "{'id': 'p:cited', 'type': 'ENTITY_TYPE_PERSON', 'evidence': [{'document': 'doc:z'}]}"),
+	    NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_OK);
+	r = del(&f, ST_DOCUMENT, "doc:z", NULL, -1); /* "doc:z" still finds "z" */
+	CHECK_EQ_INT(r.code, ANNALS_OK);
+	r = del(&f, ST_DOCUMENT, "z", NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_FAILED_PRECONDITION);
+	CHECK_CONTAINS(
+	    r.msg,
+	    "document \"z\" is still referred to: entity \"p:cited\" names it in evidence[0].document");
+	/* rewritten to cite nothing: the old key is gone, the delete goes through */
+	put(&f, ST_ENTITY, ENTITY(&f, "{'id': 'p:cited', 'type': 'ENTITY_TYPE_PERSON'}"), NULL, -1);
+	r = del(&f, ST_DOCUMENT, "z", NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_OK);
+	/* an id of another kind is named as such */
+	r = put(&f, ST_RELATION,
+	        RELATION(
+	            &f, "{'id': 'rel:k', 'subject': 'p:cited', 'predicate': 'deputy_of', 'object': 'rel:k'}"),
+	        NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(r.msg, "relation.object: no entity \"rel:k\" (the id is a relation)");
+	fx_done(&f);
+}
+
 /* ---- indexes ------------------------------------------------------------------------------------ */
 
 typedef struct cite_count {
@@ -1836,6 +1874,7 @@ int main(void)
 	RUN(test_change_retention);
 	RUN(test_relative_dates);
 	RUN(test_relative_dates_prefixed_document);
+	RUN(test_references_document_forms);
 	RUN(test_index_maintenance);
 	RUN(test_pagination);
 	RUN(test_list_events);
