@@ -86,7 +86,7 @@ static void ix_anchor_cb(void *ctx, ProtobufCMessage *m)
 
 /* Every reference as written, for rf_check_delete: a pure function of the
  * record, so the keys a rewrite removes are the ones it once added. */
-static int ix_ref_cb(void *ctx, const rf_field *f, const char *path, const char *value)
+static int ix_ref_cb(void *ctx, const rf_field *f, const rf_path *path, const char *value)
 {
 	(void)f, (void)path;
 	st_key k;

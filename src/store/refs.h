@@ -36,7 +36,8 @@ typedef struct rf_field {
 typedef struct rf_targets {
 	st_kind want;
 	size_t n;
-	char id[3][VAL_ID_MAX + 8];
+	const char *id[3];           /* the value itself, or one of buf */
+	char buf[3][VAL_ID_MAX + 8]; /* ids with a prefix added */
 } rf_targets;
 void rf_targets_of(const rf_field *f, const char *value, rf_targets *out);
 /* The reverse: every value a reference may hold to name the record id of
@@ -44,9 +45,21 @@ void rf_targets_of(const rf_field *f, const char *value, rf_targets *out);
  * as written. Whatever rf_targets_of resolves to a record is among them. */
 void rf_names_of(st_kind k, const char *id, rf_targets *out);
 
-/* Visits every non-empty reference of a record: fn(ctx, row, path inside
- * the record ("participants[1].entity"), value); fn returns 0 to go on. */
-typedef int (*rf_visit_fn)(void *ctx, const rf_field *f, const char *path, const char *value);
+/* Where a reference sits in its record: the fields (and item indexes,
+ * -1 for a singular field) from the record down. Formatted only when a
+ * problem is reported, so walking a record costs no string building. */
+#define RF_DEPTH 16
+typedef struct rf_path {
+	const char *name[RF_DEPTH];
+	long index[RF_DEPTH];
+	int n;
+} rf_path;
+/* "participants[1].entity", in the arena. */
+const char *rf_path_format(const rf_path *p, ar_arena *a);
+
+/* Visits every non-empty reference of a record: fn(ctx, row, its path,
+ * value); fn returns 0 to go on. */
+typedef int (*rf_visit_fn)(void *ctx, const rf_field *f, const rf_path *path, const char *value);
 int rf_walk(const ProtobufCMessage *rec, rf_visit_fn fn, void *ctx);
 
 /* ---- checks (refs_check.c) ----------------------------------------------------- */

@@ -20,7 +20,7 @@ typedef struct rf_build {
 	st_err *err;
 } rf_build;
 
-static int rf_build_cb(void *ctx, const rf_field *f, const char *path, const char *value)
+static int rf_build_cb(void *ctx, const rf_field *f, const rf_path *path, const char *value)
 {
 	(void)f, (void)path;
 	rf_build *b = ctx;

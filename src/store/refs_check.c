@@ -165,7 +165,7 @@ static bool rf_may_name(const rf_field *f, const char *value, const char *id)
 	return false;
 }
 
-static int rf_judge_cb(void *ctx, const rf_field *f, const char *path, const char *value)
+static int rf_judge_cb(void *ctx, const rf_field *f, const rf_path *path, const char *value)
 {
 	rf_judge *j = ctx;
 	if (j->only != NULL && !rf_may_name(f, value, j->only))
@@ -173,7 +173,7 @@ static int rf_judge_cb(void *ctx, const rf_field *f, const char *path, const cha
 	const char *problem = rf_problem(j->v, f, value);
 	if (problem == NULL)
 		return 0;
-	j->d.path = path;
+	j->d.path = rf_path_format(path, j->v->a);
 	j->d.target = value;
 	j->d.problem = problem;
 	j->stopped = j->fn(j->ctx, &j->d);

@@ -33,9 +33,16 @@ static const rf_field *rf_row(const ProtobufCMessageDescriptor *d, const char *f
 	return NULL;
 }
 
+/* Every write looks its references up: no copy unless a prefix is added. */
 static void rf_add(rf_targets *t, const char *prefix, const char *id)
 {
-	snprintf(t->id[t->n++], sizeof(t->id[0]), "%s%s", prefix, id);
+	size_t i = t->n++;
+	if (prefix[0] == '\0') {
+		t->id[i] = id;
+		return;
+	}
+	snprintf(t->buf[i], sizeof(t->buf[i]), "%s%s", prefix, id);
+	t->id[i] = t->buf[i];
 }
 
 /* A document is named with or without "doc:": "doc:x" may be the document
@@ -92,9 +99,23 @@ void rf_names_of(st_kind k, const char *id, rf_targets *out)
 typedef struct rf_walker {
 	rf_visit_fn fn;
 	void *ctx;
-	char path[256];
-	size_t len;
+	rf_path path;
 } rf_walker;
+
+const char *rf_path_format(const rf_path *p, ar_arena *a)
+{
+	char buf[512];
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < p->n && len < sizeof(buf); i++) {
+		int n = p->index[i] < 0
+		            ? snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? "." : "", p->name[i])
+		            : snprintf(buf + len, sizeof(buf) - len, "%s%s[%ld]", i ? "." : "", p->name[i],
+		                       p->index[i]);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	return ar_strdup(a, buf);
+}
 
 static bool rf_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
@@ -103,23 +124,28 @@ static bool rf_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor
 	return *(const uint32_t *)((const char *)m + f->quantifier_offset) == f->id;
 }
 
-/* Appends ".name" (or "name" at the top) and, for an item, "[i]"; returns
- * the length to restore. */
-static size_t rf_push(rf_walker *w, const char *name, long index)
+/* Deeper than RF_DEPTH (the contract nests 5 levels) the name is kept off
+ * the path, never off the walk. */
+static void rf_push(rf_walker *w, const char *name, long index)
 {
-	size_t was = w->len;
-	int n = index < 0 ? snprintf(w->path + w->len, sizeof(w->path) - w->len, "%s%s", was ? "." : "", name)
-	                  : snprintf(w->path + w->len, sizeof(w->path) - w->len, "%s%s[%ld]", was ? "." : "",
-	                             name, index);
-	if (n > 0)
-		w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
-	return was;
+	if (w->path.n < RF_DEPTH) {
+		w->path.name[w->path.n] = name;
+		w->path.index[w->path.n] = index;
+	}
+	w->path.n++;
 }
 
-static void rf_pop(rf_walker *w, size_t was)
+static void rf_pop(rf_walker *w)
 {
-	w->len = was;
-	w->path[was] = '\0';
+	w->path.n--;
+}
+
+static int rf_visit(rf_walker *w, const rf_field *row, const char *v)
+{
+	rf_path shown = w->path;
+	if (shown.n > RF_DEPTH)
+		shown.n = RF_DEPTH;
+	return w->fn(w->ctx, row, &shown, v);
 }
 
 static int rf_walk_msg(rf_walker *w, const ProtobufCMessage *m);
@@ -132,25 +158,25 @@ static int rf_walk_field(rf_walker *w, const ProtobufCMessage *m, const Protobuf
 		const rf_field *row = v != NULL && v[0] != '\0' ? rf_row(m->descriptor, f->name) : NULL;
 		if (row == NULL)
 			return 0;
-		size_t was = rf_push(w, f->name, -1);
-		int rc = w->fn(w->ctx, row, w->path, v);
-		rf_pop(w, was);
+		rf_push(w, f->name, -1);
+		int rc = w->path.n <= RF_DEPTH ? w->fn(w->ctx, row, &w->path, v) : rf_visit(w, row, v);
+		rf_pop(w);
 		return rc;
 	}
 	if (f->type != PROTOBUF_C_TYPE_MESSAGE)
 		return 0;
 	if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-		size_t was = rf_push(w, f->name, -1);
+		rf_push(w, f->name, -1);
 		int rc = rf_walk_msg(w, *(ProtobufCMessage *const *)member);
-		rf_pop(w, was);
+		rf_pop(w);
 		return rc;
 	}
 	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
 	ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)member;
 	for (size_t i = 0; i < n; i++) {
-		size_t was = rf_push(w, f->name, (long)i);
+		rf_push(w, f->name, (long)i);
 		int rc = rf_walk_msg(w, items[i]);
-		rf_pop(w, was);
+		rf_pop(w);
 		if (rc != 0)
 			return rc;
 	}
@@ -176,6 +202,5 @@ static int rf_walk_msg(rf_walker *w, const ProtobufCMessage *m)
 int rf_walk(const ProtobufCMessage *rec, rf_visit_fn fn, void *ctx)
 {
 	rf_walker w = {.fn = fn, .ctx = ctx};
-	w.path[0] = '\0';
 	return rf_walk_msg(&w, rec);
 }
