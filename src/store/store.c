@@ -216,14 +216,14 @@ static int st_open_refs(st_store *s, st_err *err)
 		if (rc != MDB_SUCCESS)
 			return st_mdb_final(rc, err, "commit ix_refs");
 		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long long ms =
+		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		if (built > 0)
 			log_msg(LOG_INFO, "store_index_built",
 			        "index=ix_refs records=%llu ms=%lld why=\"the store was written before the "
 			        "reverse "
 			        "index of references existed\"",
-			        (unsigned long long)built,
-			        (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
-			                    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+			        (unsigned long long)built, ms);
 		return ANNALS_OK;
 	}
 	return st_errf(err, ANNALS_RESOURCE_EXHAUSTED, "store: map still full building ix_refs");
