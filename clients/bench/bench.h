@@ -157,6 +157,10 @@ typedef struct bench_reqset {
 	bench_dist dist;
 } bench_reqset;
 
+/* The people PutEvent's events name (put before a run that writes). */
+#define BENCH_WRITE_HOST    "person:bench-host"
+#define BENCH_WRITE_VISITOR "person:bench-visitor"
+
 typedef struct bench_build_ctx {
 	const bench_keys *keys;
 	const char *nonce; /* this run's 8 hex digits */

@@ -33,8 +33,12 @@ typedef struct load_opts {
 typedef struct load_state {
 	const load_opts *o;
 	size_t max_message;
-	uint64_t entity_batches, event_batches;
+	/* Batches in three phases, documents, entities, events: a record may
+	 * only name records that exist, so a phase starts once the one before
+	 * it is acknowledged whole (phase_done). */
+	uint64_t doc_batches, entity_batches, event_batches;
 	_Atomic uint64_t next_batch;
+	_Atomic uint64_t phase_done[3];
 	_Atomic uint64_t entities_done, events_done, bytes_sent, batches_done;
 	_Atomic uint64_t build_ns, call_ns; /* summed over threads: where the time goes */
 	atomic_bool failed;
@@ -57,7 +61,8 @@ static void load_usage(FILE *out)
 	             "\n"
 	             "  --entities N       entities (default 10000; k/M suffixes work)\n"
 	             "  --events M         events (default 100000)\n"
-	             "  --documents D      documents cited as evidence (default events/50; not stored)\n"
+	             "  --documents D      documents cited as evidence (default events/50; stored first,\n"
+	             "                     bare: references must name records that exist)\n"
 	             "  -u, --url URL      server (default $ANNALS_URL or tcp://127.0.0.1:7700)\n"
 	             "      --token T      bearer token with the writer role (default $ANNALS_TOKEN)\n"
 	             "      --batch N      ops per Batch (default and most: 10000, the server's limit); a\n"
@@ -77,9 +82,12 @@ static Annals__V1__BatchRequest *load_build(load_state *st, ar_arena *a, uint64_
 {
 	const load_opts *o = st->o;
 	Annals__V1__BatchRequest *req = AR_NEW(a, Annals__V1__BatchRequest, ANNALS__V1__BATCH_REQUEST__INIT);
-	bool entities = b < st->entity_batches;
-	uint64_t first = (entities ? b : b - st->entity_batches) * o->batch;
-	uint64_t end = first + o->batch, limit = entities ? o->entities : o->events;
+	bool docs = b < st->doc_batches;
+	if (!docs)
+		b -= st->doc_batches;
+	bool entities = !docs && b < st->entity_batches;
+	uint64_t first = (docs || entities ? b : b - st->entity_batches) * o->batch;
+	uint64_t end = first + o->batch, limit = docs ? o->documents : entities ? o->entities : o->events;
 	if (end > limit)
 		end = limit;
 	req->n_ops = (size_t)(end - first);
@@ -88,7 +96,13 @@ static Annals__V1__BatchRequest *load_build(load_state *st, ar_arena *a, uint64_
 	for (uint64_t i = first; i < end; i++) {
 		Annals__V1__Op *op = &ops[i - first];
 		annals__v1__op__init(op);
-		if (entities) {
+		if (docs) {
+			Annals__V1__Document *d = AR_NEW(a, Annals__V1__Document, ANNALS__V1__DOCUMENT__INIT);
+			d->id = ar_printf(a, "doc:gen-%06llu", (unsigned long long)i);
+			d->title = "a generated document";
+			op->op_case = ANNALS__V1__OP__OP_PUT_DOCUMENT;
+			op->put_document = d;
+		} else if (entities) {
 			op->op_case = ANNALS__V1__OP__OP_PUT_ENTITY;
 			op->put_entity = bench_gen_entity(a, o->seed, i, o->documents);
 		} else {
@@ -98,8 +112,27 @@ static Annals__V1__BatchRequest *load_build(load_state *st, ar_arena *a, uint64_
 		req->ops[i - first] = op;
 	}
 	*n_ent = entities ? end - first : 0;
-	*n_ev = entities ? 0 : end - first;
+	*n_ev = docs || entities ? 0 : end - first;
 	return req;
+}
+
+static int load_phase(const load_state *st, uint64_t b)
+{
+	return b < st->doc_batches ? 0 : b < st->doc_batches + st->entity_batches ? 1 : 2;
+}
+
+/* Waits until every Batch of the phases before b's is acknowledged;
+ * false when the load failed or was interrupted meanwhile. */
+static bool load_wait_phase(load_state *st, uint64_t b)
+{
+	uint64_t want[3] = {st->doc_batches, st->entity_batches, st->event_batches};
+	for (int p = 0; p < load_phase(st, b); p++)
+		while (atomic_load(&st->phase_done[p]) < want[p]) {
+			if (atomic_load(&st->failed) || atomic_load(&bench_interrupted))
+				return false;
+			bench_sleep_until_ns(bench_now_ns() + 1000000ull);
+		}
+	return true;
 }
 
 /* The first failure stops every worker; its message is the one shown. */
@@ -178,17 +211,19 @@ static void *load_thread(void *arg)
 	ar_init(&a);
 	ar_alloc(&a, 48u << 20); /* one big first block: ar_reset keeps it for every Batch */
 	ar_reset(&a);
-	uint64_t total = st->entity_batches + st->event_batches;
+	uint64_t total = st->doc_batches + st->entity_batches + st->event_batches;
 	for (;;) {
 		uint64_t b = atomic_fetch_add(&st->next_batch, 1);
 		if (b >= total || atomic_load(&st->failed) || atomic_load(&bench_interrupted))
+			break;
+		if (!load_wait_phase(st, b))
 			break;
 		uint64_t t0 = bench_now_ns(), n_ent, n_ev;
 		Annals__V1__BatchRequest *req = load_build(st, &a, b, &n_ent, &n_ev);
 		uint64_t t1 = bench_now_ns();
 		char rid[64];
-		snprintf(rid, sizeof(rid), "r-gen-%llu-%llu-%llu", (unsigned long long)st->o->seed,
-		         (unsigned long long)(b < st->entity_batches ? 0 : 1), (unsigned long long)b);
+		snprintf(rid, sizeof(rid), "r-gen-%llu-%d-%llu", (unsigned long long)st->o->seed,
+		         load_phase(st, b), (unsigned long long)b);
 		int rc = load_send(st, c, req, 0, req->n_ops, rid);
 		uint64_t t2 = bench_now_ns();
 		ar_reset(&a);
@@ -199,6 +234,7 @@ static void *load_thread(void *arg)
 		atomic_fetch_add(&st->entities_done, n_ent);
 		atomic_fetch_add(&st->events_done, n_ev);
 		atomic_fetch_add(&st->batches_done, 1);
+		atomic_fetch_add(&st->phase_done[load_phase(st, b)], 1);
 	}
 	ar_free(&a);
 	annals_close(c);
@@ -383,6 +419,7 @@ int bench_gen_main(int argc, char **argv)
 		return 1;
 	st->o = &o;
 	pthread_mutex_init(&st->mu, NULL);
+	st->doc_batches = o.events > 0 || o.entities > 0 ? (o.documents + o.batch - 1) / o.batch : 0;
 	st->entity_batches = (o.entities + o.batch - 1) / o.batch;
 	st->event_batches = (o.events + o.batch - 1) / o.batch;
 	if (load_probe(st) != 0) {

@@ -318,11 +318,11 @@ static int build_put_event(bench_reqset *rs, const bench_build_ctx *bc)
 	snprintf(rid, sizeof(rid), "r-bench-%s-%s", bc->nonce, seq);
 	/* Participants outside the read keys: thousands of bench events on
 	 * Rahmon's timeline would slow the Timeline and ListEvents rows that
-	 * run after the writes. (References need not exist.) */
+	 * run after the writes. (run_prepare puts them: references must exist.) */
 	Annals__V1__Participant a = ANNALS__V1__PARTICIPANT__INIT, b = ANNALS__V1__PARTICIPANT__INIT;
-	a.entity = "person:bench-host";
+	a.entity = BENCH_WRITE_HOST;
 	a.role = "host";
-	b.entity = "person:bench-visitor";
+	b.entity = BENCH_WRITE_VISITOR;
 	b.role = "visitor";
 	Annals__V1__Participant *parts[2] = {&a, &b};
 	Annals__V1__Date when;

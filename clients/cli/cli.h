@@ -104,6 +104,12 @@ extern const cli_cmd cli_cmds_data[];
 extern const cli_cmd cli_cmds_changes[];
 extern const cli_cmd cli_cmds_cluster[];
 extern const cli_cmd cli_cmds_ingest[];
+extern const cli_cmd cli_cmds_refs[];
+/* cli_cmd_refs.c: import's dry run of Batch b (made from ds by ds_batch):
+ * lists every reference the file would leave naming no record, by its
+ * path in the file; 0 when none, else the exit status (nothing sent). */
+int cli_refs_dry_run(cli_ctx *ctx, const char *file, const Annals__V1__Dataset *ds,
+                     const Annals__V1__BatchRequest *b);
 extern const cli_cmd cli_cmds_call[];
 extern const cli_cmd cli_cmds_docs[];
 

@@ -2,7 +2,9 @@
  * cli_cmd_data — whole data sets in and out: batch, import, export.
  *
  * import checks every record locally before anything is sent (the same
- * val_ rules the store applies, so the paths match), then sends the data
+ * val_ rules the store applies, so the paths match), then asks the server
+ * which of its references would name no record (CheckReferences with the
+ * Batch: every one at once, nothing written), then sends the data
  * set as ONE Batch: it is applied entirely or not at all, and a second
  * import of the same file changes nothing (the server reports every
  * record unchanged). export pages through the four List RPCs and writes
@@ -126,6 +128,12 @@ static int cmd_import(cli_ctx *ctx)
 		                strcmp(path, "-") ? path : "stdin", bad, bad == 1 ? "" : "s");
 	}
 	Annals__V1__BatchRequest *b = ds_batch(&ctx->ar, ds);
+	data_progress("checking references...");
+	rc = cli_refs_dry_run(ctx, strcmp(path, "-") ? path : "stdin", ds, b);
+	if (rc != 0) {
+		data_progress_done();
+		return rc;
+	}
 	char line[128];
 	snprintf(line, sizeof(line), "sending %zu records as one batch...", b->n_ops);
 	data_progress(line);
@@ -252,7 +260,9 @@ const cli_cmd cli_cmds_data[] = {
      .synopsis = "FILE.json|- [--request-id ID]",
      .summary = "import a Dataset (JSON) as one atomic batch, after checking every record",
      .details = "Every record is checked first and every problem reported with its path\n"
-                "(\"events[3].when.month: 13 is not a month\"); then nothing is sent (exit 3).\n"
+                "(\"events[3].when.month: 13 is not a month\"), and so is every reference to a\n"
+                "record that exists neither on the server nor in the file\n"
+                "(relations[7].subject: no entity \"country:nowhere\"); then nothing is sent (exit 3).\n"
                 "Importing the same file again changes nothing: records stored exactly so are\n"
                 "reported unchanged.\n\n"
                 "  --request-id ID  the write's id; a retry with the same id is applied once\n",

@@ -80,7 +80,8 @@
 	X(Stats,          stats,           StatsRequest,         StatsReply,      ANNALS_M_READ,       OWN,    NONE)     \
 	X(Backup,         backup,          BackupRequest,        BackupReply,     ANNALS_M_ADMIN,      OWN,    NONE)     \
 	X(Digest,         digest,          DigestRequest,        DigestReply,     ANNALS_M_QUERY,      QUERY,  NONE)     \
-	X(FetchSnapshot,  fetch_snapshot,  FetchSnapshotRequest, FetchSnapshotReply, ANNALS_M_ADMIN,   OWN,    NONE)
+	X(FetchSnapshot,  fetch_snapshot,  FetchSnapshotRequest, FetchSnapshotReply, ANNALS_M_ADMIN,   OWN,    NONE)     \
+	X(CheckReferences, check_references, CheckReferencesRequest, CheckReferencesReply, ANNALS_M_READ, LIST, NONE)
 /* clang-format on */
 
 /* ANNALS_METHOD_<Method>: a method's index, the same as in the service

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/date.h"
-#include "store/store_int.h"
+#include "store/refs.h"
 
 typedef struct ix_key {
 	enum st_dbi db;
@@ -84,6 +84,18 @@ static void ix_anchor_cb(void *ctx, ProtobufCMessage *m)
 	ix_add_tagged(ctx, DB_ANCHORS, &k);
 }
 
+/* Every reference as written, for rf_check_delete: a pure function of the
+ * record, so the keys a rewrite removes are the ones it once added. */
+static int ix_ref_cb(void *ctx, const rf_field *f, const rf_path *path, const char *value)
+{
+	(void)f, (void)path;
+	st_key k;
+	key_init(&k);
+	key_str(&k, value);
+	ix_add_tagged(ctx, DB_REFS, &k);
+	return 0;
+}
+
 /* ---- per kind ----------------------------------------------------------------- */
 
 static void ix_entity(ix_set *s, const Annals__V1__Entity *e)
@@ -155,6 +167,7 @@ static void ix_collect(st_kind k, const ProtobufCMessage *rec, ix_set *s)
 	ProtobufCMessage *m = (ProtobufCMessage *)rec; /* the walk only reads */
 	st_walk(m, &annals__v1__evidence__descriptor, ix_evidence_cb, s);
 	st_walk(m, &annals__v1__date__descriptor, ix_anchor_cb, s);
+	rf_walk(rec, ix_ref_cb, s);
 	if (k == ST_ENTITY)
 		ix_entity(s, (const Annals__V1__Entity *)rec);
 	else if (k == ST_RELATION)

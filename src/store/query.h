@@ -22,4 +22,7 @@ ST_QUERY(list_relations, ListRelationsRequest, RelationPage);
 ST_QUERY(list_documents, ListDocumentsRequest, DocumentPage);
 ST_QUERY(changes, ChangesRequest, ChangesReply);
 
+/* query_check.c: references that name no record (the store's, or a Batch's) */
+ST_QUERY(check_references, CheckReferencesRequest, CheckReferencesReply);
+
 #endif

@@ -13,9 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/utf8.h"
 #include "common/validate.h"
-#include "store/store_int.h"
+#include "store/refs.h"
 
 #define ST_FORMAT "annals-store/1"
 #define ST_MIB    (1024ull * 1024ull)
@@ -36,6 +37,7 @@ static const char *const st_dbi_names[DB_COUNT] = {
     [DB_ENTITY_TIME] = "ix_entity_time",
     [DB_CITES] = "ix_cites",
     [DB_ANCHORS] = "ix_anchors",
+    [DB_REFS] = "ix_refs",
     [DB_DEDUP] = "dedup",
     [DB_DEDUP_AGE] = "dedup_age",
     [DB_CHANGES] = "changes",
@@ -189,6 +191,44 @@ static int st_open_tables(st_store *s, st_err *err)
 	return rc == MDB_SUCCESS ? ANNALS_OK : st_mdb_final(rc, err, "commit");
 }
 
+/* The reverse index of references, built here for a store written before
+ * it existed (refs_build.c); a full map grows as a write's would. */
+static int st_open_refs(st_store *s, st_err *err)
+{
+	for (int tries = 0; tries < 24; tries++) {
+		MDB_txn *txn;
+		int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		if (rc != MDB_SUCCESS)
+			return st_mdb_final(rc, err, "begin");
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		uint64_t built = 0;
+		int code = rf_build_index(s, txn, &built, err);
+		if (code != ANNALS_OK) {
+			mdb_txn_abort(txn);
+			if (code != ST_MAP_FULL)
+				return code;
+			if ((code = st_grow_map(s, err)) != ANNALS_OK)
+				return code;
+			continue;
+		}
+		rc = mdb_txn_commit(txn);
+		if (rc != MDB_SUCCESS)
+			return st_mdb_final(rc, err, "commit ix_refs");
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long long ms =
+		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (built > 0)
+			log_msg(LOG_INFO, "store_index_built",
+			        "index=ix_refs records=%llu ms=%lld why=\"the store was written before the "
+			        "reverse "
+			        "index of references existed\"",
+			        (unsigned long long)built, ms);
+		return ANNALS_OK;
+	}
+	return st_errf(err, ANNALS_RESOURCE_EXHAUSTED, "store: map still full building ix_refs");
+}
+
 /* LMDB sizes lock.mdb for every reader slot with ftruncate, so the file is
  * sparse: the first reader to touch a slot past its first page makes the
  * kernel allocate that page through the shared mapping, and on a full
@@ -261,6 +301,8 @@ int st_open(const char *dir, const st_options *opt, st_store **out, st_err *err)
 	int rc = st_open_env(s, dir, err);
 	if (rc == ANNALS_OK)
 		rc = st_open_tables(s, err);
+	if (rc == ANNALS_OK)
+		rc = st_open_refs(s, err);
 	if (rc != ANNALS_OK) {
 		st_close(s);
 		return rc;

@@ -24,10 +24,16 @@
  *   - Ids match [a-z0-9:._-]{1,200} (lowercase: one grammar,
  *     common/validate.c) and are unique across the four kinds: putting an
  *     event with the id of an entity is ALREADY_EXISTS.
- *   - References between records (a relation's subject, an event's
- *     participants, evidence documents, anchors) are NOT required to exist:
- *     data sets are imported in any order. Queries treat a missing target
- *     as unknown.
+ *   - References between records (every field of store/refs_fields.c: a
+ *     relation's subject and object, an event's participants and place,
+ *     evidence documents and attributed_to, anchors, ...) must name a
+ *     record of the kind they want, judged by the state the whole logical
+ *     write leaves (a Batch may create a record after the ones naming it,
+ *     or delete referrers with what they name): a put naming nothing is
+ *     INVALID_ARGUMENT ("ops[3].put_relation.subject: no entity \"x\""),
+ *     a delete leaving a referrer is FAILED_PRECONDITION naming it.
+ *     ix_refs finds the referrers; stores written before hold no such
+ *     guarantee: CheckReferences lists what dangles.
  *   - A put that would store exactly the bytes already stored changes
  *     nothing and takes no revision (WriteReply.unchanged), so importing the
  *     same data twice is a no-op.

@@ -26,6 +26,11 @@
  *                 Evidence anywhere in the record counts, nested ones too
  *   ix_anchors    anchor \0 record-id -> ""  (anchor: "doc:<id>" or
  *                 "event:<id>" of any relative Date in the record)
+ *   ix_refs       value \0 record-id -> ""  (value: a reference as written in
+ *                 the record, any field of store/refs_fields.c: a relation's
+ *                 subject, an evidence's document, an anchor "doc:x" ...; so
+ *                 a delete finds the records that may name it; meta
+ *                 "ix_refs" is set once it covers every record)
  *   dedup         request-id -> be64 ms, packed annals.v1.Reply
  *   dedup_age     be64 ms, request-id -> ""   (expiry order)
  *   changes       be64 revision -> be64 committed ms, packed ChangeSet
@@ -57,6 +62,7 @@ enum st_dbi {
 	DB_ENTITY_TIME,
 	DB_CITES,
 	DB_ANCHORS,
+	DB_REFS,
 	DB_DEDUP,
 	DB_DEDUP_AGE,
 	DB_CHANGES,

@@ -6,6 +6,8 @@
  * Per logical write, in order:
  *   1. request_id known?  -> answer from the request log, apply nothing
  *   2. record checks      -> INVALID_ARGUMENT (answer remembered)
+ *      references whole at the end of the write (refs_check.c) -> else
+ *      INVALID_ARGUMENT (a put) or FAILED_PRECONDITION (a delete)
  *   3. apply in a nested txn with revision = previous + 1; a Batch applies
  *      all its ops or none
  *   4. changed something? -> its ChangeSet goes into the change log and the
@@ -33,7 +35,7 @@
 #include <time.h>
 
 #include "common/validate.h"
-#include "store/store_int.h"
+#include "store/refs.h"
 
 #define ST_GROW_TRIES 24
 /* Internal status: a flat write failed after it changed the group's txn. */
@@ -146,7 +148,11 @@ static int apply_logical(st_wctx *c, st_write *w)
 {
 	st_result one = {0}, *r = &one;
 	size_t n = 1;
-	int rc;
+	/* References are judged by the state the whole write leaves, before
+	 * its first change: a flat write refused here has nothing to undo. */
+	int rc = rf_check_write(&c->rd, w, c->a, c->err);
+	if (rc != ANNALS_OK)
+		return rc;
 	if (w->op == ST_PUT) {
 		rc = apply_put(c, w, &one);
 	} else if (w->op == ST_DELETE) {

@@ -42,7 +42,9 @@ expect_contains "0 written, 5 unchanged" annals import - <"$CLI_TMP/small.json"
 run annals --json import "$CLI_TMP/small.json"
 check "import --json is a BatchReply" python3 -c "import json,sys; d=json.load(open('$OUT')); sys.exit(len(d['results']) != 5)"
 # --request-id: a retried import is answered from the first one
-expect_contains "deleted" annals entity delete person:import-one
+expect_exit 9 annals entity delete person:import-one
+check "a delete leaving a referrer names it" err_has 'relation "rel:import-one.member_of.import-club" names it in subject'
+expect_contains "deleted" annals event delete ev:import-club-founded
 expect_contains "1 written, 4 unchanged" annals import "$CLI_TMP/small.json" --request-id import-retry-1
 rev2=$(revision)
 expect_contains "1 written, 4 unchanged, revision $rev2" annals import "$CLI_TMP/small.json" --request-id import-retry-1
@@ -73,10 +75,11 @@ check "export is quiet when stderr is no terminal" test ! -s "$ERR"
 # batch: a BatchRequest, atomic
 cat >"$CLI_TMP/batch.json" <<'EOF'
 {"ops": [{"put_entity": {"id": "place:test-town", "type": "ENTITY_TYPE_PLACE", "names": [{"text": "Test Town"}]}},
-         {"delete": {"kind": "RECORD_KIND_ENTITY", "id": "org:import-club"}}]}
+         {"delete": {"kind": "RECORD_KIND_ENTITY", "id": "org:import-club"}},
+         {"delete": {"kind": "RECORD_KIND_RELATION", "id": "rel:import-one.member_of.import-club"}}]}
 EOF
 export ANNALS_SERVER=$SEEDED
-expect_contains "2 written" annals batch "$CLI_TMP/batch.json"
+expect_contains "3 written" annals batch "$CLI_TMP/batch.json"
 expect_contains "Test Town" annals entity get place:test-town
 expect_exit 5 annals entity get org:import-club
 cat >"$CLI_TMP/batch-bad.json" <<'EOF'

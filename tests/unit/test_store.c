@@ -234,6 +234,30 @@ static res del(fx *f, st_kind k, const char *id, const char *rid, int64_t guard)
 	return apply1(f, &w);
 }
 
+/* Bare records for others to refer to (references must name a record
+ * that exists): "p:a" and the like as people, "doc:x" as documents. */
+static void put_bare(fx *f, st_kind k, const char *const *ids, size_t n)
+{
+	char js[300];
+	for (size_t i = 0; i < n; i++) {
+		void *rec = NULL;
+		if (k == ST_DOCUMENT) {
+			snprintf(js, sizeof(js), "{'id': '%s', 'title': 'bare'}", ids[i]);
+			rec = DOCUMENT(f, js);
+		} else {
+			snprintf(js, sizeof(js), "{'id': '%s', 'type': 'ENTITY_TYPE_PERSON'}", ids[i]);
+			rec = ENTITY(f, js);
+		}
+		res r = put(f, k, rec, NULL, -1);
+		CHECK_EQ_INT(r.code, ANNALS_OK);
+	}
+}
+#define PUT_BARE(f, k, ...)                                                                                  \
+	do {                                                                                                 \
+		const char *const bare_ids_[] = {__VA_ARGS__};                                               \
+		put_bare(f, k, bare_ids_, sizeof(bare_ids_) / sizeof(bare_ids_[0]));                         \
+	} while (0)
+
 static void batch_add(fx *f, Annals__V1__BatchRequest *b, Annals__V1__Op__OpCase c, void *rec, int64_t guard)
 {
 	Annals__V1__Op *op = AR_NEW(&f->a, Annals__V1__Op, ANNALS__V1__OP__INIT);
@@ -338,8 +362,8 @@ static void test_put_get_delete_each_kind(void)
 	        "r2", -1);
 	CHECK_EQ_INT(r.revision, 2);
 	r = put(&f, ST_RELATION,
-	        RELATION(&f, "{'id': 'rel:1', 'subject': 'person:a', 'predicate': 'member_of',"
-	                     " 'object': 'org:x'}"),
+	        RELATION(&f, "{'id': 'rel:1', 'subject': 'person:a', 'predicate': 'deputy_of',"
+	                     " 'object': 'person:a'}"),
 	        "r3", -1);
 	CHECK_EQ_INT(r.revision, 3);
 	r = put(&f, ST_DOCUMENT,
@@ -373,12 +397,17 @@ static void test_put_get_delete_each_kind(void)
 	CHECK(st.map_size >= 64ull << 20 && st.map_used > 0);
 	st_txn_end(f.t);
 
-	const char *ids_[] = {"person:a", "ev:1", "rel:1", "doc:1"};
-	for (int k = ST_ENTITY; k <= ST_DOCUMENT; k++) {
-		r = del(&f, (st_kind)k, ids_[k - 1], NULL, -1);
+	/* person:a is named by ev:1 and rel:1: they go first */
+	r = del(&f, ST_ENTITY, "person:a", NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_FAILED_PRECONDITION);
+	CHECK_CONTAINS(r.msg, "entity \"person:a\" is still referred to");
+	const st_kind kinds_[] = {ST_RELATION, ST_EVENT, ST_ENTITY, ST_DOCUMENT};
+	const char *ids_[] = {"rel:1", "ev:1", "person:a", "doc:1"};
+	for (int i = 0; i < 4; i++) {
+		r = del(&f, kinds_[i], ids_[i], NULL, -1);
 		CHECK_EQ_INT(r.code, ANNALS_OK);
-		CHECK_EQ_INT(r.revision, 4 + (uint64_t)k);
-		CHECK(!exists(&f, (st_kind)k, ids_[k - 1]));
+		CHECK_EQ_INT(r.revision, 5 + (uint64_t)i);
+		CHECK(!exists(&f, kinds_[i], ids_[i]));
 	}
 	r = del(&f, ST_ENTITY, "person:a", NULL, -1);
 	CHECK_EQ_INT(r.code, ANNALS_NOT_FOUND);
@@ -629,7 +658,7 @@ static void test_batch_atomic(void)
 	batch_add(
 	    &f, &ok, ANNALS__V1__OP__OP_PUT_RELATION,
 	    RELATION(&f,
-	             "{'id': 'rel:b3', 'subject': 'org:b1', 'predicate': 'member_of', 'object': 'org:pre'}"),
+	             "{'id': 'rel:b3', 'subject': 'org:b1', 'predicate': 'member_of', 'object': 'org:b1'}"),
 	    -1);
 	batch_del(&f, &ok, 0, "org:pre"); /* kind unspecified: whatever holds the id */
 	st_write w = {.op = ST_BATCH, .req = &ok.base};
@@ -952,6 +981,7 @@ static void test_relative_dates_prefixed_document(void)
 {
 	fx f;
 	fx_init(&f, NULL);
+	PUT_BARE(&f, ST_DOCUMENT, "doc:pfx"); /* an anchor must name a document: one without a date */
 	put(&f, ST_EVENT,
 	    EVENT(&f, "{'id': 'ev:p', 'type': 'meeting', 'when': {'precision': 'PRECISION_DAY',"
 	              " 'anchor': 'doc:pfx', 'offset_days': -1}}"),
@@ -971,6 +1001,7 @@ static void test_relative_dates(void)
 {
 	fx f;
 	fx_init(&f, NULL);
+	PUT_BARE(&f, ST_DOCUMENT, "d1"); /* an anchor must name a document: one without a date */
 	res r = put(&f, ST_EVENT,
 	            EVENT(&f, "{'id': 'ev:r', 'type': 'meeting', 'when': {'precision': 'PRECISION_DAY',"
 	                      " 'anchor': 'doc:d1', 'offset_days': -1}}"),
@@ -1050,10 +1081,60 @@ static void test_relative_dates(void)
 	CHECK(e && e->when->resolved && e->when->month == 2 &&
 	      e->when->earliest == date_days_from_civil(2020, 2, 1));
 
-	/* deleting the anchor unresolves its dependents */
-	del(&f, ST_DOCUMENT, "d2", NULL, -1);
+	/* the anchor cannot go while ev:b is anchored on it; with ev:b
+	 * rewritten in the same Batch, it can */
+	r = del(&f, ST_DOCUMENT, "d2", NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_FAILED_PRECONDITION);
+	CHECK_CONTAINS(r.msg, "document \"d2\" is still referred to: event \"ev:b\" names it in when.anchor");
+	Annals__V1__BatchRequest rw = ANNALS__V1__BATCH_REQUEST__INIT;
+	batch_del(&f, &rw, ST_DOCUMENT, "d2");
+	batch_add(&f, &rw, ANNALS__V1__OP__OP_PUT_EVENT,
+	          EVENT(&f, "{'id': 'ev:b', 'type': 'meeting', 'when': {'precision': 'PRECISION_YEAR', "
+	                    "'year': 2020}}"),
+	          -1);
+	r = batch(&f, &rw, NULL);
+	CHECK_EQ_INT(r.code, ANNALS_OK);
+	CHECK(!exists(&f, ST_DOCUMENT, "d2"));
 	e = load(&f, ST_EVENT, "ev:b");
-	CHECK(e && !e->when->resolved);
+	CHECK(e && e->when->resolved && e->when->year == 2020);
+	fx_done(&f);
+}
+
+/* ---- references ----------------------------------------------------------------------------------- */
+
+/* A document is named with or without "doc:" (as queries find it): the
+ * delete of one that a reference may still find under its other form goes
+ * through, the delete of the last one it can name is refused, and the
+ * reverse index follows a rewrite (the old value no longer counts). */
+static void test_references_document_forms(void)
+{
+	fx f;
+	fx_init(&f, NULL);
+	PUT_BARE(&f, ST_DOCUMENT, "doc:z", "z");
+	res r = put(
+	    &f, ST_ENTITY,
+	    ENTITY(&f,
+	           "{'id': 'p:cited', 'type': 'ENTITY_TYPE_PERSON', 'evidence': [{'document': 'doc:z'}]}"),
+	    NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_OK);
+	r = del(&f, ST_DOCUMENT, "doc:z", NULL, -1); /* "doc:z" still finds "z" */
+	CHECK_EQ_INT(r.code, ANNALS_OK);
+	r = del(&f, ST_DOCUMENT, "z", NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_FAILED_PRECONDITION);
+	CHECK_CONTAINS(
+	    r.msg,
+	    "document \"z\" is still referred to: entity \"p:cited\" names it in evidence[0].document");
+	/* rewritten to cite nothing: the old key is gone, the delete goes through */
+	put(&f, ST_ENTITY, ENTITY(&f, "{'id': 'p:cited', 'type': 'ENTITY_TYPE_PERSON'}"), NULL, -1);
+	r = del(&f, ST_DOCUMENT, "z", NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_OK);
+	/* an id of another kind is named as such */
+	r = put(&f, ST_RELATION,
+	        RELATION(
+	            &f, "{'id': 'rel:k', 'subject': 'p:cited', 'predicate': 'deputy_of', 'object': 'rel:k'}"),
+	        NULL, -1);
+	CHECK_EQ_INT(r.code, ANNALS_INVALID_ARGUMENT);
+	CHECK_CONTAINS(r.msg, "relation.object: no entity \"rel:k\" (the id is a relation)");
 	fx_done(&f);
 }
 
@@ -1104,6 +1185,8 @@ static void test_index_maintenance(void)
 {
 	fx f;
 	fx_init(&f, NULL);
+	PUT_BARE(&f, ST_DOCUMENT, "doc:x", "doc:y");
+	PUT_BARE(&f, ST_ENTITY, "p:a", "p:b", "o:x", "pl:1");
 	put(&f, ST_ENTITY,
 	    ENTITY(&f,
 	           "{'id': 'org:a', 'type': 'ENTITY_TYPE_ORGANIZATION',"
@@ -1376,6 +1459,7 @@ static void test_list_events(void)
 	put(&f, ST_ENTITY,
 	    ENTITY(&f, "{'id': 'person:p', 'type': 'ENTITY_TYPE_PERSON', 'names': [{'text': 'Pat Doe'}]}"),
 	    NULL, -1);
+	PUT_BARE(&f, ST_ENTITY, "person:other", "place:q");
 	for (int i = 0; i < 120; i++) {
 		if (i % 10 == 9)
 			snprintf(js, sizeof(js), "{'id': 'ev:%03d', 'type': 'meeting'}", i); /* undated */
@@ -1790,6 +1874,7 @@ int main(void)
 	RUN(test_change_retention);
 	RUN(test_relative_dates);
 	RUN(test_relative_dates_prefixed_document);
+	RUN(test_references_document_forms);
 	RUN(test_index_maintenance);
 	RUN(test_pagination);
 	RUN(test_list_events);
