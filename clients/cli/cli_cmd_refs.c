@@ -64,8 +64,8 @@ static int cmd_check(cli_ctx *ctx)
 	if (rc != 0)
 		return rc;
 	uint64_t n = rep->dangling;
-	if (ctx->json) {
-		rc = cli_print_json(&rep->base);
+	if (ctx->structured) {
+		rc = cli_print_msg(ctx, &rep->base);
 	} else if (n == 0) {
 		printf("%" PRIu64 " records at revision %" PRIu64 ": every reference names a record\n",
 		       rep->records, rep->revision);
