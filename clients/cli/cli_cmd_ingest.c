@@ -440,8 +440,7 @@ static void ing_print(const json_t *out)
 	printf("mentions (%zu):\n", json_array_size(ms));
 	size_t i;
 	const json_t *m;
-	json_array_foreach(ms, i, m)
-	{
+	for (i = 0; i < json_array_size(ms) && (m = json_array_get(ms, i)) != NULL; i++) {
 		const json_t *c = json_object_get(m, "candidates");
 		printf("  s%-3lld [%lld,%lld)  %-32s ", json_integer_value(json_object_get(m, "sentence")),
 		       json_integer_value(json_object_get(m, "span_start")),
@@ -453,13 +452,12 @@ static void ing_print(const json_t *out)
 			printf("ambiguous: ");
 		size_t k;
 		const json_t *x;
-		json_array_foreach(c, k, x)
-		    printf("%s%s", k ? ", " : "", json_string_value(json_object_get(x, "entity")));
+		for (k = 0; k < json_array_size(c) && (x = json_array_get(c, k)) != NULL; k++)
+			printf("%s%s", k ? ", " : "", json_string_value(json_object_get(x, "entity")));
 		putchar('\n');
 	}
 	printf("dates (%zu):\n", json_array_size(ds));
-	json_array_foreach(ds, i, m)
-	{
+	for (i = 0; i < json_array_size(ds) && (m = json_array_get(ds, i)) != NULL; i++) {
 		const char *v = json_string_value(json_object_get(m, "value"));
 		const json_t *d = json_object_get(m, "date");
 		const char *prec = json_string_value(json_object_get(d, "precision"));
