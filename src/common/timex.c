@@ -130,6 +130,22 @@ static bool year_ok(int y)
 	return y >= 1000 && y <= 2199;
 }
 
+/* A day of the month: "4" or the ordinal "4th" (digits glued to st, nd,
+ * rd or th); returns the end or 0. */
+static size_t day_number(const tx_text *t, size_t i, int *d)
+{
+	size_t j = number(t, i, 1, 2, d);
+	if (j)
+		return j;
+	size_t k = i;
+	*d = 0;
+	while (k < t->len && is_digit(t->b[k]) && k - i < 2)
+		*d = *d * 10 + (t->b[k++] - '0');
+	if (k == i || !(word(t, k, "st") || word(t, k, "nd") || word(t, k, "rd") || word(t, k, "th")))
+		return 0;
+	return k + 2;
+}
+
 /* ---- the patterns ------------------------------------------------------------ */
 
 static void set_abs(tx_expr *e, int precision, int y, int m, int d)
@@ -145,18 +161,9 @@ static void set_abs(tx_expr *e, int precision, int y, int m, int d)
 static size_t day_month_year(const tx_text *t, size_t i, tx_expr *e)
 {
 	int d, m, y;
-	size_t j = number(t, i, 1, 2, &d);
-	if (!j) {
-		/* an ordinal: digits glued to st/nd/rd/th */
-		size_t k = i;
-		d = 0;
-		while (k < t->len && is_digit(t->b[k]) && k - i < 2)
-			d = d * 10 + (t->b[k++] - '0');
-		if (k == i || k + 2 > t->len ||
-		    !(word(t, k, "st") || word(t, k, "nd") || word(t, k, "rd") || word(t, k, "th")))
-			return 0;
-		j = k + 2;
-	}
+	size_t j = day_number(t, i, &d);
+	if (!j)
+		return 0;
 	if (!(j = spaces(t, j)) || !(j = month(t, j, &m)))
 		return 0;
 	if (j < t->len && t->b[j] == ',')
@@ -174,15 +181,7 @@ static size_t month_first(const tx_text *t, size_t i, tx_expr *e)
 	size_t j = month(t, i, &m), k;
 	if (!j || !(k = spaces(t, j)))
 		return 0;
-	size_t after_day = number(t, k, 1, 2, &d);
-	if (!after_day && k < t->len && is_digit(t->b[k])) { /* 4th */
-		size_t q = k;
-		d = 0;
-		while (q < t->len && is_digit(t->b[q]) && q - k < 2)
-			d = d * 10 + (t->b[q++] - '0');
-		if (word(t, q, "st") || word(t, q, "nd") || word(t, q, "rd") || word(t, q, "th"))
-			after_day = q + 2;
-	}
+	size_t after_day = day_number(t, k, &d);
 	if (after_day && d >= 1 && d <= 31) {
 		size_t q = after_day;
 		if (q < t->len && t->b[q] == ',')
