@@ -104,6 +104,7 @@ extern const cli_cmd cli_cmds_data[];
 extern const cli_cmd cli_cmds_changes[];
 extern const cli_cmd cli_cmds_cluster[];
 extern const cli_cmd cli_cmds_ingest[];
+extern const cli_cmd cli_cmds_annotate[];
 extern const cli_cmd cli_cmds_refs[];
 /* cli_cmd_refs.c: import's dry run of Batch b (made from ds by ds_batch):
  * lists every reference the file would leave naming no record, by its
@@ -207,6 +208,11 @@ void cli_source_free(cli_source *s);
 /* Fetches doc_id and compares fingerprints (FAILED_PRECONDITION, reported,
  * when they differ); on 0 *out (if not NULL) holds the record (annals_free). */
 int cli_source_check(cli_ctx *ctx, cli_source *s, const char *doc_id, Annals__V1__Document **out);
+
+/* cli_cmd_ingest.c: the Document for a text (--id, else doc: and 16 hex
+ * digits of its sha256; --title, --summary, --publisher, --published) with
+ * its fingerprint and sentence table; 0 or an exit code (reported). */
+int cli_ingest_document(cli_ctx *ctx, const cli_source *s, Annals__V1__Document **out);
 
 /* ---- cli_out.c ----------------------------------------------------------- */
 

@@ -12,9 +12,9 @@
 #include "cli.h"
 
 const cli_cmd *const cli_tables[] = {
-    cli_cmds_server,  cli_cmds_records,  cli_cmds_list, cli_cmds_knowledge,
-    cli_cmds_members, cli_cmds_evidence, cli_cmds_data, cli_cmds_changes,
-    cli_cmds_cluster, cli_cmds_call,     cli_cmds_docs,    cli_cmds_ingest,  cli_cmds_refs,
+    cli_cmds_server,   cli_cmds_records, cli_cmds_list,     cli_cmds_knowledge, cli_cmds_members,
+    cli_cmds_evidence, cli_cmds_data,    cli_cmds_changes,  cli_cmds_cluster,   cli_cmds_call,
+    cli_cmds_docs,     cli_cmds_ingest,  cli_cmds_annotate, cli_cmds_refs,
 };
 const size_t cli_ntables = sizeof(cli_tables) / sizeof(cli_tables[0]);
 
