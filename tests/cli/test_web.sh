@@ -15,9 +15,14 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 fi
 port=$(free_port)
 start_server --http-listen "http://127.0.0.1:$port"
+# and one with tokens, for the page's token field
+token="reader-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+printf 'reader %s\n' "$token" >"$CLI_TMP/tokens"
+tport=$(free_port)
+start_server --tokens "$CLI_TMP/tokens" --http-listen "http://127.0.0.1:$tport"
 shots=${ANNALS_TEST_LOGDIR:-$CLI_TMP}/web-screenshots
 mkdir -p "$shots"
-node "$ANNALS_ROOT/tests/web/page.test.mjs" "http://127.0.0.1:$port" "$shots"
+node "$ANNALS_ROOT/tests/web/page.test.mjs" "http://127.0.0.1:$port" "$shots" "http://127.0.0.1:$tport" "$token"
 [ $? -eq 0 ] || CLI_FAILS=$((CLI_FAILS + 1))
 echo "screenshots: $shots"
 finish

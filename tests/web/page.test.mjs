@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../clients/web/package.json'));
 const { chromium } = require('playwright-core');
 
-const [base, shots] = process.argv.slice(2);
+const [base, shots, tokenBase, token] = process.argv.slice(2);
 let failed = 0;
 const pass = (n) => console.log('PASS ' + n);
 const fail = (n, why) => { failed++; console.log('FAIL ' + n + ': ' + why); };
@@ -90,5 +90,27 @@ await check('page: search finds an entity by name', async () => {
 });
 await check('page: nothing fetched from elsewhere, no script errors', async () =>
   external.length || errors.length ? 'external: ' + external.join(' ') + ' errors: ' + errors.join(' | ') : '');
+// A server with --tokens: the page says what is missing, and works once
+// the token is given in its field (kept for the browser session).
+if (tokenBase) {
+  const p2 = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  await p2.goto(tokenBase + '/?entity=org:csto&at=2005');
+  await check('page with tokens: no token is an UNAUTHENTICATED error naming the token field', async () => {
+    await p2.waitForSelector('#error:not([hidden])', { timeout: 10000 });
+    const t = await p2.textContent('#error');
+    return /UNAUTHENTICATED/.test(t) && /Token/.test(t) ? '' : 'error text: ' + t;
+  });
+  await check('page with tokens: the token field opens the view', async () => {
+    await p2.click('#auth summary');
+    await p2.fill('#token', token);
+    await p2.dispatchEvent('#token', 'change');
+    await p2.reload();
+    await p2.waitForSelector('.vis-item.suspended', { timeout: 15000 });
+    const kept = await p2.inputValue('#token');
+    const hidden = await p2.isHidden('#error');
+    return kept === token && hidden ? '' : 'token kept: ' + (kept === token) + ', error hidden: ' + hidden;
+  });
+  await p2.screenshot({ path: path.join(shots, 'web-with-token.png') });
+}
 await browser.close();
 process.exit(failed ? 1 : 0);
