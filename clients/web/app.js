@@ -306,6 +306,20 @@ async function showAsOf() {
       const holders = (h.holders || []).map((f) => ({ entity: f.relation.subject, name: f.subject_name,
         deciding: f }));
       lists.append(memberList('holder', 'truth-TRUTH_TRUE', holders));
+    } else { // anyone else: its ties on that date, by truth
+      const r = await api('Relations', { entity: e.id, at });
+      const by = { TRUTH_TRUE: [], TRUTH_UNKNOWN: [], TRUTH_FALSE: [] };
+      for (const f of r.facts || []) {
+        const rel = f.relation;
+        const other = rel.subject === e.id ? f.object_name || rel.object : f.subject_name || rel.subject;
+        const entry = { entity: rel.subject === e.id ? rel.object : rel.subject,
+          name: rel.predicate.replace(/_/g, ' ') + ' ' + other + (rel.status ? ' (' + rel.status + ')' : ''),
+          deciding: f };
+        (by[f.truth] || by.TRUTH_UNKNOWN).push(entry);
+      }
+      lists.append(memberList('holds', 'truth-TRUTH_TRUE', by.TRUTH_TRUE),
+        memberList('unknown', 'truth-TRUTH_UNKNOWN', by.TRUTH_UNKNOWN),
+        memberList('does not hold', 'truth-TRUTH_FALSE', by.TRUTH_FALSE));
     }
     section.hidden = false;
   } catch (err) { showError(err); }
