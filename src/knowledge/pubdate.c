@@ -19,15 +19,21 @@
  * absence of a later fact from a text is not evidence. So the range is
  * open at its end ("2020-01-01 or later") and no day is made up.
  *
- * Why at query time, not stored. The engine never writes; a bound stored
- * at write time would have to be derived again, with rules, on the store's
- * write path by every write that adds, changes or deletes a record citing
- * the document, and a stale one would be an invented date. Derived here
- * from the snapshot the question is answered on, it is always what the
- * records say, the same on every node (a deterministic rule over the same
- * records), and costs one scan of the document's citations (ix_cites) per
- * query, cached in the query's context. An explicit Document.published
- * replaces it.
+ * Why at query time, from an index. The engine never writes; a bound
+ * stored at write time would have to be derived again, with every rule of
+ * date resolution, by every write that touches the document's citing
+ * records or what their dates lean on, and a stale one would be an
+ * invented date. Derived here from the snapshot the question is answered
+ * on, it is always what the records say, the same on every node. What the
+ * store keeps at write time is only what depends on a record alone
+ * (ix_pubfloor, store/pubfloor.h): which records make offers (the rule's
+ * enumeration is shared: common/pubrule.c), the latest day of their
+ * absolute ones, and which have relative ones. st_scan_pub_offers gives
+ * just the records that can decide the answer, in ix_cites order, so the
+ * derivation unpacks a handful of records instead of every record citing
+ * the document (the founding article: nearly all of them; that was 95% of
+ * a Holder call). The result is cached in the query's context. An explicit
+ * Document.published replaces it.
  *
  * Dates that lean on the document itself (its "yesterday", an event on
  * that day) cannot bound it: the derivation runs with the document's date
@@ -38,6 +44,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/pubrule.h"
 #include "knowledge/kn_int.h"
 
 typedef struct pd_scan {
@@ -48,19 +55,6 @@ typedef struct pd_scan {
 	const char *record, *what;
 	const Annals__V1__Evidence *evidence;
 } pd_scan;
-
-/* Evidence the document itself states, as fact or as reported. */
-static const Annals__V1__Evidence *pd_stated(Annals__V1__Evidence *const *ev, size_t n, const char *doc)
-{
-	for (size_t i = 0; i < n; i++) {
-		const Annals__V1__Evidence *e = ev[i];
-		if (e->document != NULL && strcmp(e->document, doc) == 0 && !e->inferred &&
-		    (e->modality == ANNALS__V1__MODALITY__MODALITY_ASSERTED ||
-		     e->modality == ANNALS__V1__MODALITY__MODALITY_REPORTED))
-			return e;
-	}
-	return NULL;
-}
 
 /* A day the document was written on or after: the first day of d. */
 static void pd_offer(pd_scan *s, Annals__V1__Date *d, bool event, const char *record, const char *what,
@@ -83,34 +77,31 @@ static void pd_offer(pd_scan *s, Annals__V1__Date *d, bool event, const char *re
 	s->evidence = ev;
 }
 
-static void pd_interval(pd_scan *s, Annals__V1__Interval *iv, const char *record, const char *fact,
-                        const Annals__V1__Evidence *ev)
+/* One offer of the rule (common/pubrule.c), with the words that report it. */
+static void pd_on_offer(void *ctx, const pr_offer *o)
 {
-	if (iv == NULL || ev == NULL)
+	pd_scan *s = ctx;
+	ar_arena *a = s->q->a;
+	const char *fact, *record;
+	switch (o->part) {
+	case PR_EVENT:
+		pd_offer(s, o->date, true, o->event->id,
+		         ar_printf(a, "%s (%s), dated", o->event->id, o->event->type), o->evidence);
 		return;
-	Annals__V1__Bound *b = iv->start;
-	if (b != NULL && (b->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_EXACT ||
-	                  b->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_OBSERVED ||
-	                  b->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_AFTER))
-		pd_offer(s, b->date, false, record, ar_printf(s->q->a, "%s began or was seen", fact), ev);
-	b = iv->end;
-	if (b != NULL && (b->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_EXACT ||
-	                  b->kind == ANNALS__V1__BOUND_KIND__BOUND_KIND_OBSERVED))
-		pd_offer(s, b->date, false, record, ar_printf(s->q->a, "%s ended or was seen", fact), ev);
-}
-
-static void pd_entity(pd_scan *s, Annals__V1__Entity *e)
-{
-	for (size_t i = 0; i < e->n_names; i++) {
-		Annals__V1__Name *n = e->names[i];
-		pd_interval(s, n->valid, e->id, ar_printf(s->q->a, "the name \"%s\" of %s", n->text, e->id),
-		            pd_stated(n->evidence, n->n_evidence, s->doc));
+	case PR_RELATION:
+		record = fact = o->relation->id;
+		break;
+	case PR_NAME:
+		record = o->entity->id;
+		fact = ar_printf(a, "the name \"%s\" of %s", o->name->text, o->entity->id);
+		break;
+	default:
+		record = o->entity->id;
+		fact = ar_printf(a, "the %s of %s", o->attribute->key, o->entity->id);
+		break;
 	}
-	for (size_t i = 0; i < e->n_attributes; i++) {
-		Annals__V1__Attribute *at = e->attributes[i];
-		pd_interval(s, at->valid, e->id, ar_printf(s->q->a, "the %s of %s", at->key, e->id),
-		            pd_stated(at->evidence, at->n_evidence, s->doc));
-	}
+	pd_offer(s, o->date, false, record,
+	         ar_printf(a, o->start ? "%s began or was seen" : "%s ended or was seen", fact), o->evidence);
 }
 
 static const ProtobufCMessageDescriptor *pd_desc(st_kind k)
@@ -140,18 +131,7 @@ static int pd_visit(void *ctx, const char *id, const uint8_t *data, size_t len)
 	                          : st_load(q->t, k, id, q->a);
 	if (m == NULL)
 		return 0; /* nothing to learn from what cannot be read; Facts reports it */
-	if (k == ST_EVENT) {
-		Annals__V1__Event *e = (Annals__V1__Event *)m;
-		const Annals__V1__Evidence *ev = pd_stated(e->evidence, e->n_evidence, s->doc);
-		if (ev != NULL && e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_OCCURRED)
-			pd_offer(s, e->when, true, e->id, ar_printf(q->a, "%s (%s), dated", e->id, e->type),
-			         ev);
-	} else if (k == ST_RELATION) {
-		Annals__V1__Relation *r = (Annals__V1__Relation *)m;
-		pd_interval(s, r->valid, r->id, r->id, pd_stated(r->evidence, r->n_evidence, s->doc));
-	} else if (k == ST_ENTITY) {
-		pd_entity(s, (Annals__V1__Entity *)m);
-	}
+	pr_each_offer(m, s->doc, pd_on_offer, s);
 	return 0;
 }
 
@@ -162,7 +142,7 @@ static void pd_derive(kn_ctx *q, const Annals__V1__Document *doc, kn_pub *p)
 	sub.deriving = true;
 	sub.depth = q->depth;
 	pd_scan s = {.q = &sub, .doc = doc->id};
-	int rc = st_scan_citing(q->t, doc->id, 0, pd_visit, &s);
+	int rc = st_scan_pub_offers(q->t, doc->id, pd_visit, &s);
 	if (rc != ANNALS_OK) {
 		p->rc = rc;
 		return;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/date.h"
+#include "store/pubfloor.h"
 #include "store/refs.h"
 
 typedef struct ix_key {
@@ -96,6 +97,11 @@ static int ix_ref_cb(void *ctx, const rf_field *f, const rf_path *path, const ch
 	return 0;
 }
 
+static void ix_add_pubfloor(void *ctx, const st_key *k)
+{
+	ix_add(ctx, DB_PUBFLOOR, k);
+}
+
 /* ---- per kind ----------------------------------------------------------------- */
 
 static void ix_entity(ix_set *s, const Annals__V1__Entity *e)
@@ -168,6 +174,7 @@ static void ix_collect(st_kind k, const ProtobufCMessage *rec, ix_set *s)
 	st_walk(m, &annals__v1__evidence__descriptor, ix_evidence_cb, s);
 	st_walk(m, &annals__v1__date__descriptor, ix_anchor_cb, s);
 	rf_walk(rec, ix_ref_cb, s);
+	pf_keys(rec, s->id, s->a, ix_add_pubfloor, s);
 	if (k == ST_ENTITY)
 		ix_entity(s, (const Annals__V1__Entity *)rec);
 	else if (k == ST_RELATION)

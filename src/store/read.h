@@ -44,6 +44,11 @@ void st_txn_end(st_txn *t);
  * entries, so a query past its caller's deadline stops within ~128 index
  * entries of work. Cleared by the next st_txn_begin. */
 void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms);
+/* Whether queries in this snapshot skip the derived indexes and scan the
+ * records the straightforward way (st_scan_pub_offers becomes
+ * st_scan_citing): the reference the tests compare every answer with.
+ * Kept across st_txn_begin; off by default. */
+void st_txn_set_full_scans(st_txn *t, bool on);
 bool st_txn_expired(st_txn *t);      /* release it (reset); pointers from st_get die */
 void st_txn_free(st_txn *t);         /* ends it first if needed */
 uint64_t st_txn_revision(st_txn *t); /* store revision of the snapshot */
@@ -109,6 +114,12 @@ int st_scan_events(st_txn *t, const char *entity, int32_t from, int32_t to, cons
 /* Records citing a document (sentence 0: any sentence). The visitor gets the
  * record's id and bytes; st_kind_of tells the kind. Each record once. */
 int st_scan_citing(st_txn *t, const char *document, uint32_t sentence, st_visit_fn fn, void *ctx);
+/* The records citing a document that can decide its derived publication
+ * bounds (rule publication-follows-reported-past, common/pubrule.h): those
+ * whose offers reach the latest absolute day, and those with an offer
+ * dated relative to an anchor; in st_scan_citing's order, each once, data
+ * NULL (load it). A subset of st_scan_citing read from ix_pubfloor. */
+int st_scan_pub_offers(st_txn *t, const char *document, st_visit_fn fn, void *ctx);
 /* Change sets with revision > since, in order (data is a packed ChangeSet). */
 typedef int (*st_change_fn)(void *ctx, uint64_t revision, const uint8_t *data, size_t len);
 int st_scan_changes(st_txn *t, uint64_t since, st_change_fn fn, void *ctx);

@@ -31,6 +31,9 @@
  *                 subject, an evidence's document, an anchor "doc:x" ...; so
  *                 a delete finds the records that may name it; meta
  *                 "ix_refs" is set once it covers every record)
+ *   ix_pubfloor   per document, the citing records that may bound its
+ *                 publication (layout and rule: pubfloor.h; meta
+ *                 "ix_pubfloor" is set once it covers every record)
  *   dedup         request-id -> be64 ms, packed annals.v1.Reply
  *   dedup_age     be64 ms, request-id -> ""   (expiry order)
  *   changes       be64 revision -> be64 committed ms, packed ChangeSet
@@ -63,6 +66,7 @@ enum st_dbi {
 	DB_CITES,
 	DB_ANCHORS,
 	DB_REFS,
+	DB_PUBFLOOR, /* pubfloor.h */
 	DB_DEDUP,
 	DB_DEDUP_AGE,
 	DB_CHANGES,
@@ -113,6 +117,7 @@ struct st_txn {
 	bool revision_known;
 	uint64_t deadline_ms; /* CLOCK_MONOTONIC ms after which scans stop; 0: none */
 	unsigned scanned;     /* entries scanned in this snapshot, to look at the clock now and then */
+	bool full_scans;      /* st_txn_set_full_scans: derived indexes unused */
 };
 
 /* ---- store.c --------------------------------------------------------------- */

@@ -73,6 +73,11 @@ int st_txn_begin(st_txn *t)
 	return ANNALS_OK;
 }
 
+void st_txn_set_full_scans(st_txn *t, bool on)
+{
+	t->full_scans = on;
+}
+
 void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms)
 {
 	t->deadline_ms = deadline_ms;

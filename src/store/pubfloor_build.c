@@ -1,0 +1,78 @@
+/*
+ * pf_build_index — ix_pubfloor for a store written before it existed.
+ * Opening creates the empty DBI; until meta "ix_pubfloor" says it covers
+ * every record, derived publication bounds would miss records. So the
+ * first open by this version reads every entity, event and relation once
+ * and adds its keys, in one txn with the mark (a crash leaves neither, and
+ * the next open does it again). New stores get the mark at once.
+ */
+#include "store/pubfloor.h"
+
+#define PF_MARK "ix_pubfloor"
+
+typedef struct pf_build {
+	st_store *s;
+	MDB_txn *txn;
+	int rc;
+	st_err *err;
+} pf_build;
+
+static void pf_build_cb(void *ctx, const st_key *k)
+{
+	pf_build *b = ctx;
+	if (b->rc != ANNALS_OK)
+		return;
+	MDB_val key = key_val(k), val = {0, NULL};
+	int rc = mdb_put(b->txn, b->s->dbi[DB_PUBFLOOR], &key, &val, 0);
+	if (rc != MDB_SUCCESS)
+		b->rc = st_mdb_status(rc, b->err, "ix_pubfloor build");
+}
+
+static int pf_build_kind(st_store *s, MDB_txn *txn, st_kind k, uint64_t *n, st_err *err)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, s->dbi[rec_dbi(k)], &cur);
+	if (rc != MDB_SUCCESS)
+		return st_mdb_status(rc, err, "ix_pubfloor build cursor");
+	ar_arena a;
+	ar_init(&a);
+	MDB_val key, val;
+	int code = ANNALS_OK;
+	for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS && code == ANNALS_OK;
+	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+		ar_reset(&a);
+		ProtobufCMessage *rec = rec_unpack(k, val.mv_data, val.mv_size, &a);
+		if (rec == NULL) {
+			code = st_errf(err, ANNALS_DATA_LOSS, "store: a stored %s does not parse (%.*s)",
+			               rec_kind_name(k), (int)(key.mv_size < 200 ? key.mv_size : 200),
+			               (const char *)key.mv_data);
+			break;
+		}
+		pf_build b = {.s = s, .txn = txn, .rc = ANNALS_OK, .err = err};
+		pf_keys(rec, rec_id(rec), &a, pf_build_cb, &b);
+		code = b.rc;
+		++*n;
+	}
+	ar_free(&a);
+	mdb_cursor_close(cur);
+	if (code == ANNALS_OK && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+		code = st_mdb_status(rc, err, "ix_pubfloor build scan");
+	return code;
+}
+
+int pf_build_index(st_store *s, MDB_txn *txn, uint64_t *built, st_err *err)
+{
+	*built = 0;
+	uint64_t mark = 0;
+	int rc = st_meta_get_u64(s, txn, PF_MARK, &mark);
+	if (rc != ANNALS_OK)
+		return st_errf(err, rc, "store: meta %s", PF_MARK);
+	if (mark != 0)
+		return ANNALS_OK;
+	static const st_kind kinds[] = {ST_ENTITY, ST_EVENT, ST_RELATION}; /* a document offers nothing */
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && rc == ANNALS_OK; i++)
+		rc = pf_build_kind(s, txn, kinds[i], built, err);
+	if (rc == ANNALS_OK && st_meta_put_u64(s, txn, PF_MARK, 1) != ANNALS_OK)
+		rc = st_errf(err, ANNALS_INTERNAL, "store: meta %s", PF_MARK);
+	return rc;
+}
