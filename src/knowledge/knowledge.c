@@ -327,6 +327,11 @@ int kn_entity(kn_ctx *q, const char *ref, const char *field, Annals__V1__Entity 
 	return st_entity_ref(q->t, ref, field, q->a, out, q->err);
 }
 
+int kn_entity_head(kn_ctx *q, const char *ref, const char *field, Annals__V1__Entity **out)
+{
+	return st_entity_ref_head(q->t, ref, field, q->a, out, q->err);
+}
+
 /* ---- relations -------------------------------------------------------------------- */
 
 int kn_rel_cmp(const void *x, const void *y)

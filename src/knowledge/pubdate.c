@@ -52,17 +52,41 @@ typedef struct pd_scan {
 	const char *doc;
 	bool found, by_event;
 	int32_t first; /* the latest first day so far */
-	const char *record, *what;
+	const char *record;
+	pr_offer best; /* the winning offer so far */
 	const Annals__V1__Evidence *evidence;
 } pd_scan;
 
-/* A day the document was written on or after: the first day of d. */
-static void pd_offer(pd_scan *s, Annals__V1__Date *d, bool event, const char *record, const char *what,
-                     const Annals__V1__Evidence *ev)
+/* What an offer says, in words: built only for the offer that wins, as
+ * most offers of a document lose (their words were half a derivation). */
+static const char *pd_what(ar_arena *a, const pr_offer *o)
 {
+	const char *fact;
+	switch (o->part) {
+	case PR_EVENT:
+		return ar_printf(a, "%s (%s), dated", o->event->id, o->event->type);
+	case PR_RELATION:
+		fact = o->relation->id;
+		break;
+	case PR_NAME:
+		fact = ar_printf(a, "the name \"%s\" of %s", o->name->text, o->entity->id);
+		break;
+	default:
+		fact = ar_printf(a, "the %s of %s", o->attribute->key, o->entity->id);
+		break;
+	}
+	return ar_printf(a, o->start ? "%s began or was seen" : "%s ended or was seen", fact);
+}
+
+/* One offer of the rule (common/pubrule.c): a day the document was
+ * written on or after, the first day of its date. */
+static void pd_on_offer(void *ctx, const pr_offer *o)
+{
+	pd_scan *s = ctx;
 	int32_t lo, hi;
-	if (d == NULL || !kn_date_range(s->q, d, &lo, &hi))
-		return; /* undated, or dated only through this document */
+	bool event = o->part == PR_EVENT;
+	if (!kn_date_range(s->q, o->date, &lo, &hi))
+		return; /* dated only through this document, or unresolved */
 	/* On a tie an event reported as having happened beats a fact's bound
 	 * (the more direct statement), else the first found keeps it: the scan
 	 * order is fixed, so the answer is the same every time. */
@@ -71,37 +95,9 @@ static void pd_offer(pd_scan *s, Annals__V1__Date *d, bool event, const char *re
 	s->found = true;
 	s->by_event = event;
 	s->first = lo;
-	s->record = record;
-	s->what = ar_printf(s->q->a, "%s %s%s", what, kn_date_text(s->q, d),
-	                    event ? ", is reported as having happened" : "");
-	s->evidence = ev;
-}
-
-/* One offer of the rule (common/pubrule.c), with the words that report it. */
-static void pd_on_offer(void *ctx, const pr_offer *o)
-{
-	pd_scan *s = ctx;
-	ar_arena *a = s->q->a;
-	const char *fact, *record;
-	switch (o->part) {
-	case PR_EVENT:
-		pd_offer(s, o->date, true, o->event->id,
-		         ar_printf(a, "%s (%s), dated", o->event->id, o->event->type), o->evidence);
-		return;
-	case PR_RELATION:
-		record = fact = o->relation->id;
-		break;
-	case PR_NAME:
-		record = o->entity->id;
-		fact = ar_printf(a, "the name \"%s\" of %s", o->name->text, o->entity->id);
-		break;
-	default:
-		record = o->entity->id;
-		fact = ar_printf(a, "the %s of %s", o->attribute->key, o->entity->id);
-		break;
-	}
-	pd_offer(s, o->date, false, record,
-	         ar_printf(a, o->start ? "%s began or was seen" : "%s ended or was seen", fact), o->evidence);
+	s->record = event ? o->event->id : o->part == PR_RELATION ? o->relation->id : o->entity->id;
+	s->best = *o; /* its words once it has won (pd_derive) */
+	s->evidence = o->evidence;
 }
 
 static const ProtobufCMessageDescriptor *pd_desc(st_kind k)
@@ -149,6 +145,8 @@ static void pd_derive(kn_ctx *q, const Annals__V1__Document *doc, kn_pub *p)
 	}
 	if (!s.found)
 		return;
+	const char *what = ar_printf(q->a, "%s %s%s", pd_what(q->a, &s.best), kn_date_text(q, s.best.date),
+	                             s.by_event ? ", is reported as having happened" : "");
 	char day[16];
 	int y, m, d;
 	date_civil_from_days(s.first, &y, &m, &d);
@@ -162,7 +160,7 @@ static void pd_derive(kn_ctx *q, const Annals__V1__Document *doc, kn_pub *p)
 	*ev = *s.evidence; /* its document, sentences and span; what follows is ours */
 	ev->inferred = true;
 	ev->rule = KN_PUB_RULE;
-	ev->note = ar_printf(q->a, "%s, so %s was written on or after %s", s.what, doc->id, day);
+	ev->note = ar_printf(q->a, "%s, so %s was written on or after %s", what, doc->id, day);
 	p->evidence = ev;
 }
 

@@ -46,9 +46,11 @@ void st_txn_end(st_txn *t);
 void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms);
 /* Whether queries in this snapshot skip the derived indexes and scan the
  * records the straightforward way (st_scan_pub_offers becomes
- * st_scan_citing): the reference the tests compare every answer with.
+ * st_scan_citing, st_entity_ref_head st_entity_ref): the reference the
+ * tests compare every answer with.
  * Kept across st_txn_begin; off by default. */
 void st_txn_set_full_scans(st_txn *t, bool on);
+bool st_txn_full_scans(st_txn *t);
 bool st_txn_expired(st_txn *t);      /* release it (reset); pointers from st_get die */
 void st_txn_free(st_txn *t);         /* ends it first if needed */
 uint64_t st_txn_revision(st_txn *t); /* store revision of the snapshot */
@@ -66,6 +68,10 @@ Annals__V1__Entity *st_load_entity(st_txn *t, const char *id, ar_arena *a);
  * name, else its id) read from the stored bytes without unpacking them;
  * NULL when there is no such entity. */
 const char *st_entity_label(st_txn *t, const char *id, ar_arena *a);
+/* Only the id and type of an entity (names, attributes, evidence left
+ * empty), read from the stored bytes without unpacking them; NULL when
+ * there is no such entity. */
+Annals__V1__Entity *st_entity_head(st_txn *t, const char *id, ar_arena *a);
 /* The same from a packed Entity's bytes (id: the answer when it has no name). */
 const char *st_label_of(const uint8_t *data, size_t len, const char *id, ar_arena *a);
 Annals__V1__Event *st_load_event(st_txn *t, const char *id, ar_arena *a);
@@ -84,6 +90,10 @@ const Annals__V1__Date *st_anchor_date(st_txn *t, const char *anchor, ar_arena *
  * unknown: NOT_FOUND. `field` names the request field for messages. */
 int st_entity_ref(st_txn *t, const char *ref, const char *field, ar_arena *a, Annals__V1__Entity **out,
                   st_err *err);
+/* The same, but by id only the id and type are filled in (st_entity_head);
+ * for a question that needs no more of the entity it names. */
+int st_entity_ref_head(st_txn *t, const char *ref, const char *field, ar_arena *a, Annals__V1__Entity **out,
+                       st_err *err);
 
 /* ---- scans: the visitor returns 0 to go on, non-zero to stop ---------------- */
 typedef int (*st_visit_fn)(void *ctx, const char *id, const uint8_t *data, size_t len);

@@ -78,6 +78,11 @@ void st_txn_set_full_scans(st_txn *t, bool on)
 	t->full_scans = on;
 }
 
+bool st_txn_full_scans(st_txn *t)
+{
+	return t->full_scans;
+}
+
 void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms)
 {
 	t->deadline_ms = deadline_ms;
