@@ -97,11 +97,6 @@ static int ix_ref_cb(void *ctx, const rf_field *f, const rf_path *path, const ch
 	return 0;
 }
 
-static void ix_add_pubfloor(void *ctx, const st_key *k)
-{
-	ix_add(ctx, DB_PUBFLOOR, k);
-}
-
 /* ---- per kind ----------------------------------------------------------------- */
 
 static void ix_entity(ix_set *s, const Annals__V1__Entity *e)
@@ -174,7 +169,6 @@ static void ix_collect(st_kind k, const ProtobufCMessage *rec, ix_set *s)
 	st_walk(m, &annals__v1__evidence__descriptor, ix_evidence_cb, s);
 	st_walk(m, &annals__v1__date__descriptor, ix_anchor_cb, s);
 	rf_walk(rec, ix_ref_cb, s);
-	pf_keys(rec, s->id, s->a, ix_add_pubfloor, s);
 	if (k == ST_ENTITY)
 		ix_entity(s, (const Annals__V1__Entity *)rec);
 	else if (k == ST_RELATION)
@@ -240,5 +234,7 @@ int ix_update(st_store *s, MDB_txn *txn, st_kind k, const ProtobufCMessage *old,
 		else
 			i++, j++; /* in both: leave it */
 	}
+	if (rc == ANNALS_OK)
+		rc = pf_update(s, txn, old, rec, a, err); /* keys with values: its own merge */
 	return rc;
 }

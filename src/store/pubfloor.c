@@ -1,8 +1,8 @@
 /*
- * ix_pubfloor: its keys (from the record alone) and the scan the
- * derivation of a document's publication bounds reads (pubfloor.h).
+ * ix_pubfloor: its entries (from the record alone), their upkeep, and the
+ * candidates the derivation of a document's publication bounds reads
+ * (layout and why: pubfloor.h).
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/date.h"
@@ -10,7 +10,7 @@
 #include "common/validate.h"
 #include "store/pubfloor.h"
 
-/* ---- keys ------------------------------------------------------------------- */
+/* ---- entries ------------------------------------------------------------------- */
 
 /* One document a record cites, and the first sentence it cites it at. */
 typedef struct pf_doc {
@@ -49,95 +49,176 @@ static void pf_evidence_cb(void *ctx, ProtobufCMessage *m)
 
 typedef struct pf_offers {
 	const char *doc;
-	bool absolute, relative;
-	int32_t lo; /* the latest first day of an absolute offer */
+	ar_arena *a;
+	bool absolute;
+	int32_t lo;     /* the latest first day of an absolute offer */
+	uint8_t *dates; /* the relative offers' Dates, each varint n + packed */
+	size_t n_dates, cap_dates;
 } pf_offers;
+
+static void pf_put_bytes(pf_offers *f, const void *p, size_t n)
+{
+	if (f->n_dates + n > f->cap_dates) {
+		size_t cap = (f->cap_dates + n) * 2;
+		uint8_t *grown = ar_alloc(f->a, cap);
+		if (f->n_dates)
+			memcpy(grown, f->dates, f->n_dates);
+		f->dates = grown;
+		f->cap_dates = cap;
+	}
+	memcpy(f->dates + f->n_dates, p, n);
+	f->n_dates += n;
+}
 
 static void pf_offer_cb(void *ctx, const pr_offer *o)
 {
 	pf_offers *f = ctx;
 	int32_t lo, hi;
 	if (o->date->anchor != NULL && o->date->anchor[0] != '\0') {
-		/* Its day is its anchor's: the query works it out. Unless the
-		 * anchor is the document itself ("yesterday" in it): while its
-		 * bounds are derived it has no date (else nothing is derived),
-		 * so such an offer never counts. st_anchor_date takes an anchor
-		 * equal to an existing document's id as that document. */
-		if (strcmp(o->date->anchor, f->doc) != 0)
-			f->relative = true;
+		/* An anchor equal to the document's id is the document
+		 * (st_anchor_date), which has no date while its bounds are
+		 * derived (else nothing is derived): such an offer never counts. */
+		if (strcmp(o->date->anchor, f->doc) == 0)
+			return;
+		size_t n = protobuf_c_message_get_packed_size(&o->date->base);
+		uint8_t head[10];
+		size_t h = 0;
+		for (size_t v = n;; v >>= 7) { /* varint n */
+			head[h++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+			if (v < 0x80)
+				break;
+		}
+		pf_put_bytes(f, head, h);
+		uint8_t *packed = ar_alloc(f->a, n ? n : 1);
+		protobuf_c_message_pack(&o->date->base, packed);
+		pf_put_bytes(f, packed, n);
 	} else if (date_range(o->date, &lo, &hi) && (!f->absolute || lo > f->lo)) {
 		f->absolute = true;
 		f->lo = lo;
 	}
 }
 
-void pf_keys(const ProtobufCMessage *rec, const char *id, ar_arena *a, pf_add_fn add, void *ctx)
+static void pf_key_head(st_key *k, const char *doc, char part)
 {
+	key_init(k);
+	key_str(k, doc);
+	key_sep(k);
+	key_bytes(k, &part, 1);
+}
+
+void pf_entries(const ProtobufCMessage *rec, const char *id, ar_arena *a, pf_add_fn add, void *ctx)
+{
+	if (rec == NULL)
+		return;
 	const ProtobufCMessageDescriptor *d = rec->descriptor;
 	if (d != &annals__v1__event__descriptor && d != &annals__v1__relation__descriptor &&
 	    d != &annals__v1__entity__descriptor)
 		return;
+	uint8_t flags = d == &annals__v1__event__descriptor ? PF_EVENT : 0;
 	pf_docs ds = {.a = a};
 	st_walk((ProtobufCMessage *)rec, &annals__v1__evidence__descriptor, pf_evidence_cb, &ds);
 	for (size_t i = 0; i < ds.n; i++) {
-		pf_offers f = {.doc = ds.items[i]->doc};
-		pr_each_offer(rec, ds.items[i]->doc, pf_offer_cb, &f);
-		for (int rel = 0; rel < 2; rel++) {
-			if (rel ? !f.relative : !f.absolute)
-				continue;
-			st_key k;
-			key_init(&k);
-			key_str(&k, ds.items[i]->doc);
-			key_sep(&k);
-			key_bytes(&k, rel ? "r" : "a", 1);
-			if (!rel)
-				key_be32(&k, key_day(f.lo));
+		pf_offers f = {.doc = ds.items[i]->doc, .a = a};
+		pr_each_offer(rec, f.doc, pf_offer_cb, &f);
+		st_key k;
+		if (f.absolute) {
+			pf_key_head(&k, f.doc, 'a');
+			key_be32(&k, key_day(f.lo));
 			key_be32(&k, ds.items[i]->sentence);
 			key_str(&k, id);
-			add(ctx, &k);
+			add(ctx, &k, &flags, 1);
+		}
+		if (f.n_dates > 0) {
+			pf_key_head(&k, f.doc, 'r');
+			key_be32(&k, ds.items[i]->sentence);
+			key_str(&k, id);
+			uint8_t *val = ar_alloc(a, 1 + f.n_dates);
+			val[0] = flags;
+			memcpy(val + 1, f.dates, f.n_dates);
+			add(ctx, &k, val, 1 + f.n_dates);
 		}
 	}
 }
 
-/* ---- the scan --------------------------------------------------------------- */
+/* ---- upkeep ------------------------------------------------------------------- */
 
-/* A candidate: where ix_cites meets it, and its id. */
-typedef struct pf_cand {
-	uint32_t sentence;
-	char id[VAL_ID_MAX + 1];
-} pf_cand;
+typedef struct pf_entry {
+	st_key key;
+	const uint8_t *val;
+	size_t n;
+} pf_entry;
 
-typedef struct pf_list {
-	pf_cand *items;
-	size_t n, cap;
-} pf_list;
+typedef struct pf_set {
+	pf_entry **items;
+	size_t n;
+	ar_arena *a;
+} pf_set;
 
-static int pf_push(pf_list *l, const MDB_val *key, size_t skip)
+static void pf_collect(void *ctx, const st_key *k, const uint8_t *val, size_t n)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		pf_cand *grown = realloc(l->items, cap * sizeof(*grown));
-		if (grown == NULL)
-			return ANNALS_RESOURCE_EXHAUSTED;
-		l->items = grown;
-		l->cap = cap;
+	pf_set *set = ctx;
+	pf_entry *e = ar_alloc(set->a, sizeof(*e));
+	e->key = *k;
+	e->val = val;
+	e->n = n;
+	AR_PUSH(set->a, set->items, set->n, e);
+}
+
+static const pf_entry *pf_find(const pf_set *set, const st_key *k)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->items[i]->key.n == k->n && memcmp(set->items[i]->key.b, k->b, k->n) == 0)
+			return set->items[i];
+	return NULL;
+}
+
+/* A record cites a few documents: the sets are small, so a plain search
+ * finds the entries that went, came or changed. */
+int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const ProtobufCMessage *rec, ar_arena *a,
+              st_err *err)
+{
+	pf_set was = {.a = a}, now = {.a = a};
+	if (old != NULL)
+		pf_entries(old, rec_id(old), a, pf_collect, &was);
+	if (rec != NULL)
+		pf_entries(rec, rec_id(rec), a, pf_collect, &now);
+	for (size_t i = 0; i < was.n; i++) {
+		if (pf_find(&now, &was.items[i]->key) != NULL)
+			continue;
+		MDB_val key = key_val(&was.items[i]->key);
+		int rc = mdb_del(txn, s->dbi[DB_PUBFLOOR], &key, NULL);
+		if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+			return st_mdb_status(rc, err, "ix_pubfloor delete");
 	}
-	pf_cand *c = &l->items[l->n++];
-	c->sentence = rd_be32((const uint8_t *)key->mv_data + skip);
-	key_tail_id(key, skip + 4, c->id, sizeof(c->id));
+	for (size_t i = 0; i < now.n; i++) {
+		const pf_entry *e = now.items[i], *before = pf_find(&was, &e->key);
+		if (before != NULL && before->n == e->n && memcmp(before->val, e->val, e->n) == 0)
+			continue;
+		MDB_val key = key_val(&e->key), val = {e->n, (void *)e->val};
+		int rc = mdb_put(txn, s->dbi[DB_PUBFLOOR], &key, &val, 0);
+		if (rc != MDB_SUCCESS)
+			return st_mdb_status(rc, err, "ix_pubfloor put");
+	}
 	return ANNALS_OK;
 }
 
-static int pf_order(const pf_cand *a, const pf_cand *b)
+/* ---- the candidates ------------------------------------------------------------- */
+
+static st_pub_cand *pf_cand(ar_arena *a, const MDB_val *key, size_t skip, const MDB_val *val)
 {
-	if (a->sentence != b->sentence)
-		return a->sentence < b->sentence ? -1 : 1;
-	return strcmp(a->id, b->id);
+	st_pub_cand *c = ar_alloc(a, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	c->sentence = rd_be32((const uint8_t *)key->mv_data + skip);
+	char id[VAL_ID_MAX + 1];
+	key_tail_id(key, skip + 4, id, sizeof(id));
+	c->id = ar_strdup(a, id);
+	c->event = val->mv_size > 0 && (((const uint8_t *)val->mv_data)[0] & PF_EVENT);
+	return c;
 }
 
 /* The 'a' entries at the greatest day, read backwards from the end of
- * doc's 'a' range; each group comes in (sentence, id) order. */
-static int pf_read_top(MDB_cursor *cur, const st_key *a_prefix, pf_list *top)
+ * doc's 'a' range, then put in (sentence, id) order. */
+static int pf_read_top(MDB_cursor *cur, const st_key *a_prefix, ar_arena *a, st_pub_cand ***top, size_t *n)
 {
 	st_key past = *a_prefix;
 	past.b[past.n - 1] = 'b'; /* the first key after every 'a' key */
@@ -146,29 +227,54 @@ static int pf_read_top(MDB_cursor *cur, const st_key *a_prefix, pf_list *top)
 	rc = rc == MDB_SUCCESS ? mdb_cursor_get(cur, &key, &val, MDB_PREV)
 	                       : mdb_cursor_get(cur, &key, &val, MDB_LAST);
 	uint32_t day = 0;
-	bool have = false;
 	for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &key, &val, MDB_PREV)) {
 		if (!key_has_prefix(&key, a_prefix) || key.mv_size < a_prefix->n + 8)
 			break;
 		uint32_t d = rd_be32((const uint8_t *)key.mv_data + a_prefix->n);
-		if (have && d != day)
+		if (*n > 0 && d != day)
 			break;
-		have = true;
 		day = d;
-		if (pf_push(top, &key, a_prefix->n + 4) != ANNALS_OK)
-			return ANNALS_RESOURCE_EXHAUSTED;
+		st_pub_cand *c = pf_cand(a, &key, a_prefix->n + 4, &val);
+		c->absolute = true;
+		c->lo = key_day_value(d);
+		AR_PUSH(a, *top, *n, c);
 	}
 	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
 		return st_mdb_status(rc, NULL, "ix_pubfloor read");
-	for (size_t i = 0, j = top->n; i + 1 < j; i++, j--) { /* read backwards: turn it round */
-		pf_cand c = top->items[i];
-		top->items[i] = top->items[j - 1];
-		top->items[j - 1] = c;
+	for (size_t i = 0, j = *n; i + 1 < j; i++, j--) { /* read backwards: turn it round */
+		st_pub_cand *c = (*top)[i];
+		(*top)[i] = (*top)[j - 1];
+		(*top)[j - 1] = c;
 	}
 	return ANNALS_OK;
 }
 
-static int pf_read_relative(MDB_cursor *cur, const st_key *r_prefix, pf_list *rel)
+/* The relative offers' Dates of an 'r' value (after its flags byte). */
+static int pf_dates(ar_arena *a, const MDB_val *val, st_pub_cand *c)
+{
+	const uint8_t *p = (const uint8_t *)val->mv_data + 1, *end = (const uint8_t *)val->mv_data + val->mv_size;
+	while (p < end) {
+		uint64_t n = 0;
+		int shift = 0;
+		while (p < end && shift < 64) {
+			uint8_t b = *p++;
+			n |= (uint64_t)(b & 0x7f) << shift;
+			shift += 7;
+			if ((b & 0x80) == 0)
+				break;
+		}
+		if (n > (uint64_t)(end - p))
+			return ANNALS_DATA_LOSS;
+		Annals__V1__Date *d = annals__v1__date__unpack(ar_pbc(a), (size_t)n, p);
+		if (d == NULL)
+			return ANNALS_DATA_LOSS;
+		AR_PUSH(a, c->dates, c->n_dates, d);
+		p += n;
+	}
+	return ANNALS_OK;
+}
+
+static int pf_read_relative(MDB_cursor *cur, const st_key *r_prefix, ar_arena *a, st_pub_cand ***rel, size_t *n)
 {
 	MDB_val key = key_val(r_prefix), val;
 	int rc;
@@ -176,58 +282,56 @@ static int pf_read_relative(MDB_cursor *cur, const st_key *r_prefix, pf_list *re
 	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
 		if (!key_has_prefix(&key, r_prefix) || key.mv_size < r_prefix->n + 4)
 			break;
-		if (pf_push(rel, &key, r_prefix->n) != ANNALS_OK)
-			return ANNALS_RESOURCE_EXHAUSTED;
+		st_pub_cand *c = pf_cand(a, &key, r_prefix->n, &val);
+		int code = pf_dates(a, &val, c);
+		if (code != ANNALS_OK)
+			return code;
+		AR_PUSH(a, *rel, *n, c);
 	}
 	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
 		return st_mdb_status(rc, NULL, "ix_pubfloor read");
 	return ANNALS_OK;
 }
 
-/* Both lists in (sentence, id) order, merged, each record once. */
-static int pf_visit_merged(st_txn *t, const pf_list *x, const pf_list *y, st_visit_fn fn, void *ctx)
+static int pf_order(const st_pub_cand *x, const st_pub_cand *y)
 {
-	size_t i = 0, j = 0;
-	while (i < x->n || j < y->n) {
-		int c = i == x->n ? 1 : j == y->n ? -1 : pf_order(&x->items[i], &y->items[j]);
-		const pf_cand *next = c <= 0 ? &x->items[i] : &y->items[j];
-		if (c <= 0)
-			i++;
-		if (c >= 0)
-			j++;
-		if (st_txn_expired(t))
-			return ANNALS_DEADLINE_EXCEEDED;
-		if (fn(ctx, next->id, NULL, 0) != 0)
-			break;
-	}
-	return ANNALS_OK;
+	if (x->sentence != y->sentence)
+		return x->sentence < y->sentence ? -1 : 1;
+	return strcmp(x->id, y->id);
 }
 
-int st_scan_pub_offers(st_txn *t, const char *document, st_visit_fn fn, void *ctx)
+int st_pub_candidates(st_txn *t, const char *document, ar_arena *a, st_pub_cand ***out, size_t *n)
 {
-	if (t->full_scans)
-		return st_scan_citing(t, document, 0, fn, ctx);
+	*out = NULL;
+	*n = 0;
 	if (document == NULL || strlen(document) > VAL_ID_MAX)
 		return ANNALS_OK;
 	st_key a_prefix, r_prefix;
-	key_init(&a_prefix);
-	key_str(&a_prefix, document);
-	key_sep(&a_prefix);
-	r_prefix = a_prefix;
-	key_bytes(&a_prefix, "a", 1);
-	key_bytes(&r_prefix, "r", 1);
+	pf_key_head(&a_prefix, document, 'a');
+	pf_key_head(&r_prefix, document, 'r');
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_PUBFLOOR], &cur);
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, NULL, "ix_pubfloor cursor");
-	pf_list top = {0}, rel = {0};
-	rc = pf_read_top(cur, &a_prefix, &top);
+	st_pub_cand **top = NULL, **rel = NULL;
+	size_t n_top = 0, n_rel = 0;
+	rc = pf_read_top(cur, &a_prefix, a, &top, &n_top);
 	if (rc == ANNALS_OK)
-		rc = pf_read_relative(cur, &r_prefix, &rel);
+		rc = pf_read_relative(cur, &r_prefix, a, &rel, &n_rel);
 	mdb_cursor_close(cur);
-	if (rc == ANNALS_OK)
-		rc = pf_visit_merged(t, &top, &rel, fn, ctx);
-	free(top.items);
-	free(rel.items);
+	/* both lists are in (sentence, id) order: merge, a record in both once */
+	for (size_t i = 0, j = 0; rc == ANNALS_OK && (i < n_top || j < n_rel);) {
+		int c = i == n_top ? 1 : j == n_rel ? -1 : pf_order(top[i], rel[j]);
+		st_pub_cand *next = c <= 0 ? top[i] : rel[j];
+		if (c == 0) {
+			next->dates = rel[j]->dates;
+			next->n_dates = rel[j]->n_dates;
+		}
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		AR_PUSH(a, *out, *n, next);
+	}
 	return rc;
 }

@@ -4,38 +4,50 @@
  * private to src/store.
  *
  * The derivation is "the latest first day among the offers (common/
- * pubrule.h) the records citing the document make, ties to an event, else
- * to the first in ix_cites order". Done over ix_cites it unpacked every
- * record citing the document on every query that met a date relative to
- * it (the founding article is cited by nearly every record): 95% of a
- * Holder call. The index keeps, per (document, citing record):
+ * pubrule.h) the records citing the document make; at that day an event
+ * wins, else the first offer in ix_cites order". Done over ix_cites it
+ * unpacked every record citing the document on every query that met a
+ * date relative to it (the founding article is cited by nearly every
+ * record): 95% of a Holder call. The index keeps, per (document, citing
+ * record):
  *
- *   doc \0 'a' be32 day(lo) be32 sentence record-id -> ""
+ *   doc \0 'a' be32 day(lo) be32 sentence record-id -> flags
  *       the record makes an offer with an absolute date; lo: the latest
  *       first day among those (a pure function of the record);
- *   doc \0 'r' be32 sentence record-id -> ""
- *       the record makes an offer with a relative date, whose day depends
- *       on its anchor and so is worked out at query time;
+ *   doc \0 'r' be32 sentence record-id -> flags, then per offer:
+ *                                         varint n, n bytes of packed Date
+ *       the record makes offers dated relative to an anchor (not the
+ *       document itself: while its bounds are derived it has no date);
+ *       their days depend on the anchors, so the query resolves them;
  *
- * sentence: the first sentence of the record citing doc (0: evidence
- * without sentences), i.e. where ix_cites's scan meets the record. The
- * records that can decide the derivation are those with an absolute offer
- * at the greatest lo and those with a relative offer; visited in ix_cites
- * order, they give the answer the full scan gives (an offer below the
- * maximum never wins, and the tie rules only compare offers at it).
- * Written by ix_update with every other index, so every write path (put,
- * delete, Batch, cluster apply, seed) keeps it, in the records' own txn.
+ * flags: PF_EVENT when the record is an Event (its one offer is an
+ * event's). sentence: the first sentence of the record citing doc (0:
+ * evidence without sentences), i.e. where ix_cites's scan meets it. Only
+ * the records with an absolute offer at the greatest lo, and those with
+ * relative offers, can decide the derivation (an offer below the maximum
+ * never wins, and the tie rules compare only offers at it), so the query
+ * reads those keys, resolves the relative dates, and unpacks one record:
+ * the winner. Kept by pf_update, called by ix_update with every other
+ * index, so every write path (put, delete, Batch, cluster apply, seed)
+ * keeps it, in the records' own txn.
  */
 #ifndef ANNALS_STORE_PUBFLOOR_H
 #define ANNALS_STORE_PUBFLOOR_H
 
 #include "store/store_int.h"
 
-typedef void (*pf_add_fn)(void *ctx, const st_key *k);
+#define PF_EVENT 1u
 
-/* The ix_pubfloor keys of rec (an Entity, Event or Relation; others have
- * none), whose id is id. */
-void pf_keys(const ProtobufCMessage *rec, const char *id, ar_arena *a, pf_add_fn add, void *ctx);
+typedef void (*pf_add_fn)(void *ctx, const st_key *k, const uint8_t *val, size_t n);
+
+/* The ix_pubfloor entries of rec (an Entity, Event or Relation; others
+ * have none), whose id is id. */
+void pf_entries(const ProtobufCMessage *rec, const char *id, ar_arena *a, pf_add_fn add, void *ctx);
+
+/* Replaces the entries of old (NULL: none) by those of rec (NULL: none),
+ * touching only those that differ. */
+int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const ProtobufCMessage *rec, ar_arena *a,
+              st_err *err);
 
 /* ix_pubfloor for a store written before it existed (meta "ix_pubfloor"
  * unset), in txn; *built: records read. */

@@ -17,12 +17,12 @@ typedef struct pf_build {
 	st_err *err;
 } pf_build;
 
-static void pf_build_cb(void *ctx, const st_key *k)
+static void pf_build_cb(void *ctx, const st_key *k, const uint8_t *v, size_t n)
 {
 	pf_build *b = ctx;
 	if (b->rc != ANNALS_OK)
 		return;
-	MDB_val key = key_val(k), val = {0, NULL};
+	MDB_val key = key_val(k), val = {n, (void *)v};
 	int rc = mdb_put(b->txn, b->s->dbi[DB_PUBFLOOR], &key, &val, 0);
 	if (rc != MDB_SUCCESS)
 		b->rc = st_mdb_status(rc, b->err, "ix_pubfloor build");
@@ -49,7 +49,7 @@ static int pf_build_kind(st_store *s, MDB_txn *txn, st_kind k, uint64_t *n, st_e
 			break;
 		}
 		pf_build b = {.s = s, .txn = txn, .rc = ANNALS_OK, .err = err};
-		pf_keys(rec, rec_id(rec), &a, pf_build_cb, &b);
+		pf_entries(rec, rec_id(rec), &a, pf_build_cb, &b);
 		code = b.rc;
 		++*n;
 	}

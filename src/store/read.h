@@ -45,8 +45,8 @@ void st_txn_end(st_txn *t);
  * entries of work. Cleared by the next st_txn_begin. */
 void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms);
 /* Whether queries in this snapshot skip the derived indexes and scan the
- * records the straightforward way (st_scan_pub_offers becomes
- * st_scan_citing, st_entity_ref_head st_entity_ref): the reference the
+ * records the straightforward way (the publication bounds from
+ * st_scan_citing, not st_pub_candidates; st_entity_ref_head as st_entity_ref): the reference the
  * tests compare every answer with.
  * Kept across st_txn_begin; off by default. */
 void st_txn_set_full_scans(st_txn *t, bool on);
@@ -125,11 +125,21 @@ int st_scan_events(st_txn *t, const char *entity, int32_t from, int32_t to, cons
  * record's id and bytes; st_kind_of tells the kind. Each record once. */
 int st_scan_citing(st_txn *t, const char *document, uint32_t sentence, st_visit_fn fn, void *ctx);
 /* The records citing a document that can decide its derived publication
- * bounds (rule publication-follows-reported-past, common/pubrule.h): those
- * whose offers reach the latest absolute day, and those with an offer
- * dated relative to an anchor; in st_scan_citing's order, each once, data
- * NULL (load it). A subset of st_scan_citing read from ix_pubfloor. */
-int st_scan_pub_offers(st_txn *t, const char *document, st_visit_fn fn, void *ctx);
+ * bounds (rule publication-follows-reported-past, common/pubrule.h), read
+ * from ix_pubfloor without unpacking them: those whose absolute offers
+ * reach the latest day of any (absolute, lo), and those with offers dated
+ * relative to an anchor (dates: those Dates, to resolve). In
+ * st_scan_citing's order, each once; in the arena. */
+typedef struct st_pub_cand {
+	const char *id;
+	uint32_t sentence; /* where st_scan_citing meets it */
+	bool event;        /* an Event: its offer is an event's */
+	bool absolute;
+	int32_t lo;
+	Annals__V1__Date **dates;
+	size_t n_dates;
+} st_pub_cand;
+int st_pub_candidates(st_txn *t, const char *document, ar_arena *a, st_pub_cand ***out, size_t *n);
 /* Change sets with revision > since, in order (data is a packed ChangeSet). */
 typedef int (*st_change_fn)(void *ctx, uint64_t revision, const uint8_t *data, size_t len);
 int st_scan_changes(st_txn *t, uint64_t since, st_change_fn fn, void *ctx);

@@ -337,9 +337,9 @@ static void gen_date(gen *g, int y, unsigned event_limit)
 	if (how == 0)
 		put(g, "{'precision': 'PRECISION_DAY', 'anchor': 'doc:g%u', 'offset_days': -%u}", rnd(g, GEN_DOCS),
 		    rnd(g, 3));
-	else if (how == 1 && event_limit > 0)
+	else if (how <= 2 && event_limit > 0) /* late enough, often, to decide a bound */
 		put(g, "{'precision': 'PRECISION_YEAR', 'anchor': 'event:ev:g%u', 'offset_years': %u}",
-		    rnd(g, event_limit), rnd(g, 3));
+		    rnd(g, event_limit), rnd(g, 12));
 	else if (how < 5)
 		put(g, "{'precision': 'PRECISION_YEAR', 'year': %d}", y);
 	else if (how < 8)
@@ -531,8 +531,11 @@ static size_t derived_bounds(fixture *f)
 		mq.organization = "org:o0";
 		mq.at_document = doc;
 		if (kn_q_members(f->txn, &mq, &f->a, &out, &err) == ANNALS_OK && out.publication != NULL &&
-		    out.publication->derived)
+		    out.publication->derived) {
 			n++;
+			if (getenv("SHOW_BOUNDS"))
+				fprintf(stderr, "  %s: %s\n", doc, out.publication->evidence->note);
+		}
 		ar_reset(&f->a);
 	}
 	return n;
