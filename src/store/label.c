@@ -166,6 +166,7 @@ Annals__V1__Entity *st_entity_head(st_txn *t, const char *id, ar_arena *a)
 	lb_reader sub;
 	while (r.p < r.end && lb_field(&r, &num, &v, &sub))
 		if (num == 2 && sub.p == NULL)
-			e->type = (Annals__V1__EntityType)(int)v; /* the last occurrence wins, as in unpacking */
+			e->type =
+			    (Annals__V1__EntityType)(int)v; /* the last occurrence wins, as in unpacking */
 	return e;
 }

@@ -174,8 +174,8 @@ static const pf_entry *pf_find(const pf_set *set, const st_key *k)
 
 /* A record cites a few documents: the sets are small, so a plain search
  * finds the entries that went, came or changed. */
-int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const ProtobufCMessage *rec, ar_arena *a,
-              st_err *err)
+int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const ProtobufCMessage *rec,
+              ar_arena *a, st_err *err)
 {
 	pf_set was = {.a = a}, now = {.a = a};
 	if (old != NULL)
@@ -252,7 +252,8 @@ static int pf_read_top(MDB_cursor *cur, const st_key *a_prefix, ar_arena *a, st_
 /* The relative offers' Dates of an 'r' value (after its flags byte). */
 static int pf_dates(ar_arena *a, const MDB_val *val, st_pub_cand *c)
 {
-	const uint8_t *p = (const uint8_t *)val->mv_data + 1, *end = (const uint8_t *)val->mv_data + val->mv_size;
+	const uint8_t *p = (const uint8_t *)val->mv_data + 1,
+	              *end = (const uint8_t *)val->mv_data + val->mv_size;
 	while (p < end) {
 		uint64_t n = 0;
 		int shift = 0;
@@ -274,7 +275,8 @@ static int pf_dates(ar_arena *a, const MDB_val *val, st_pub_cand *c)
 	return ANNALS_OK;
 }
 
-static int pf_read_relative(MDB_cursor *cur, const st_key *r_prefix, ar_arena *a, st_pub_cand ***rel, size_t *n)
+static int pf_read_relative(MDB_cursor *cur, const st_key *r_prefix, ar_arena *a, st_pub_cand ***rel,
+                            size_t *n)
 {
 	MDB_val key = key_val(r_prefix), val;
 	int rc;

@@ -46,8 +46,8 @@ void pf_entries(const ProtobufCMessage *rec, const char *id, ar_arena *a, pf_add
 
 /* Replaces the entries of old (NULL: none) by those of rec (NULL: none),
  * touching only those that differ. */
-int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const ProtobufCMessage *rec, ar_arena *a,
-              st_err *err);
+int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const ProtobufCMessage *rec,
+              ar_arena *a, st_err *err);
 
 /* ix_pubfloor for a store written before it existed (meta "ix_pubfloor"
  * unset), in txn; *built: records read. */

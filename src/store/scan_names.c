@@ -24,7 +24,8 @@
 #include "common/validate.h"
 #include "store/store_int.h"
 
-#define NAMES_CACHE 64 /* entities whose smallest key is remembered, direct-mapped by id (<= 64: a bit each) */
+#define NAMES_CACHE                                                                                          \
+	64 /* entities whose smallest key is remembered, direct-mapped by id (<= 64: a bit each) */
 
 typedef struct names_first {
 	char id[VAL_ID_MAX + 1]; /* "" : empty slot */

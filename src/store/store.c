@@ -230,10 +230,11 @@ static int st_open_refs(st_store *s, st_err *err)
 			        "index of references existed\"",
 			        (unsigned long long)built, ms);
 		if (built_pf > 0)
-			log_msg(LOG_INFO, "store_index_built",
-			        "index=ix_pubfloor records=%llu ms=%lld why=\"the store was written before the "
-			        "index of publication bounds existed\"",
-			        (unsigned long long)built_pf, ms);
+			log_msg(
+			    LOG_INFO, "store_index_built",
+			    "index=ix_pubfloor records=%llu ms=%lld why=\"the store was written before the "
+			    "index of publication bounds existed\"",
+			    (unsigned long long)built_pf, ms);
 		return ANNALS_OK;
 	}
 	return st_errf(err, ANNALS_RESOURCE_EXHAUSTED, "store: map still full building ix_refs");

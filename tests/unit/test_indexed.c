@@ -80,7 +80,7 @@ static bool load_json(fixture *f, const char *json, size_t len)
 {
 	char err[512] = "";
 	Annals__V1__Dataset *d = (Annals__V1__Dataset *)pbjson_parse(&annals__v1__dataset__descriptor, json,
-	                                                              len, &f->a, err, sizeof(err));
+	                                                             len, &f->a, err, sizeof(err));
 	if (d == NULL) {
 		fprintf(stderr, "  dataset: %s\n", err);
 		return false;
@@ -179,8 +179,8 @@ static void ask(fixture *f, tally *tl, const char *what, query_fn fn, const void
 	if (rc[0] == ANNALS_OK && rc[1] == ANNALS_OK)
 		tl->answered++;
 	if (!same && tl->differ++ < 5)
-		fprintf(stderr, "  %s: indexed rc %d (%s) %zu bytes, full scan rc %d (%s) %zu bytes\n", what, rc[0],
-		        err[0].msg, len[0], rc[1], err[1].msg, len[1]);
+		fprintf(stderr, "  %s: indexed rc %d (%s) %zu bytes, full scan rc %d (%s) %zu bytes\n", what,
+		        rc[0], err[0].msg, len[0], rc[1], err[1].msg, len[1]);
 	ar_reset(&f->a);
 }
 
@@ -210,9 +210,8 @@ static void names_free(names *l)
 	free(l->ids);
 }
 
-static const char *const ask_dates[] = {"1985",       "1992",    "1995-06", "1999",    "2002-10",
-                                        "2004-03-15", "2008",    "2012-07", "2016-01-10",
-                                        "2019",       "2021-05", "2024"};
+static const char *const ask_dates[] = {"1985", "1992",    "1995-06",    "1999", "2002-10", "2004-03-15",
+                                        "2008", "2012-07", "2016-01-10", "2019", "2021-05", "2024"};
 
 /* Every question of every entity and document, on every date. */
 static tally ask_everything(fixture *f)
@@ -254,7 +253,8 @@ static tally ask_everything(fixture *f)
 			for (int inverse = 0; inverse < 2; inverse++) {
 				Annals__V1__RelationsRequest rq = ANNALS__V1__RELATIONS_REQUEST__INIT;
 				rq.entity = e, rq.at = at, rq.at_document = at_doc, rq.inverse = inverse;
-				ask(f, &tl, e, QUERY(relations), &rq, &annals__v1__relations_reply__descriptor);
+				ask(f, &tl, e, QUERY(relations), &rq,
+				    &annals__v1__relations_reply__descriptor);
 			}
 		}
 	}
@@ -323,8 +323,9 @@ static void gen_evidence(gen *g)
 		put(g, "%s{'document': 'doc:g%u', ", i ? ", " : "", docs[rnd(g, 7)]);
 		if (rnd(g, 5) != 0)
 			put(g, "'sentences': [%u], ", s);
-		put(g, "'span_start': %u, 'span_end': %u, 'modality': '%s'%s}", (s - 1) * 200, (s - 1) * 200 + 40,
-		    modalities[rnd(g, 4)], rnd(g, 6) == 0 ? ", 'inferred': true, 'rule': 'a-test-rule'" : "");
+		put(g, "'span_start': %u, 'span_end': %u, 'modality': '%s'%s}", (s - 1) * 200,
+		    (s - 1) * 200 + 40, modalities[rnd(g, 4)],
+		    rnd(g, 6) == 0 ? ", 'inferred': true, 'rule': 'a-test-rule'" : "");
 	}
 	put(g, "]");
 }
@@ -335,8 +336,8 @@ static void gen_date(gen *g, int y, unsigned event_limit)
 {
 	unsigned how = rnd(g, 10);
 	if (how == 0)
-		put(g, "{'precision': 'PRECISION_DAY', 'anchor': 'doc:g%u', 'offset_days': -%u}", rnd(g, GEN_DOCS),
-		    rnd(g, 3));
+		put(g, "{'precision': 'PRECISION_DAY', 'anchor': 'doc:g%u', 'offset_days': -%u}",
+		    rnd(g, GEN_DOCS), rnd(g, 3));
 	else if (how <= 2 && event_limit > 0) /* late enough, often, to decide a bound */
 		put(g, "{'precision': 'PRECISION_YEAR', 'anchor': 'event:ev:g%u', 'offset_years': %u}",
 		    rnd(g, event_limit), rnd(g, 12));
@@ -345,8 +346,8 @@ static void gen_date(gen *g, int y, unsigned event_limit)
 	else if (how < 8)
 		put(g, "{'precision': 'PRECISION_MONTH', 'year': %d, 'month': %u}", y, 1 + rnd(g, 12));
 	else
-		put(g, "{'precision': 'PRECISION_DAY', 'year': %d, 'month': %u, 'day': %u}", y, 1 + rnd(g, 12),
-		    1 + rnd(g, 28));
+		put(g, "{'precision': 'PRECISION_DAY', 'year': %d, 'month': %u, 'day': %u}", y,
+		    1 + rnd(g, 12), 1 + rnd(g, 28));
 }
 
 /* A validity: a start in year y0, maybe an end in y1 >= y0 (or none, or
@@ -384,7 +385,8 @@ static char *gen_dataset(uint64_t seed)
 	for (unsigned d = 0; d < GEN_DOCS; d++) {
 		put(&g, "%s{'id': 'doc:g%u', 'title': 'Report %u', 'length': 1000, ", d ? ", " : "", d, d);
 		if (d == 0)
-			put(&g, "'published': {'precision': 'PRECISION_DAY', 'year': 2016, 'month': 1, 'day': 10}, ");
+			put(&g, "'published': {'precision': 'PRECISION_DAY', 'year': 2016, 'month': 1, "
+			        "'day': 10}, ");
 		if (d == 3) /* dated through an event */
 			put(&g, "'published': {'precision': 'PRECISION_YEAR', 'anchor': 'event:ev:g0', "
 			        "'offset_years': 3}, ");
@@ -422,7 +424,9 @@ static char *gen_dataset(uint64_t seed)
 	}
 	put(&g, "], 'events': [");
 	for (unsigned i = 0; i < GEN_EVENTS; i++) {
-		put(&g, "%s{'id': 'ev:g%u', 'type': 'meeting', 'summary': 'Meeting %u.', 'status': '%s', 'when': ",
+		put(&g,
+		    "%s{'id': 'ev:g%u', 'type': 'meeting', 'summary': 'Meeting %u.', 'status': '%s', "
+		    "'when': ",
 		    i ? ", " : "", i, i, rnd(&g, 4) == 0 ? "EVENT_STATUS_PLANNED" : "EVENT_STATUS_OCCURRED");
 		gen_date(&g, 1992 + (int)rnd(&g, 30), i);
 		put(&g, ", 'participants': [{'entity': 'country:c%u'}, {'entity': 'person:p%u'}], ",
@@ -437,8 +441,9 @@ static char *gen_dataset(uint64_t seed)
 		int y = 1992 + (int)rnd(&g, 8);
 		for (unsigned s = 0; s < segments; s++, n++) {
 			int y1 = y + (int)rnd(&g, 8);
-			put(&g, "%s{'id': 'rel:c%u.%u', 'subject': 'country:c%u', 'predicate': 'member_of', "
-			        "'object': '%s:o%u', 'status': '%s', ",
+			put(&g,
+			    "%s{'id': 'rel:c%u.%u', 'subject': 'country:c%u', 'predicate': 'member_of', "
+			    "'object': '%s:o%u', 'status': '%s', ",
 			    n ? ", " : "", c, s, c, org == 3 ? "group" : "org", org,
 			    s % 2 == 1 ? "suspended" : "active");
 			gen_valid(&g, y, y1, GEN_EVENTS);
@@ -450,8 +455,9 @@ static char *gen_dataset(uint64_t seed)
 	}
 	for (unsigned p = 0; p < GEN_PEOPLE; p++, n++) {
 		int y = 1995 + (int)rnd(&g, 25);
-		put(&g, ", {'id': 'rel:p%u.holds', 'subject': 'person:p%u', 'predicate': 'holds_position', "
-		        "'object': 'position:s%u', ",
+		put(&g,
+		    ", {'id': 'rel:p%u.holds', 'subject': 'person:p%u', 'predicate': 'holds_position', "
+		    "'object': 'position:s%u', ",
 		    p, p, rnd(&g, GEN_POSITION));
 		gen_valid(&g, y, y + (int)rnd(&g, 6), GEN_EVENTS);
 		put(&g, ", ");
@@ -560,7 +566,8 @@ static bool churn(fixture *f, gen *g, unsigned round)
 		push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_EVENT, e);
 	}
 	for (unsigned c = round; c < GEN_COUNTRY; c += 3) {
-		Annals__V1__RecordRef *del = AR_NEW(&f->a, Annals__V1__RecordRef, ANNALS__V1__RECORD_REF__INIT);
+		Annals__V1__RecordRef *del =
+		    AR_NEW(&f->a, Annals__V1__RecordRef, ANNALS__V1__RECORD_REF__INIT);
 		del->kind = ANNALS__V1__RECORD_KIND__RECORD_KIND_RELATION;
 		del->id = ar_printf(&f->a, "rel:c%u.0", c);
 		push_op(&f->a, &b, ANNALS__V1__OP__OP_DELETE, del);
@@ -629,7 +636,8 @@ static void test_comparison_sees_a_stale_index(void)
 		st_txn_end(f.txn);
 		MDB_txn *txn;
 		CHECK(mdb_txn_begin(f.store->env, NULL, 0, &txn) == MDB_SUCCESS);
-		CHECK(mdb_drop(txn, f.store->dbi[DB_PUBFLOOR], 0) == MDB_SUCCESS); /* mark kept: not rebuilt */
+		CHECK(mdb_drop(txn, f.store->dbi[DB_PUBFLOOR], 0) ==
+		      MDB_SUCCESS); /* mark kept: not rebuilt */
 		CHECK(mdb_txn_commit(txn) == MDB_SUCCESS);
 		CHECK(st_txn_begin(f.txn) == ANNALS_OK);
 		tally tl = ask_everything(&f);
