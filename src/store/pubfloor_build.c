@@ -28,36 +28,17 @@ static void pf_build_cb(void *ctx, const st_key *k, const uint8_t *v, size_t n)
 		b->rc = st_mdb_status(rc, b->err, "ix_pubfloor build");
 }
 
+static int pf_build_record(void *ctx, ProtobufCMessage *rec, ar_arena *a)
+{
+	pf_build *b = ctx;
+	pf_entries(rec, rec_id(rec), a, pf_build_cb, b);
+	return b->rc;
+}
+
 static int pf_build_kind(st_store *s, MDB_txn *txn, st_kind k, uint64_t *n, st_err *err)
 {
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(txn, s->dbi[rec_dbi(k)], &cur);
-	if (rc != MDB_SUCCESS)
-		return st_mdb_status(rc, err, "ix_pubfloor build cursor");
-	ar_arena a;
-	ar_init(&a);
-	MDB_val key, val;
-	int code = ANNALS_OK;
-	for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS && code == ANNALS_OK;
-	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-		ar_reset(&a);
-		ProtobufCMessage *rec = rec_unpack(k, val.mv_data, val.mv_size, &a);
-		if (rec == NULL) {
-			code = st_errf(err, ANNALS_DATA_LOSS, "store: a stored %s does not parse (%.*s)",
-			               rec_kind_name(k), (int)(key.mv_size < 200 ? key.mv_size : 200),
-			               (const char *)key.mv_data);
-			break;
-		}
-		pf_build b = {.s = s, .txn = txn, .rc = ANNALS_OK, .err = err};
-		pf_entries(rec, rec_id(rec), &a, pf_build_cb, &b);
-		code = b.rc;
-		++*n;
-	}
-	ar_free(&a);
-	mdb_cursor_close(cur);
-	if (code == ANNALS_OK && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
-		code = st_mdb_status(rc, err, "ix_pubfloor build scan");
-	return code;
+	pf_build b = {.s = s, .txn = txn, .rc = ANNALS_OK, .err = err};
+	return st_each_record(s, txn, k, pf_build_record, &b, n, "ix_pubfloor build", err);
 }
 
 int pf_build_index(st_store *s, MDB_txn *txn, uint64_t *built, st_err *err)

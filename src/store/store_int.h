@@ -186,6 +186,14 @@ int key_unhex(const char *hex, st_key *out); /* 0, or -1 when not hex / too long
 /* A key's tail after `skip` bytes as a NUL-terminated id (ids never hold \0). */
 void key_tail_id(const MDB_val *v, size_t skip, char *out, size_t cap);
 
+/* ---- each_record.c ----------------------------------------------------------- */
+/* Returns ANNALS_OK to go on; the record and the arena are reset after. */
+typedef int (*st_record_fn)(void *ctx, ProtobufCMessage *rec, ar_arena *a);
+/* Calls fn on every stored record of kind k, unpacked, in id order; *n
+ * counts them. `what` names the pass in errors. */
+int st_each_record(st_store *s, MDB_txn *txn, st_kind k, st_record_fn fn, void *ctx, uint64_t *n,
+                   const char *what, st_err *err);
+
 /* ---- walk.c ------------------------------------------------------------------ */
 typedef void (*st_walk_fn)(void *ctx, ProtobufCMessage *m);
 /* Calls fn on every sub-message of m (at any depth) of type want. */
