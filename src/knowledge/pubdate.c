@@ -233,7 +233,8 @@ Annals__V1__Date *kn_pub_anchor_date(kn_ctx *q, const char *anchor)
 {
 	if (q->deriving || strncmp(anchor, "doc:", 4) != 0)
 		return NULL;
-	Annals__V1__Document *doc = kn_document(q, anchor); /* "doc:X", else "X": st_anchor_date's rule */
+	Annals__V1__Document *doc =
+	    kn_document_head(q, anchor); /* "doc:X", else "X": st_anchor_date's rule */
 	if (doc == NULL)
 		return NULL;
 	const kn_pub *p = kn_pub_of(q, doc);

@@ -77,6 +77,9 @@ const char *st_label_of(const uint8_t *data, size_t len, const char *id, ar_aren
 Annals__V1__Event *st_load_event(st_txn *t, const char *id, ar_arena *a);
 Annals__V1__Relation *st_load_relation(st_txn *t, const char *id, ar_arena *a);
 Annals__V1__Document *st_load_document(st_txn *t, const char *id, ar_arena *a);
+/* Only the id and published date of a document, read from the stored
+ * bytes (the sentence table left unread); NULL when there is none. */
+Annals__V1__Document *st_document_head(st_txn *t, const char *id, ar_arena *a);
 /* Which kind holds this id (ids are unique across kinds); 0 when none. */
 st_kind st_kind_of(st_txn *t, const char *id);
 

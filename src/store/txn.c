@@ -24,6 +24,7 @@ void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn)
 	t->txn = txn;
 	t->active = true;
 	t->borrowed = true;
+	t->full_scans = false; /* the write path always reads the indexes */
 	t->revision = atomic_load(&s->revision);
 	t->revision_known = true;
 }
