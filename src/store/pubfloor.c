@@ -124,6 +124,7 @@ void pf_entries(const ProtobufCMessage *rec, const char *id, ar_arena *a, pf_add
 		if (f.absolute) {
 			pf_key_head(&k, f.doc, 'a');
 			key_be32(&k, key_day(f.lo));
+			key_bytes(&k, flags & PF_EVENT ? "e" : "f", 1); /* events first */
 			key_be32(&k, ds.items[i]->sentence);
 			key_str(&k, id);
 			add(ctx, &k, &flags, 1);
@@ -216,8 +217,31 @@ static st_pub_cand *pf_cand(ar_arena *a, const MDB_val *key, size_t skip, const 
 	return c;
 }
 
-/* The 'a' entries at the greatest day, read backwards from the end of
- * doc's 'a' range, then put in (sentence, id) order. */
+static int pf_order(const st_pub_cand *x, const st_pub_cand *y)
+{
+	if (x->sentence != y->sentence)
+		return x->sentence < y->sentence ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* The first key starting with want, if any (rc: an LMDB error, else
+ * MDB_SUCCESS). */
+static bool pf_first(MDB_cursor *cur, const st_key *want, MDB_val *key, MDB_val *val, int *rc)
+{
+	*key = key_val(want);
+	*rc = mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
+	if (*rc == MDB_NOTFOUND)
+		*rc = MDB_SUCCESS;
+	else if (*rc == MDB_SUCCESS && key_has_prefix(key, want))
+		return true;
+	return false;
+}
+
+/* Of the 'a' entries at the greatest day, the two that can win: the first
+ * event and the first other record, in (sentence, id) order (an event on
+ * that day beats every fact; among facts, or among events, the first
+ * wins). Three seeks, however many records share the day: a write load
+ * adds thousands of events on one day citing the same article. */
 static int pf_read_top(MDB_cursor *cur, const st_key *a_prefix, ar_arena *a, st_pub_cand ***top, size_t *n)
 {
 	st_key past = *a_prefix;
@@ -226,25 +250,33 @@ static int pf_read_top(MDB_cursor *cur, const st_key *a_prefix, ar_arena *a, st_
 	int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
 	rc = rc == MDB_SUCCESS ? mdb_cursor_get(cur, &key, &val, MDB_PREV)
 	                       : mdb_cursor_get(cur, &key, &val, MDB_LAST);
-	uint32_t day = 0;
-	for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &key, &val, MDB_PREV)) {
-		if (!key_has_prefix(&key, a_prefix) || key.mv_size < a_prefix->n + 8)
-			break;
-		uint32_t d = rd_be32((const uint8_t *)key.mv_data + a_prefix->n);
-		if (*n > 0 && d != day)
-			break;
-		day = d;
-		st_pub_cand *c = pf_cand(a, &key, a_prefix->n + 4, &val);
+	if (rc == MDB_NOTFOUND ||
+	    (rc == MDB_SUCCESS && (!key_has_prefix(&key, a_prefix) || key.mv_size < a_prefix->n + 9)))
+		return ANNALS_OK; /* no absolute offer */
+	if (rc != MDB_SUCCESS)
+		return st_mdb_status(rc, NULL, "ix_pubfloor read");
+	uint32_t day = rd_be32((const uint8_t *)key.mv_data + a_prefix->n);
+	static const char kinds[2] = {'e', 'f'};
+	for (int i = 0; i < 2; i++) {
+		st_key want = *a_prefix;
+		key_be32(&want, day);
+		key_bytes(&want, &kinds[i], 1);
+		if (!pf_first(cur, &want, &key, &val, &rc)) {
+			if (rc != MDB_SUCCESS)
+				return st_mdb_status(rc, NULL, "ix_pubfloor read");
+			continue;
+		}
+		if (key.mv_size < want.n + 4)
+			continue;
+		st_pub_cand *c = pf_cand(a, &key, want.n, &val);
 		c->absolute = true;
-		c->lo = key_day_value(d);
+		c->lo = key_day_value(day);
 		AR_PUSH(a, *top, *n, c);
 	}
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-		return st_mdb_status(rc, NULL, "ix_pubfloor read");
-	for (size_t i = 0, j = *n; i + 1 < j; i++, j--) { /* read backwards: turn it round */
-		st_pub_cand *c = (*top)[i];
-		(*top)[i] = (*top)[j - 1];
-		(*top)[j - 1] = c;
+	if (*n == 2 && pf_order((*top)[1], (*top)[0]) < 0) {
+		st_pub_cand *c = (*top)[0];
+		(*top)[0] = (*top)[1];
+		(*top)[1] = c;
 	}
 	return ANNALS_OK;
 }
@@ -293,13 +325,6 @@ static int pf_read_relative(MDB_cursor *cur, const st_key *r_prefix, ar_arena *a
 	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
 		return st_mdb_status(rc, NULL, "ix_pubfloor read");
 	return ANNALS_OK;
-}
-
-static int pf_order(const st_pub_cand *x, const st_pub_cand *y)
-{
-	if (x->sentence != y->sentence)
-		return x->sentence < y->sentence ? -1 : 1;
-	return strcmp(x->id, y->id);
 }
 
 int st_pub_candidates(st_txn *t, const char *document, ar_arena *a, st_pub_cand ***out, size_t *n)

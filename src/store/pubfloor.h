@@ -11,9 +11,10 @@
  * record): 95% of a Holder call. The index keeps, per (document, citing
  * record):
  *
- *   doc \0 'a' be32 day(lo) be32 sentence record-id -> flags
+ *   doc \0 'a' be32 day(lo) kind be32 sentence record-id -> flags
  *       the record makes an offer with an absolute date; lo: the latest
- *       first day among those (a pure function of the record);
+ *       first day among those (a pure function of the record); kind 'e'
+ *       for an Event, 'f' for a fact, so a day's events come first;
  *   doc \0 'r' be32 sentence record-id -> flags, then per offer:
  *                                         varint n, n bytes of packed Date
  *       the record makes offers dated relative to an anchor (not the
@@ -25,11 +26,12 @@
  * evidence without sentences), i.e. where ix_cites's scan meets it. Only
  * the records with an absolute offer at the greatest lo, and those with
  * relative offers, can decide the derivation (an offer below the maximum
- * never wins, and the tie rules compare only offers at it), so the query
- * reads those keys, resolves the relative dates, and unpacks one record:
- * the winner. Kept by pf_update, called by ix_update with every other
- * index, so every write path (put, delete, Batch, cluster apply, seed)
- * keeps it, in the records' own txn.
+ * never wins, and the tie rules compare only offers at it); of those at
+ * the greatest absolute day only the first event and the first fact can
+ * win. So the query seeks those two keys, reads the relative ones and
+ * resolves their dates, and unpacks one record: the winner. Kept by pf_update, called by ix_update with every
+ * other index, so every write path (put, delete, Batch, cluster apply, seed) keeps it, in the records' own
+ * txn.
  */
 #ifndef ANNALS_STORE_PUBFLOOR_H
 #define ANNALS_STORE_PUBFLOOR_H

@@ -575,6 +575,70 @@ static bool churn(fixture *f, gen *g, unsigned round)
 	return apply_batch(f, &b);
 }
 
+/* What a write load does (annals-bench's PutEvent): many records citing
+ * one article on one day, later than anything else it reports. Events and
+ * facts tie on that day (doc:g1), or facts alone (doc:g2, the events only
+ * planned), in sentence orders that make the first of them not the first
+ * by id. */
+static bool pile_on(fixture *f, gen *g)
+{
+	Annals__V1__BatchRequest b = ANNALS__V1__BATCH_REQUEST__INIT;
+	for (unsigned i = 0; i < 120; i++) {
+		unsigned doc = 1 + i % 2, s = 1 + rnd(g, 5);
+		Annals__V1__Date *d = AR_NEW(&f->a, Annals__V1__Date, ANNALS__V1__DATE__INIT);
+		d->precision = ANNALS__V1__PRECISION__PRECISION_DAY;
+		d->year = 2045, d->month = 3, d->day = 14; /* after every generated date */
+		Annals__V1__Evidence *ev = AR_NEW(&f->a, Annals__V1__Evidence, ANNALS__V1__EVIDENCE__INIT);
+		ev->document = ar_printf(&f->a, "doc:g%u", doc);
+		ev->sentences = ar_alloc(&f->a, sizeof(uint32_t));
+		ev->sentences[0] = s;
+		ev->n_sentences = 1;
+		ev->span_start = (s - 1) * 200, ev->span_end = (s - 1) * 200 + 40;
+		ev->modality = ANNALS__V1__MODALITY__MODALITY_REPORTED;
+		if (i % 3 != 0) {
+			Annals__V1__Event *e = AR_NEW(&f->a, Annals__V1__Event, ANNALS__V1__EVENT__INIT);
+			e->id = ar_printf(&f->a, "ev:pile-%03u", 119 - i);
+			e->type = "meeting";
+			e->when = d;
+			e->status = doc == 1 ? ANNALS__V1__EVENT_STATUS__EVENT_STATUS_OCCURRED
+			                     : ANNALS__V1__EVENT_STATUS__EVENT_STATUS_PLANNED;
+			e->evidence = ar_alloc(&f->a, sizeof(*e->evidence));
+			e->evidence[0] = ev;
+			e->n_evidence = 1;
+			push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_EVENT, e);
+		} else {
+			Annals__V1__Relation *r =
+			    AR_NEW(&f->a, Annals__V1__Relation, ANNALS__V1__RELATION__INIT);
+			r->id = ar_printf(&f->a, "rel:pile-%03u", 119 - i);
+			r->subject = ar_printf(&f->a, "country:c%u", rnd(g, GEN_COUNTRY));
+			r->predicate = "observer_at";
+			r->object = "org:o0";
+			r->valid = AR_NEW(&f->a, Annals__V1__Interval, ANNALS__V1__INTERVAL__INIT);
+			r->valid->start = AR_NEW(&f->a, Annals__V1__Bound, ANNALS__V1__BOUND__INIT);
+			r->valid->start->kind = ANNALS__V1__BOUND_KIND__BOUND_KIND_OBSERVED;
+			r->valid->start->date = d;
+			r->evidence = ar_alloc(&f->a, sizeof(*r->evidence));
+			r->evidence[0] = ev;
+			r->n_evidence = 1;
+			push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_RELATION, r);
+		}
+	}
+	return apply_batch(f, &b);
+}
+
+/* The bound of doc as answered: its deciding record and first day. */
+static const char *bound_of(fixture *f, const char *doc)
+{
+	Annals__V1__MembersRequest mq = ANNALS__V1__MEMBERS_REQUEST__INIT;
+	Annals__V1__MembersReply out = ANNALS__V1__MEMBERS_REPLY__INIT;
+	st_err err;
+	mq.organization = "org:o0";
+	mq.at_document = (char *)doc;
+	if (kn_q_members(f->txn, &mq, &f->a, &out, &err) != ANNALS_OK || out.publication == NULL)
+		return "";
+	return ar_printf(&f->a, "%s %d", out.publication->decided_by, out.publication->earliest);
+}
+
 /* A store written before ix_pubfloor existed: no keys and no mark. */
 static bool drop_index(fixture *f)
 {
@@ -614,6 +678,15 @@ static void test_generated_store(void)
 			CHECK_EQ_INT(tl.differ, 0);
 		}
 		report("after rewrites and deletes", &tl);
+
+		CHECK(pile_on(&f, &g));
+		tl = ask_everything(&f);
+		report("after a pile of records on one day", &tl);
+		CHECK_EQ_INT(tl.differ, 0);
+		/* the pile decides both: an event on doc:g1, a fact on doc:g2 */
+		CHECK_CONTAINS(bound_of(&f, "doc:g1"), "ev:pile-");
+		CHECK_CONTAINS(bound_of(&f, "doc:g2"), "rel:pile-");
+		ar_reset(&f.a);
 
 		CHECK(drop_index(&f));
 		CHECK(derived_bounds(&f) >= 2); /* rebuilt: the bounds are found again */
