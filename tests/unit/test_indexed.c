@@ -24,7 +24,9 @@
 
 #include "../lib/check.h"
 #include "annals/annals.h"
+#include "common/dataset.h"
 #include "common/date.h"
+#include "common/file.h"
 #include "common/pbjson.h"
 #include "knowledge/knowledge.h"
 #include "store/store.h"
@@ -39,21 +41,12 @@ typedef struct fixture {
 
 /* ---- a store loaded from a Dataset ----------------------------------------------- */
 
-static void push_op(ar_arena *a, Annals__V1__BatchRequest *b, Annals__V1__Op__OpCase c, void *rec)
+/* A new op at the end of the batch, for the caller to fill in. */
+static Annals__V1__Op *new_op(ar_arena *a, Annals__V1__BatchRequest *b)
 {
 	Annals__V1__Op *op = AR_NEW(a, Annals__V1__Op, ANNALS__V1__OP__INIT);
-	op->op_case = c;
-	if (c == ANNALS__V1__OP__OP_PUT_DOCUMENT)
-		op->put_document = rec;
-	else if (c == ANNALS__V1__OP__OP_PUT_EVENT)
-		op->put_event = rec;
-	else if (c == ANNALS__V1__OP__OP_PUT_ENTITY)
-		op->put_entity = rec;
-	else if (c == ANNALS__V1__OP__OP_PUT_RELATION)
-		op->put_relation = rec;
-	else
-		op->delete_ = rec;
 	AR_PUSH(a, b->ops, b->n_ops, op);
+	return op;
 }
 
 static bool apply_batch(fixture *f, Annals__V1__BatchRequest *b)
@@ -85,16 +78,7 @@ static bool load_json(fixture *f, const char *json, size_t len)
 		fprintf(stderr, "  dataset: %s\n", err);
 		return false;
 	}
-	Annals__V1__BatchRequest b = ANNALS__V1__BATCH_REQUEST__INIT;
-	for (size_t i = 0; i < d->n_documents; i++)
-		push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_DOCUMENT, d->documents[i]);
-	for (size_t i = 0; i < d->n_events; i++)
-		push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_EVENT, d->events[i]);
-	for (size_t i = 0; i < d->n_entities; i++)
-		push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_ENTITY, d->entities[i]);
-	for (size_t i = 0; i < d->n_relations; i++)
-		push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_RELATION, d->relations[i]);
-	return apply_batch(f, &b);
+	return apply_batch(f, ds_batch(&f->a, d)); /* as the built-in data is loaded */
 }
 
 static bool fixture_reopen(fixture *f)
@@ -473,26 +457,6 @@ static char *gen_dataset(uint64_t seed)
 
 /* ---- the tests ------------------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf != NULL)
-		buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
 static void report(const char *what, const tally *tl)
 {
 	fprintf(stderr, "  %s: %zu questions, %zu answered, %zu differ\n", what, tl->asked, tl->answered,
@@ -505,7 +469,7 @@ static void test_builtin_dataset(void)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/data/seed/dataset.json", root ? root : ".");
 	size_t len = 0;
-	char *json = read_file(path, &len);
+	char *json = file_read_all(path, 64u << 20, &len);
 	CHECK(json != NULL);
 	if (json == NULL)
 		return;
@@ -563,14 +527,18 @@ static bool churn(fixture *f, gen *g, unsigned round)
 		e->when = d;
 		e->status = rnd(g, 2) ? ANNALS__V1__EVENT_STATUS__EVENT_STATUS_OCCURRED
 		                      : ANNALS__V1__EVENT_STATUS__EVENT_STATUS_CANCELLED;
-		push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_EVENT, e);
+		Annals__V1__Op *op = new_op(&f->a, &b);
+		op->op_case = ANNALS__V1__OP__OP_PUT_EVENT;
+		op->put_event = e;
 	}
 	for (unsigned c = round; c < GEN_COUNTRY; c += 3) {
 		Annals__V1__RecordRef *del =
 		    AR_NEW(&f->a, Annals__V1__RecordRef, ANNALS__V1__RECORD_REF__INIT);
 		del->kind = ANNALS__V1__RECORD_KIND__RECORD_KIND_RELATION;
 		del->id = ar_printf(&f->a, "rel:c%u.0", c);
-		push_op(&f->a, &b, ANNALS__V1__OP__OP_DELETE, del);
+		Annals__V1__Op *op = new_op(&f->a, &b);
+		op->op_case = ANNALS__V1__OP__OP_DELETE;
+		op->delete_ = del;
 	}
 	return apply_batch(f, &b);
 }
@@ -605,7 +573,9 @@ static bool pile_on(fixture *f, gen *g)
 			e->evidence = ar_alloc(&f->a, sizeof(*e->evidence));
 			e->evidence[0] = ev;
 			e->n_evidence = 1;
-			push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_EVENT, e);
+			Annals__V1__Op *op = new_op(&f->a, &b);
+			op->op_case = ANNALS__V1__OP__OP_PUT_EVENT;
+			op->put_event = e;
 		} else {
 			Annals__V1__Relation *r =
 			    AR_NEW(&f->a, Annals__V1__Relation, ANNALS__V1__RELATION__INIT);
@@ -620,7 +590,9 @@ static bool pile_on(fixture *f, gen *g)
 			r->evidence = ar_alloc(&f->a, sizeof(*r->evidence));
 			r->evidence[0] = ev;
 			r->n_evidence = 1;
-			push_op(&f->a, &b, ANNALS__V1__OP__OP_PUT_RELATION, r);
+			Annals__V1__Op *op = new_op(&f->a, &b);
+			op->op_case = ANNALS__V1__OP__OP_PUT_RELATION;
+			op->put_relation = r;
 		}
 	}
 	return apply_batch(f, &b);
