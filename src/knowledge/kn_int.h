@@ -123,8 +123,12 @@ void kn_judge_at_pub(kn_ctx *q, const Annals__V1__Interval *iv, const kn_when *w
 /* ---- records ---------------------------------------------------------------- */
 
 Annals__V1__Document *kn_document(kn_ctx *q, const char *ref); /* by id, with or without "doc:" */
+/* The same with only id and published filled in (st_document_head). */
+Annals__V1__Document *kn_document_head(kn_ctx *q, const char *ref);
 Annals__V1__Entity *kn_entity_by_id(kn_ctx *q, const char *id);
 int kn_entity(kn_ctx *q, const char *ref, const char *field, Annals__V1__Entity **out);
+/* kn_entity for a question that needs only the entity's id and type. */
+int kn_entity_head(kn_ctx *q, const char *ref, const char *field, Annals__V1__Entity **out);
 /* The current official name, else the first name, else the id. */
 const char *kn_display_name(const Annals__V1__Entity *e);
 /* Display name of any entity id, cached; "" when there is no such entity. */

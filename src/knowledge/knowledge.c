@@ -97,16 +97,27 @@ Annals__V1__Entity *kn_entity_by_id(kn_ctx *q, const char *id)
 
 /* Document ids are written with or without a "doc:" prefix, so anchors and
  * requests find them either way. */
-Annals__V1__Document *kn_document(kn_ctx *q, const char *ref)
+static Annals__V1__Document *kn_document_by(kn_ctx *q, const char *ref,
+                                            Annals__V1__Document *(*load)(st_txn *, const char *, ar_arena *))
 {
 	if (ref == NULL || ref[0] == '\0')
 		return NULL;
-	Annals__V1__Document *d = st_load_document(q->t, ref, q->a);
+	Annals__V1__Document *d = load(q->t, ref, q->a);
 	if (d != NULL)
 		return d;
 	if (strncmp(ref, "doc:", 4) == 0 && ref[4] != '\0')
-		return st_load_document(q->t, ref + 4, q->a);
-	return st_load_document(q->t, ar_printf(q->a, "doc:%s", ref), q->a);
+		return load(q->t, ref + 4, q->a);
+	return load(q->t, ar_printf(q->a, "doc:%s", ref), q->a);
+}
+
+Annals__V1__Document *kn_document(kn_ctx *q, const char *ref)
+{
+	return kn_document_by(q, ref, st_load_document);
+}
+
+Annals__V1__Document *kn_document_head(kn_ctx *q, const char *ref)
+{
+	return kn_document_by(q, ref, st_document_head);
 }
 
 /* ---- dates and anchors ----------------------------------------------------------- */
@@ -232,7 +243,7 @@ int kn_when_of(kn_ctx *q, const Annals__V1__Date *at, const char *at_document, k
 		return kn_fail(q, ANNALS_INVALID_ARGUMENT,
 		               "at_document: give either at or at_document, not both");
 	if (have_doc) {
-		Annals__V1__Document *doc = kn_document(q, at_document);
+		Annals__V1__Document *doc = kn_document_head(q, at_document); /* its id and date */
 		if (doc == NULL)
 			return kn_fail(q, ANNALS_NOT_FOUND, "at_document: no document '%s'", at_document);
 		const kn_pub *p = kn_pub_of(q, doc);
@@ -325,6 +336,11 @@ const char *kn_name_kind_word(int name_kind)
 int kn_entity(kn_ctx *q, const char *ref, const char *field, Annals__V1__Entity **out)
 {
 	return st_entity_ref(q->t, ref, field, q->a, out, q->err);
+}
+
+int kn_entity_head(kn_ctx *q, const char *ref, const char *field, Annals__V1__Entity **out)
+{
+	return st_entity_ref_head(q->t, ref, field, q->a, out, q->err);
 }
 
 /* ---- relations -------------------------------------------------------------------- */

@@ -70,7 +70,7 @@ KN_QUERY(relations, RelationsRequest, RelationsReply)
 	Annals__V1__Entity *e;
 	const char *other;
 	kn_when w;
-	int rc = kn_entity(&q, in->entity, "entity", &e);
+	int rc = kn_entity_head(&q, in->entity, "entity", &e);
 	if (rc == ANNALS_OK)
 		rc = rq_optional_entity(&q, in->object, "object", &other);
 	if (rc == ANNALS_OK)
@@ -97,7 +97,7 @@ KN_QUERY(history, HistoryRequest, RelationsReply)
 	kn_init(&q, t, a, err);
 	Annals__V1__Entity *e;
 	const char *other;
-	int rc = kn_entity(&q, in->entity, "entity", &e);
+	int rc = kn_entity_head(&q, in->entity, "entity", &e);
 	if (rc == ANNALS_OK)
 		rc = rq_optional_entity(&q, in->object, "object", &other);
 	if (rc != ANNALS_OK)
@@ -208,7 +208,7 @@ KN_QUERY(members, MembersRequest, MembersReply)
 	kn_init(&q, t, a, err);
 	Annals__V1__Entity *org;
 	kn_when w;
-	int rc = kn_entity(&q, in->organization, "organization", &org);
+	int rc = kn_entity_head(&q, in->organization, "organization", &org);
 	if (rc == ANNALS_OK)
 		rc = kn_when_of(&q, in->at, in->at_document, &w);
 	if (rc == ANNALS_OK)
@@ -249,7 +249,7 @@ KN_QUERY(members, MembersRequest, MembersReply)
 static int rq_tenures(kn_ctx *q, const char *ref, const char *method, Annals__V1__Entity **pos,
                       kn_rel ***rels, size_t *n)
 {
-	int rc = kn_entity(q, ref, "position", pos);
+	int rc = kn_entity_head(q, ref, "position", pos);
 	if (rc == ANNALS_OK)
 		rc = kn_relations(q, (*pos)->id, "holds_position", true, NULL, rels, n);
 	if (rc != ANNALS_OK)

@@ -53,13 +53,13 @@ static int er_ambiguous(const er_matches *m, const char *ref, const char *field,
 	               list);
 }
 
-int st_entity_ref(st_txn *t, const char *ref, const char *field, ar_arena *a, Annals__V1__Entity **out,
-                  st_err *err)
+static int er_resolve(st_txn *t, const char *ref, const char *field, ar_arena *a, bool head,
+                      Annals__V1__Entity **out, st_err *err)
 {
 	*out = NULL;
 	if (ref == NULL || ref[0] == '\0')
 		return st_errf(err, ANNALS_INVALID_ARGUMENT, "%s: required (an entity id or name)", field);
-	*out = st_load_entity(t, ref, a);
+	*out = head && !st_txn_full_scans(t) ? st_entity_head(t, ref, a) : st_load_entity(t, ref, a);
 	if (*out != NULL)
 		return ANNALS_OK;
 	er_matches m = {.a = a, .t = t};
@@ -73,4 +73,16 @@ int st_entity_ref(st_txn *t, const char *ref, const char *field, ar_arena *a, An
 		return er_ambiguous(&m, ref, field, err);
 	*out = m.found[0];
 	return ANNALS_OK;
+}
+
+int st_entity_ref(st_txn *t, const char *ref, const char *field, ar_arena *a, Annals__V1__Entity **out,
+                  st_err *err)
+{
+	return er_resolve(t, ref, field, a, false, out, err);
+}
+
+int st_entity_ref_head(st_txn *t, const char *ref, const char *field, ar_arena *a, Annals__V1__Entity **out,
+                       st_err *err)
+{
+	return er_resolve(t, ref, field, a, true, out, err);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/date.h"
+#include "store/pubfloor.h"
 #include "store/refs.h"
 
 typedef struct ix_key {
@@ -233,5 +234,7 @@ int ix_update(st_store *s, MDB_txn *txn, st_kind k, const ProtobufCMessage *old,
 		else
 			i++, j++; /* in both: leave it */
 	}
+	if (rc == ANNALS_OK)
+		rc = pf_update(s, txn, old, rec, a, err); /* keys with values: its own merge */
 	return rc;
 }

@@ -44,6 +44,13 @@ void st_txn_end(st_txn *t);
  * entries, so a query past its caller's deadline stops within ~128 index
  * entries of work. Cleared by the next st_txn_begin. */
 void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms);
+/* Whether queries in this snapshot skip the derived indexes and scan the
+ * records the straightforward way (the publication bounds from
+ * st_scan_citing, not st_pub_candidates; st_entity_ref_head as st_entity_ref): the reference the
+ * tests compare every answer with.
+ * Kept across st_txn_begin; off by default. */
+void st_txn_set_full_scans(st_txn *t, bool on);
+bool st_txn_full_scans(st_txn *t);
 bool st_txn_expired(st_txn *t);      /* release it (reset); pointers from st_get die */
 void st_txn_free(st_txn *t);         /* ends it first if needed */
 uint64_t st_txn_revision(st_txn *t); /* store revision of the snapshot */
@@ -61,11 +68,18 @@ Annals__V1__Entity *st_load_entity(st_txn *t, const char *id, ar_arena *a);
  * name, else its id) read from the stored bytes without unpacking them;
  * NULL when there is no such entity. */
 const char *st_entity_label(st_txn *t, const char *id, ar_arena *a);
+/* Only the id and type of an entity (names, attributes, evidence left
+ * empty), read from the stored bytes without unpacking them; NULL when
+ * there is no such entity. */
+Annals__V1__Entity *st_entity_head(st_txn *t, const char *id, ar_arena *a);
 /* The same from a packed Entity's bytes (id: the answer when it has no name). */
 const char *st_label_of(const uint8_t *data, size_t len, const char *id, ar_arena *a);
 Annals__V1__Event *st_load_event(st_txn *t, const char *id, ar_arena *a);
 Annals__V1__Relation *st_load_relation(st_txn *t, const char *id, ar_arena *a);
 Annals__V1__Document *st_load_document(st_txn *t, const char *id, ar_arena *a);
+/* Only the id and published date of a document, read from the stored
+ * bytes (the sentence table left unread); NULL when there is none. */
+Annals__V1__Document *st_document_head(st_txn *t, const char *id, ar_arena *a);
 /* Which kind holds this id (ids are unique across kinds); 0 when none. */
 st_kind st_kind_of(st_txn *t, const char *id);
 
@@ -79,6 +93,10 @@ const Annals__V1__Date *st_anchor_date(st_txn *t, const char *anchor, ar_arena *
  * unknown: NOT_FOUND. `field` names the request field for messages. */
 int st_entity_ref(st_txn *t, const char *ref, const char *field, ar_arena *a, Annals__V1__Entity **out,
                   st_err *err);
+/* The same, but by id only the id and type are filled in (st_entity_head);
+ * for a question that needs no more of the entity it names. */
+int st_entity_ref_head(st_txn *t, const char *ref, const char *field, ar_arena *a, Annals__V1__Entity **out,
+                       st_err *err);
 
 /* ---- scans: the visitor returns 0 to go on, non-zero to stop ---------------- */
 typedef int (*st_visit_fn)(void *ctx, const char *id, const uint8_t *data, size_t len);
@@ -109,6 +127,22 @@ int st_scan_events(st_txn *t, const char *entity, int32_t from, int32_t to, cons
 /* Records citing a document (sentence 0: any sentence). The visitor gets the
  * record's id and bytes; st_kind_of tells the kind. Each record once. */
 int st_scan_citing(st_txn *t, const char *document, uint32_t sentence, st_visit_fn fn, void *ctx);
+/* The records citing a document that can decide its derived publication
+ * bounds (rule publication-follows-reported-past, common/pubrule.h), read
+ * from ix_pubfloor without unpacking them: those whose absolute offers
+ * reach the latest day of any (absolute, lo), and those with offers dated
+ * relative to an anchor (dates: those Dates, to resolve). In
+ * st_scan_citing's order, each once; in the arena. */
+typedef struct st_pub_cand {
+	const char *id;
+	uint32_t sentence; /* where st_scan_citing meets it */
+	bool event;        /* an Event: its offer is an event's */
+	bool absolute;
+	int32_t lo;
+	Annals__V1__Date **dates;
+	size_t n_dates;
+} st_pub_cand;
+int st_pub_candidates(st_txn *t, const char *document, ar_arena *a, st_pub_cand ***out, size_t *n);
 /* Change sets with revision > since, in order (data is a packed ChangeSet). */
 typedef int (*st_change_fn)(void *ctx, uint64_t revision, const uint8_t *data, size_t len);
 int st_scan_changes(st_txn *t, uint64_t since, st_change_fn fn, void *ctx);

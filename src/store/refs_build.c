@@ -36,36 +36,19 @@ static int rf_build_cb(void *ctx, const rf_field *f, const rf_path *path, const 
 	return rc != MDB_SUCCESS;
 }
 
+static int rf_build_record(void *ctx, ProtobufCMessage *rec, ar_arena *a)
+{
+	(void)a;
+	rf_build *b = ctx;
+	b->id = rec_id(rec);
+	rf_walk(rec, rf_build_cb, b);
+	return b->rc;
+}
+
 static int rf_build_kind(st_store *s, MDB_txn *txn, st_kind k, uint64_t *n, st_err *err)
 {
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(txn, s->dbi[rec_dbi(k)], &cur);
-	if (rc != MDB_SUCCESS)
-		return st_mdb_status(rc, err, "ix_refs build cursor");
-	ar_arena a;
-	ar_init(&a);
-	MDB_val key, val;
-	int code = ANNALS_OK;
-	for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == MDB_SUCCESS && code == ANNALS_OK;
-	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-		ar_reset(&a);
-		ProtobufCMessage *rec = rec_unpack(k, val.mv_data, val.mv_size, &a);
-		if (rec == NULL) {
-			code = st_errf(err, ANNALS_DATA_LOSS, "store: a stored %s does not parse (%.*s)",
-			               rec_kind_name(k), (int)(key.mv_size < 200 ? key.mv_size : 200),
-			               (const char *)key.mv_data);
-			break;
-		}
-		rf_build b = {.s = s, .txn = txn, .id = rec_id(rec), .rc = ANNALS_OK, .err = err};
-		rf_walk(rec, rf_build_cb, &b);
-		code = b.rc;
-		++*n;
-	}
-	ar_free(&a);
-	mdb_cursor_close(cur);
-	if (code == ANNALS_OK && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
-		code = st_mdb_status(rc, err, "ix_refs build scan");
-	return code;
+	rf_build b = {.s = s, .txn = txn, .rc = ANNALS_OK, .err = err};
+	return st_each_record(s, txn, k, rf_build_record, &b, n, "ix_refs build", err);
 }
 
 int rf_build_index(st_store *s, MDB_txn *txn, uint64_t *built, st_err *err)

@@ -33,9 +33,9 @@ const Annals__V1__Date *st_anchor_date(st_txn *t, const char *anchor, ar_arena *
 	if (anchor == NULL)
 		return NULL;
 	if (strncmp(anchor, "doc:", 4) == 0 && anchor[4] != '\0') {
-		Annals__V1__Document *d = st_load_document(t, anchor, a);
+		Annals__V1__Document *d = st_document_head(t, anchor, a);
 		if (d == NULL)
-			d = st_load_document(t, anchor + 4, a);
+			d = st_document_head(t, anchor + 4, a);
 		return d ? d->published : NULL;
 	}
 	if (strncmp(anchor, "event:", 6) == 0 && anchor[6] != '\0') {

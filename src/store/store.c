@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/validate.h"
+#include "store/pubfloor.h"
 #include "store/refs.h"
 
 #define ST_FORMAT "annals-store/1"
@@ -38,6 +39,7 @@ static const char *const st_dbi_names[DB_COUNT] = {
     [DB_CITES] = "ix_cites",
     [DB_ANCHORS] = "ix_anchors",
     [DB_REFS] = "ix_refs",
+    [DB_PUBFLOOR] = "ix_pubfloor",
     [DB_DEDUP] = "dedup",
     [DB_DEDUP_AGE] = "dedup_age",
     [DB_CHANGES] = "changes",
@@ -203,7 +205,10 @@ static int st_open_refs(st_store *s, st_err *err)
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		uint64_t built = 0;
+		uint64_t built_pf = 0;
 		int code = rf_build_index(s, txn, &built, err);
+		if (code == ANNALS_OK)
+			code = pf_build_index(s, txn, &built_pf, err);
 		if (code != ANNALS_OK) {
 			mdb_txn_abort(txn);
 			if (code != ST_MAP_FULL)
@@ -224,6 +229,12 @@ static int st_open_refs(st_store *s, st_err *err)
 			        "reverse "
 			        "index of references existed\"",
 			        (unsigned long long)built, ms);
+		if (built_pf > 0)
+			log_msg(
+			    LOG_INFO, "store_index_built",
+			    "index=ix_pubfloor records=%llu ms=%lld why=\"the store was written before the "
+			    "index of publication bounds existed\"",
+			    (unsigned long long)built_pf, ms);
 		return ANNALS_OK;
 	}
 	return st_errf(err, ANNALS_RESOURCE_EXHAUSTED, "store: map still full building ix_refs");

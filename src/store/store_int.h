@@ -31,6 +31,9 @@
  *                 subject, an evidence's document, an anchor "doc:x" ...; so
  *                 a delete finds the records that may name it; meta
  *                 "ix_refs" is set once it covers every record)
+ *   ix_pubfloor   per document, the citing records that may bound its
+ *                 publication (layout and rule: pubfloor.h; meta
+ *                 "ix_pubfloor" is set once it covers every record)
  *   dedup         request-id -> be64 ms, packed annals.v1.Reply
  *   dedup_age     be64 ms, request-id -> ""   (expiry order)
  *   changes       be64 revision -> be64 committed ms, packed ChangeSet
@@ -63,6 +66,7 @@ enum st_dbi {
 	DB_CITES,
 	DB_ANCHORS,
 	DB_REFS,
+	DB_PUBFLOOR, /* pubfloor.h */
 	DB_DEDUP,
 	DB_DEDUP_AGE,
 	DB_CHANGES,
@@ -113,6 +117,7 @@ struct st_txn {
 	bool revision_known;
 	uint64_t deadline_ms; /* CLOCK_MONOTONIC ms after which scans stop; 0: none */
 	unsigned scanned;     /* entries scanned in this snapshot, to look at the clock now and then */
+	bool full_scans;      /* st_txn_set_full_scans: derived indexes unused */
 };
 
 /* ---- store.c --------------------------------------------------------------- */
@@ -180,6 +185,14 @@ int key_unhex(const char *hex, st_key *out); /* 0, or -1 when not hex / too long
 
 /* A key's tail after `skip` bytes as a NUL-terminated id (ids never hold \0). */
 void key_tail_id(const MDB_val *v, size_t skip, char *out, size_t cap);
+
+/* ---- each_record.c ----------------------------------------------------------- */
+/* Returns ANNALS_OK to go on; the record and the arena are reset after. */
+typedef int (*st_record_fn)(void *ctx, ProtobufCMessage *rec, ar_arena *a);
+/* Calls fn on every stored record of kind k, unpacked, in id order; *n
+ * counts them. `what` names the pass in errors. */
+int st_each_record(st_store *s, MDB_txn *txn, st_kind k, st_record_fn fn, void *ctx, uint64_t *n,
+                   const char *what, st_err *err);
 
 /* ---- walk.c ------------------------------------------------------------------ */
 typedef void (*st_walk_fn)(void *ctx, ProtobufCMessage *m);

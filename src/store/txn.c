@@ -24,6 +24,7 @@ void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn)
 	t->txn = txn;
 	t->active = true;
 	t->borrowed = true;
+	t->full_scans = false; /* the write path always reads the indexes */
 	t->revision = atomic_load(&s->revision);
 	t->revision_known = true;
 }
@@ -71,6 +72,16 @@ int st_txn_begin(st_txn *t)
 	t->scanned = 0;
 	t->revision_known = false; /* looked up only by the few calls that report it */
 	return ANNALS_OK;
+}
+
+void st_txn_set_full_scans(st_txn *t, bool on)
+{
+	t->full_scans = on;
+}
+
+bool st_txn_full_scans(st_txn *t)
+{
+	return t->full_scans;
 }
 
 void st_txn_set_deadline(st_txn *t, uint64_t deadline_ms)
