@@ -27,10 +27,12 @@
  *   ix_anchors    anchor \0 record-id -> ""  (anchor: "doc:<id>" or
  *                 "event:<id>" of any relative Date in the record)
  *   ix_refs       value \0 record-id -> ""  (value: a reference as written in
- *                 the record, any field of store/refs_fields.c: a relation's
- *                 subject, an evidence's document, an anchor "doc:x" ...; so
- *                 a delete finds the records that may name it; meta
- *                 "ix_refs" is set once it covers every record)
+ *                 the record, a field of store/refs_fields.c that no other
+ *                 index keys: an event link's event, an attribute's ref, a
+ *                 document's publisher ...; with ix_subjects, ix_objects,
+ *                 ix_entity_time, ix_cites and ix_anchors a delete finds the
+ *                 records that may name it; meta "ix_refs" holds the layout
+ *                 once it covers every record)
  *   dedup         request-id -> be64 ms, packed annals.v1.Reply
  *   dedup_age     be64 ms, request-id -> ""   (expiry order)
  *   changes       be64 revision -> be64 committed ms, packed ChangeSet

@@ -424,7 +424,7 @@ static int make_legacy(const char *dir)
 {
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi rels, refs, meta;
+	MDB_dbi rels, refs, meta, subjects, objects;
 	int rc = mdb_env_create(&env);
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(env, 64);
@@ -439,6 +439,10 @@ static int make_legacy(const char *dir)
 		rc = mdb_dbi_open(txn, "ix_refs", 0, &refs);
 	if (rc == 0)
 		rc = mdb_dbi_open(txn, "meta", 0, &meta);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "ix_subjects", 0, &subjects);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "ix_objects", 0, &objects);
 	Annals__V1__Relation r = ANNALS__V1__RELATION__INIT;
 	uint8_t buf[256];
 	r.id = "rel:legacy";
@@ -449,6 +453,15 @@ static int make_legacy(const char *dir)
 	size_t n = annals__v1__relation__pack(&r, buf);
 	if (rc == 0)
 		rc = raw_put(txn, rels, r.id, buf, n);
+	/* annals 0.1 kept these indexes of relations already (ix_refs leaves
+	 * what they key to them) */
+	static const char sk[] = "country:gone\0member_of\0rel:legacy";
+	static const char ok[] = "country:legacyland\0member_of\0rel:legacy";
+	MDB_val skey = {sizeof(sk) - 1, (void *)sk}, okey = {sizeof(ok) - 1, (void *)ok}, none = {0, NULL};
+	if (rc == 0)
+		rc = mdb_put(txn, subjects, &skey, &none, 0);
+	if (rc == 0)
+		rc = mdb_put(txn, objects, &okey, &none, 0);
 	if (rc == 0)
 		rc = mdb_drop(txn, refs, 1);
 	MDB_val mark = {7, "ix_refs"};
