@@ -234,6 +234,10 @@ typedef struct st_wctx {
 	const Annals__V1__ChangeSet *cl_cs;
 	size_t *cl_slots;
 	size_t cl_cap, cl_n;
+	/* the packed record of cs->changes[i] (wr_store packed it already), so
+	 * cl_append splices bytes instead of packing every record again */
+	ProtobufCBinaryData *cl_bytes;
+	size_t cl_bytes_cap;
 } st_wctx;
 
 int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g, st_result *out);
@@ -244,7 +248,10 @@ int wr_store(st_wctx *c, st_kind k, ProtobufCMessage *rec, const ProtobufCMessag
 /* After a Document or Event changed: re-resolve the records anchored on it. */
 int rs_dependents(st_wctx *c, st_kind k, const char *id);
 
-void cl_note(st_wctx *c, st_kind k, const char *id, ProtobufCMessage *rec /* NULL: deleted */);
+/* rec: the record as stored, packed in packed[0..len) (the arena's);
+ * NULL: deleted. */
+void cl_note(st_wctx *c, st_kind k, const char *id, ProtobufCMessage *rec, const uint8_t *packed,
+             size_t len);
 int cl_append(st_wctx *c);
 int cl_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *err);
 
