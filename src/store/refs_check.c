@@ -233,8 +233,8 @@ static int rf_collect_cb(void *ctx, const MDB_val *key, const MDB_val *val)
 /* ix_refs and the indexes keying the references it leaves out
  * (rf_field_in_other_index): each holds "value \0 ..." keys. A candidate
  * found in them is judged on its stored record, so any superset will do. */
-static const enum st_dbi rf_referrer_dbs[] = {DB_REFS,     DB_SUBJECTS, DB_OBJECTS,
-                                              DB_ENTITY_TIME, DB_CITES, DB_ANCHORS};
+static const enum st_dbi rf_referrer_dbs[] = {DB_REFS,        DB_SUBJECTS, DB_OBJECTS,
+                                              DB_ENTITY_TIME, DB_CITES,    DB_ANCHORS};
 
 static int rf_cmp_ids(const void *a, const void *b)
 {

@@ -250,8 +250,7 @@ int rs_dependents(st_wctx *c, st_kind k, const char *id);
 
 /* rec: the record as stored, packed in packed[0..len) (the arena's);
  * NULL: deleted. */
-void cl_note(st_wctx *c, st_kind k, const char *id, ProtobufCMessage *rec, const uint8_t *packed,
-             size_t len);
+void cl_note(st_wctx *c, st_kind k, const char *id, ProtobufCMessage *rec, const uint8_t *packed, size_t len);
 int cl_append(st_wctx *c);
 int cl_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *err);
 

@@ -543,6 +543,69 @@ static void test_store_written_before(void)
 	free(log);
 }
 
+/* With the server stopped: meta ix_refs says layout 1 (which also held
+ * what other indexes key) and ix_refs holds such an entry (an event's
+ * participant); op 0 marks it, op 1 reads back whether it is still there
+ * and the mark. */
+static int layout1(const char *dir, int op, int *stale_left, uint64_t *mark_out)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi refs, meta;
+	int rc = mdb_env_create(&env);
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(env, 64);
+	if (rc == 0)
+		rc = mdb_env_open(env, dir, 0, 0600);
+	if (rc == 0)
+		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	if (rc != 0)
+		return rc;
+	rc = mdb_dbi_open(txn, "ix_refs", 0, &refs);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "meta", 0, &meta);
+	static const char stale[] = "country:armenia\0ev:layout-1";
+	MDB_val skey = {sizeof(stale) - 1, (void *)stale}, none = {0, NULL}, mk = {7, "ix_refs"}, mv;
+	uint8_t one[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+	if (op == 0) {
+		MDB_val v1 = {8, one};
+		if (rc == 0)
+			rc = mdb_put(txn, refs, &skey, &none, 0);
+		if (rc == 0)
+			rc = mdb_put(txn, meta, &mk, &v1, 0);
+	} else if (rc == 0) {
+		*stale_left = mdb_get(txn, refs, &skey, &mv) == 0;
+		*mark_out = 0;
+		if (mdb_get(txn, meta, &mk, &mv) == 0 && mv.mv_size == 8)
+			for (int i = 0; i < 8; i++)
+				*mark_out = *mark_out << 8 | ((const uint8_t *)mv.mv_data)[i];
+	}
+	rc = rc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), rc);
+	mdb_env_close(env);
+	return rc;
+}
+
+/* A store of layout 1 is rebuilt once at open: its entries for references
+ * other indexes key would otherwise outlive the rewrites that drop them. */
+static void test_layout_1_rebuilt(void)
+{
+	int stale = -1;
+	uint64_t mark = 0;
+	CHECK_EQ_INT(th_stop(&srv), 0);
+	CHECK_EQ_INT(layout1(srv.dir, 0, NULL, NULL), 0);
+	CHECK_EQ_INT(th_restart(&srv, NULL), 0);
+	CHECK_EQ_INT(th_stop(&srv), 0);
+	CHECK_EQ_INT(layout1(srv.dir, 1, &stale, &mark), 0);
+	CHECK_EQ_INT(stale, 0);
+	CHECK_EQ_INT(mark, 2);
+	CHECK_EQ_INT(th_restart(&srv, NULL), 0);
+	/* and the references are still found: Armenia is named by events and relations */
+	annals_client *c = th_client(&srv, 5000);
+	annals_error err;
+	CHECK_EQ_INT(delete_record(c, "country:armenia", &err), ANNALS_FAILED_PRECONDITION);
+	annals_close(c);
+}
+
 int main(void)
 {
 	if (th_start(&srv, NULL, NULL) != 0) { /* the built-in data set loads under the new rules */
@@ -555,6 +618,7 @@ int main(void)
 	RUN(test_every_reference_field);
 	RUN(test_dry_run_lists_every_problem);
 	RUN(test_store_written_before);
+	RUN(test_layout_1_rebuilt);
 	CHECK_EQ_INT(th_stop(&srv), 0);
 	th_cleanup(&srv);
 	return CHECK_DONE();
