@@ -418,6 +418,22 @@ static int raw_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const uint8_t *va
 	return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+/* The store of a stopped server, opened by hand, and a write txn in it. */
+static int raw_open(const char *dir, MDB_env **env, MDB_txn **txn)
+{
+	int rc = mdb_env_create(env);
+	if (rc != 0)
+		return rc;
+	rc = mdb_env_set_maxdbs(*env, 64);
+	if (rc == 0)
+		rc = mdb_env_open(*env, dir, 0, 0600);
+	if (rc == 0)
+		rc = mdb_txn_begin(*env, NULL, 0, txn);
+	if (rc != 0)
+		mdb_env_close(*env);
+	return rc;
+}
+
 /* With the server stopped: a relation naming "country:gone" written as
  * annals 0.1 allowed, and the reverse index dropped (an old store has none). */
 static int make_legacy(const char *dir)
@@ -425,13 +441,7 @@ static int make_legacy(const char *dir)
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi rels, refs, meta, subjects, objects;
-	int rc = mdb_env_create(&env);
-	if (rc == 0)
-		rc = mdb_env_set_maxdbs(env, 64);
-	if (rc == 0)
-		rc = mdb_env_open(env, dir, 0, 0600);
-	if (rc == 0)
-		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	int rc = raw_open(dir, &env, &txn);
 	if (rc != 0)
 		return rc;
 	rc = mdb_dbi_open(txn, "relations", 0, &rels);
@@ -552,13 +562,7 @@ static int layout1(const char *dir, int op, int *stale_left, uint64_t *mark_out)
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi refs, meta;
-	int rc = mdb_env_create(&env);
-	if (rc == 0)
-		rc = mdb_env_set_maxdbs(env, 64);
-	if (rc == 0)
-		rc = mdb_env_open(env, dir, 0, 0600);
-	if (rc == 0)
-		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	int rc = raw_open(dir, &env, &txn);
 	if (rc != 0)
 		return rc;
 	rc = mdb_dbi_open(txn, "ix_refs", 0, &refs);
