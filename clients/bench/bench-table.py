@@ -24,6 +24,7 @@ ROWS = [
     ("members", "Members as of"),
     ("holder", "Holder as of"),
     ("put", "PutEvent durable"),
+    ("redis", "Redis SET, fsync"),  # appendfsync always; redis-benchmark, 256 B
 ]
 NAMES = dict(ROWS)
 
@@ -143,6 +144,10 @@ def print_targets(tab, infos):
         r = tab.ratio("main", t, 64, "put", "rate", other=("main", t, 1, "put"))
         print(f"  PutEvent at 64 in flight, {t}: {fmt(r, 1)} x the rate at 1 in flight (target >= 15): "
               f"{verdict(None if r is None else r >= 15)}")
+    for c, want in ((64, 0.6), (1, 0.4)):
+        r = tab.ratio("main", "tcp", c, "put", "rate", other=("main", "tcp", c, "redis"))
+        print(f"  PutEvent at {c} in flight, tcp: {fmt(r, 3)} x Redis SET with appendfsync always "
+              f"(target >= {want}): {verdict(None if r is None else r >= want)}")
     for info in infos:
         if info.get("info") == "durability":
             missing = " 0 missing" in info["text"] and "older" not in info["text"]

@@ -131,6 +131,41 @@ start_annalsd() {
 	wait_ready "$ANNALSD_TCP" "$ANNALSD_PID"
 }
 
+# The durable-write baseline: Redis (Debian's redis-server 7) with every SET
+# fsync'ed before its reply (appendonly yes, appendfsync always), on the
+# servers' CPUs, driven by redis-benchmark with 256-byte values at the same
+# concurrency right after annalsd's PutEvent row. Skipped without Redis.
+start_redis() {
+	REDIS_PORT=
+	command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null && command -v redis-cli >/dev/null || return 0
+	REDIS_PORT=$(free_port)
+	mkdir -p "$WORK/redis"
+	(cd "$WORK/redis" && exec "${ON_SERVER[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+		--appendonly yes --appendfsync always --dir "$WORK/redis" >>"$WORK/redis.log" 2>&1) &
+	PIDS+=("$!")
+	local i
+	for i in $(seq 1 100); do
+		redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "make-bench: redis-server did not come up; see $WORK/redis.log (no Redis row)" >&2
+	REDIS_PORT=
+}
+
+# redis_run REP C — one redis-benchmark SET run as a result line
+# (label main/tcp/C/redis/REP), about as long as the other runs.
+redis_run() {
+	local rep=$1 c=$2 n csv
+	[ -n "$REDIS_PORT" ] || return 0
+	if [ "$c" = 1 ]; then n=$((3000 * SECS)); else n=$((40000 * SECS)); fi
+	csv=$("${ON_CLIENT[@]}" redis-benchmark -p "$REDIS_PORT" -t set -d 256 -c "$c" -n "$n" -r 1000000 --csv \
+		2>>"$WORK/bench-errors.log" | grep '^"SET"' | tail -n 1 | tr -d '"')
+	[ -n "$csv" ] || return 0
+	echo "$csv" | awk -F, -v label="main/tcp/$c/redis/$rep" -v n="$n" \
+		'{printf "{\"label\":\"%s\",\"count\":%d,\"ok\":%d,\"ok_per_s\":%s,\"calls_per_s\":%s,\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f}}\n", label, n, n, $2, $2, $5 * 1000, $7 * 1000}' \
+		>>"$RESULTS"
+}
+
 start_echo() {
 	ECHO_TCP="tcp://127.0.0.1:$(free_port)"
 	ECHO_IPC="ipc://$WORK/echo.sock"
@@ -188,6 +223,7 @@ matrix() {
 				if [ "$part" = big ] && [ "$row" != get ] && [ "$row" != put ]; then continue; fi
 				if [ "$row" = put ]; then
 					run "$part/$t/$c/$row/$rep" "$url" -m put -c "$c" --keys "$keys" --ack-log "$WORK/acks-$part.log"
+					[ "$part" = main ] && [ "$t" = tcp ] && redis_run "$rep" "$c"
 				else
 					run "$part/$t/$c/$row/$rep" "$url" -m "$row" -c "$c" --keys "$keys"
 				fi
@@ -230,6 +266,7 @@ echo "make-bench: $NCPU CPUs, $SECS s per run after $WARMUP of warm-up, $REPEAT 
 	"$CONNS connection(s); $([ "$PIN" = 1 ] && echo "servers on CPUs $SERVER_CPUS, client on $CLIENT_CPUS" || echo "not pinned")" >&2
 [ "$BIG" = 1 ] || echo "make-bench: the 10-million-event part is skipped (BENCH_BIG=1 runs it; the load takes long)" >&2
 start_echo
+start_redis
 start_annalsd uncached "$WORK/uncached-db" --reply-cache-mb 0
 UNCACHED_PID=$ANNALSD_PID
 UNCACHED_TCP=$ANNALSD_TCP

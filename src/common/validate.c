@@ -55,8 +55,19 @@ static const char *val_sub(char *buf, const char *path, const char *field)
 /* "path.field[i]" */
 static const char *val_subi(char *buf, const char *path, const char *field, size_t i)
 {
-	char index[32];
-	snprintf(index, sizeof(index), "[%zu]", i);
+	/* by hand: snprintf cost ~700 instructions a call, and every repeated
+	 * item of every write is named this way before it is checked */
+	char digits[24], index[32];
+	size_t nd = 0, n = 0;
+	do {
+		digits[nd++] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i > 0);
+	index[n++] = '[';
+	while (nd > 0)
+		index[n++] = digits[--nd];
+	index[n++] = ']';
+	index[n] = '\0';
 	val_sub(buf, path, field);
 	val_append(buf, strlen(buf), index);
 	return buf;

@@ -85,11 +85,14 @@ static void ix_anchor_cb(void *ctx, ProtobufCMessage *m)
 	ix_add_tagged(ctx, DB_ANCHORS, &k);
 }
 
-/* Every reference as written, for rf_check_delete: a pure function of the
- * record, so the keys a rewrite removes are the ones it once added. */
+/* Every reference as written that no other index keys, for rf_check_delete:
+ * a pure function of the record, so the keys a rewrite removes are the
+ * ones it once added. */
 static int ix_ref_cb(void *ctx, const rf_field *f, const rf_path *path, const char *value)
 {
-	(void)f, (void)path;
+	(void)path;
+	if (rf_field_in_other_index(f))
+		return 0; /* keyed by ix_subjects, ix_entity_time, ... already */
 	st_key k;
 	key_init(&k);
 	key_str(&k, value);

@@ -29,6 +29,7 @@ typedef struct rf_field {
 	const char *field;                         /* its name in the .proto */
 	st_kind want;                              /* for RF_ANCHOR: decided by the prefix */
 	rf_form form;
+	bool keyed_elsewhere; /* rf_field_in_other_index */
 } rf_field;
 
 /* The ids a reference's value may name, in the order they are tried
@@ -61,6 +62,9 @@ const char *rf_path_format(const rf_path *p, ar_arena *a);
  * value); fn returns 0 to go on. */
 typedef int (*rf_visit_fn)(void *ctx, const rf_field *f, const rf_path *path, const char *value);
 int rf_walk(const ProtobufCMessage *rec, rf_visit_fn fn, void *ctx);
+/* Whether another index keys f's values already (so ix_refs leaves them out;
+ * see rf_referrers for where a delete finds them). */
+bool rf_field_in_other_index(const rf_field *f);
 
 /* ---- checks (refs_check.c) ----------------------------------------------------- */
 
@@ -98,7 +102,7 @@ int rf_check_write(st_txn *t, const st_write *w, ar_arena *a, st_err *err);
 
 /* ---- the reverse index (refs_build.c) ------------------------------------------ */
 /* Builds ix_refs from every record when the store was written before it
- * existed (meta "ix_refs" unset), in txn; *built: records indexed (0: it
+ * existed, or with an older layout (meta "ix_refs" below RF_LAYOUT), in txn; *built: records indexed (0: it
  * was already there). */
 int rf_build_index(st_store *s, MDB_txn *txn, uint64_t *built, st_err *err);
 

@@ -1,7 +1,7 @@
 /*
  * rf_build_index — ix_refs for a store written before it existed. Opening
- * creates the empty DBI; until meta "ix_refs" says it covers every record,
- * deletes could not find their referrers. So the first open by this
+ * creates the empty DBI; until meta "ix_refs" says it covers every record
+ * (in this layout: RF_LAYOUT), deletes could not find their referrers. So the first open by this
  * version reads every record once and adds its reference keys, in one
  * txn with the mark (a crash leaves neither, and the next open does it
  * again). New stores get the mark at once and pay nothing.
@@ -11,6 +11,9 @@
 #include "store/refs.h"
 
 #define RF_MARK "ix_refs"
+/* The mark's value: the layout it was built with. 2: without the fields
+ * rf_field_in_other_index names. */
+#define RF_LAYOUT 2
 
 typedef struct rf_build {
 	st_store *s;
@@ -22,8 +25,10 @@ typedef struct rf_build {
 
 static int rf_build_cb(void *ctx, const rf_field *f, const rf_path *path, const char *value)
 {
-	(void)f, (void)path;
+	(void)path;
 	rf_build *b = ctx;
+	if (rf_field_in_other_index(f))
+		return 0; /* as ix_update: another index keys it */
 	st_key k;
 	key_init(&k);
 	key_str(&k, value);
@@ -58,12 +63,17 @@ int rf_build_index(st_store *s, MDB_txn *txn, uint64_t *built, st_err *err)
 	int rc = st_meta_get_u64(s, txn, RF_MARK, &mark);
 	if (rc != ANNALS_OK)
 		return st_errf(err, rc, "store: meta %s", RF_MARK);
-	if (mark != 0)
+	if (mark == RF_LAYOUT)
 		return ANNALS_OK;
+	/* layout 1 also held the references other indexes key (refs_fields.c):
+	 * start again, or rewrites would leave those entries behind */
+	int mrc = mark != 0 ? mdb_drop(txn, s->dbi[DB_REFS], 0) : MDB_SUCCESS;
+	if (mrc != MDB_SUCCESS)
+		return st_mdb_status(mrc, err, "ix_refs drop");
 	static const st_kind kinds[] = {ST_ENTITY, ST_EVENT, ST_RELATION, ST_DOCUMENT};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && rc == ANNALS_OK; i++)
 		rc = rf_build_kind(s, txn, kinds[i], built, err);
-	if (rc == ANNALS_OK && st_meta_put_u64(s, txn, RF_MARK, 1) != ANNALS_OK)
+	if (rc == ANNALS_OK && st_meta_put_u64(s, txn, RF_MARK, RF_LAYOUT) != ANNALS_OK)
 		rc = st_errf(err, ANNALS_INTERNAL, "store: meta %s", RF_MARK);
 	return rc;
 }

@@ -21,6 +21,7 @@
  * every replica reaches the same answer.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/hash.h"
@@ -195,16 +196,49 @@ typedef struct rf_ids {
 	size_t n;
 	ar_arena *a;
 	size_t skip;
+	enum st_dbi db;
 } rf_ids;
+
+/* Where the referrer's id starts in a key after "value \0": at once
+ * (ix_refs, ix_anchors), after a be32 (ix_entity_time: day, ix_cites:
+ * sentence), after the predicate's \0 (ix_subjects, ix_objects). */
+static size_t rf_id_offset(const rf_ids *l, const MDB_val *key)
+{
+	const uint8_t *b = key->mv_data;
+	switch (l->db) {
+	case DB_ENTITY_TIME:
+	case DB_CITES:
+		return l->skip + 4;
+	case DB_SUBJECTS:
+	case DB_OBJECTS:
+		for (size_t i = l->skip; i < key->mv_size; i++)
+			if (b[i] == '\0')
+				return i + 1;
+		return key->mv_size;
+	default:
+		return l->skip;
+	}
+}
 
 static int rf_collect_cb(void *ctx, const MDB_val *key, const MDB_val *val)
 {
 	(void)val;
 	rf_ids *l = ctx;
 	char id[VAL_ID_MAX + 1];
-	key_tail_id(key, l->skip, id, sizeof(id));
+	key_tail_id(key, rf_id_offset(l, key), id, sizeof(id));
 	AR_PUSH(l->a, l->ids, l->n, ar_strdup(l->a, id));
 	return 0;
+}
+
+/* ix_refs and the indexes keying the references it leaves out
+ * (rf_field_in_other_index): each holds "value \0 ..." keys. A candidate
+ * found in them is judged on its stored record, so any superset will do. */
+static const enum st_dbi rf_referrer_dbs[] = {DB_REFS,        DB_SUBJECTS, DB_OBJECTS,
+                                              DB_ENTITY_TIME, DB_CITES,    DB_ANCHORS};
+
+static int rf_cmp_ids(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The stored records whose references may name (k, id), each once. */
@@ -219,9 +253,16 @@ static int rf_referrers(const rf_view *v, st_kind k, const char *id, rf_ids *out
 		key_str(&prefix, names.id[i]);
 		key_sep(&prefix);
 		rf_ids l = {.a = v->a, .skip = prefix.n};
-		int rc = st_scan_prefix(v->t, DB_REFS, &prefix, NULL, rf_collect_cb, &l);
-		if (rc != ANNALS_OK)
-			return rc;
+		for (size_t d = 0; d < sizeof(rf_referrer_dbs) / sizeof(rf_referrer_dbs[0]); d++) {
+			l.db = rf_referrer_dbs[d];
+			int rc = st_scan_prefix(v->t, l.db, &prefix, NULL, rf_collect_cb, &l);
+			if (rc != ANNALS_OK)
+				return rc;
+		}
+		/* in id order, as one index gave them: the first problem named stays
+		 * the same whichever index held the key */
+		if (l.n > 1)
+			qsort(l.ids, l.n, sizeof(*l.ids), rf_cmp_ids);
 		for (size_t j = 0; j < l.n; j++) {
 			bool seen = false;
 			for (size_t m = 0; m < out->n && !seen; m++)

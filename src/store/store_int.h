@@ -27,10 +27,12 @@
  *   ix_anchors    anchor \0 record-id -> ""  (anchor: "doc:<id>" or
  *                 "event:<id>" of any relative Date in the record)
  *   ix_refs       value \0 record-id -> ""  (value: a reference as written in
- *                 the record, any field of store/refs_fields.c: a relation's
- *                 subject, an evidence's document, an anchor "doc:x" ...; so
- *                 a delete finds the records that may name it; meta
- *                 "ix_refs" is set once it covers every record)
+ *                 the record, a field of store/refs_fields.c that no other
+ *                 index keys: an event link's event, an attribute's ref, a
+ *                 document's publisher ...; with ix_subjects, ix_objects,
+ *                 ix_entity_time, ix_cites and ix_anchors a delete finds the
+ *                 records that may name it; meta "ix_refs" holds the layout
+ *                 once it covers every record)
  *   ix_pubfloor   per document, the citing records that may bound its
  *                 publication (layout and rule: pubfloor.h; meta
  *                 "ix_pubfloor" is set once it covers every record)
@@ -245,6 +247,10 @@ typedef struct st_wctx {
 	const Annals__V1__ChangeSet *cl_cs;
 	size_t *cl_slots;
 	size_t cl_cap, cl_n;
+	/* the packed record of cs->changes[i] (wr_store packed it already), so
+	 * cl_append splices bytes instead of packing every record again */
+	ProtobufCBinaryData *cl_bytes;
+	size_t cl_bytes_cap;
 } st_wctx;
 
 int wr_put(st_wctx *c, st_kind k, const ProtobufCMessage *in, const Annals__V1__Guard *g, st_result *out);
@@ -255,7 +261,9 @@ int wr_store(st_wctx *c, st_kind k, ProtobufCMessage *rec, const ProtobufCMessag
 /* After a Document or Event changed: re-resolve the records anchored on it. */
 int rs_dependents(st_wctx *c, st_kind k, const char *id);
 
-void cl_note(st_wctx *c, st_kind k, const char *id, ProtobufCMessage *rec /* NULL: deleted */);
+/* rec: the record as stored, packed in packed[0..len) (the arena's);
+ * NULL: deleted. */
+void cl_note(st_wctx *c, st_kind k, const char *id, ProtobufCMessage *rec, const uint8_t *packed, size_t len);
 int cl_append(st_wctx *c);
 int cl_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *err);
 

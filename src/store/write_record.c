@@ -86,7 +86,7 @@ int wr_store(st_wctx *c, st_kind k, ProtobufCMessage *rec, const ProtobufCMessag
 	if (rc == ANNALS_OK && k == ST_EVENT)
 		rc = wr_note_span(c, (const Annals__V1__Event *)rec);
 	if (rc == ANNALS_OK)
-		cl_note(c, k, id, rec);
+		cl_note(c, k, id, rec, packed, n);
 	return rc;
 }
 
@@ -167,7 +167,7 @@ int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g,
 	if (rc != ANNALS_OK)
 		return rc;
 	const char *kept_id = rec_id(old); /* arena copy: id may be the caller's */
-	cl_note(c, k, kept_id, NULL);
+	cl_note(c, k, kept_id, NULL, NULL, 0);
 	out->id = kept_id;
 	out->revision = c->revision;
 	return rs_dependents(c, k, kept_id);

@@ -418,20 +418,30 @@ static int raw_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const uint8_t *va
 	return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+/* The store of a stopped server, opened by hand, and a write txn in it. */
+static int raw_open(const char *dir, MDB_env **env, MDB_txn **txn)
+{
+	int rc = mdb_env_create(env);
+	if (rc != 0)
+		return rc;
+	rc = mdb_env_set_maxdbs(*env, 64);
+	if (rc == 0)
+		rc = mdb_env_open(*env, dir, 0, 0600);
+	if (rc == 0)
+		rc = mdb_txn_begin(*env, NULL, 0, txn);
+	if (rc != 0)
+		mdb_env_close(*env);
+	return rc;
+}
+
 /* With the server stopped: a relation naming "country:gone" written as
  * annals 0.1 allowed, and the reverse index dropped (an old store has none). */
 static int make_legacy(const char *dir)
 {
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi rels, refs, meta;
-	int rc = mdb_env_create(&env);
-	if (rc == 0)
-		rc = mdb_env_set_maxdbs(env, 64);
-	if (rc == 0)
-		rc = mdb_env_open(env, dir, 0, 0600);
-	if (rc == 0)
-		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	MDB_dbi rels, refs, meta, subjects, objects;
+	int rc = raw_open(dir, &env, &txn);
 	if (rc != 0)
 		return rc;
 	rc = mdb_dbi_open(txn, "relations", 0, &rels);
@@ -439,6 +449,10 @@ static int make_legacy(const char *dir)
 		rc = mdb_dbi_open(txn, "ix_refs", 0, &refs);
 	if (rc == 0)
 		rc = mdb_dbi_open(txn, "meta", 0, &meta);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "ix_subjects", 0, &subjects);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "ix_objects", 0, &objects);
 	Annals__V1__Relation r = ANNALS__V1__RELATION__INIT;
 	uint8_t buf[256];
 	r.id = "rel:legacy";
@@ -449,6 +463,15 @@ static int make_legacy(const char *dir)
 	size_t n = annals__v1__relation__pack(&r, buf);
 	if (rc == 0)
 		rc = raw_put(txn, rels, r.id, buf, n);
+	/* annals 0.1 kept these indexes of relations already (ix_refs leaves
+	 * what they key to them) */
+	static const char sk[] = "country:gone\0member_of\0rel:legacy";
+	static const char ok[] = "country:legacyland\0member_of\0rel:legacy";
+	MDB_val skey = {sizeof(sk) - 1, (void *)sk}, okey = {sizeof(ok) - 1, (void *)ok}, none = {0, NULL};
+	if (rc == 0)
+		rc = mdb_put(txn, subjects, &skey, &none, 0);
+	if (rc == 0)
+		rc = mdb_put(txn, objects, &okey, &none, 0);
 	if (rc == 0)
 		rc = mdb_drop(txn, refs, 1);
 	MDB_val mark = {7, "ix_refs"};
@@ -530,6 +553,63 @@ static void test_store_written_before(void)
 	free(log);
 }
 
+/* With the server stopped: meta ix_refs says layout 1 (which also held
+ * what other indexes key) and ix_refs holds such an entry (an event's
+ * participant); op 0 marks it, op 1 reads back whether it is still there
+ * and the mark. */
+static int layout1(const char *dir, int op, int *stale_left, uint64_t *mark_out)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi refs, meta;
+	int rc = raw_open(dir, &env, &txn);
+	if (rc != 0)
+		return rc;
+	rc = mdb_dbi_open(txn, "ix_refs", 0, &refs);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "meta", 0, &meta);
+	static const char stale[] = "country:armenia\0ev:layout-1";
+	MDB_val skey = {sizeof(stale) - 1, (void *)stale}, none = {0, NULL}, mk = {7, "ix_refs"}, mv;
+	uint8_t one[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+	if (op == 0) {
+		MDB_val v1 = {8, one};
+		if (rc == 0)
+			rc = mdb_put(txn, refs, &skey, &none, 0);
+		if (rc == 0)
+			rc = mdb_put(txn, meta, &mk, &v1, 0);
+	} else if (rc == 0) {
+		*stale_left = mdb_get(txn, refs, &skey, &mv) == 0;
+		*mark_out = 0;
+		if (mdb_get(txn, meta, &mk, &mv) == 0 && mv.mv_size == 8)
+			for (int i = 0; i < 8; i++)
+				*mark_out = *mark_out << 8 | ((const uint8_t *)mv.mv_data)[i];
+	}
+	rc = rc == 0 ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), rc);
+	mdb_env_close(env);
+	return rc;
+}
+
+/* A store of layout 1 is rebuilt once at open: its entries for references
+ * other indexes key would otherwise outlive the rewrites that drop them. */
+static void test_layout_1_rebuilt(void)
+{
+	int stale = -1;
+	uint64_t mark = 0;
+	CHECK_EQ_INT(th_stop(&srv), 0);
+	CHECK_EQ_INT(layout1(srv.dir, 0, NULL, NULL), 0);
+	CHECK_EQ_INT(th_restart(&srv, NULL), 0);
+	CHECK_EQ_INT(th_stop(&srv), 0);
+	CHECK_EQ_INT(layout1(srv.dir, 1, &stale, &mark), 0);
+	CHECK_EQ_INT(stale, 0);
+	CHECK_EQ_INT(mark, 2);
+	CHECK_EQ_INT(th_restart(&srv, NULL), 0);
+	/* and the references are still found: Armenia is named by events and relations */
+	annals_client *c = th_client(&srv, 5000);
+	annals_error err;
+	CHECK_EQ_INT(delete_record(c, "country:armenia", &err), ANNALS_FAILED_PRECONDITION);
+	annals_close(c);
+}
+
 int main(void)
 {
 	if (th_start(&srv, NULL, NULL) != 0) { /* the built-in data set loads under the new rules */
@@ -542,6 +622,7 @@ int main(void)
 	RUN(test_every_reference_field);
 	RUN(test_dry_run_lists_every_problem);
 	RUN(test_store_written_before);
+	RUN(test_layout_1_rebuilt);
 	CHECK_EQ_INT(th_stop(&srv), 0);
 	th_cleanup(&srv);
 	return CHECK_DONE();
