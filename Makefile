@@ -237,7 +237,8 @@ test-soak: deps
 	  ANNALS_TEST_LOGDIR=build/soak-logs bash tests/run.sh bin test_it_soak; \
 	  rc=$$?; grep '^soak:' build/soak-logs/test_it_soak.log; exit $$rc
 
-bench: deps
+bench:
+	@ANNALS_DEPS_BENCH=1 sh scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@bash clients/bench/make-bench.sh
 	@bash clients/bench/cluster-bench.sh

@@ -4,6 +4,8 @@
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libnng-dev libprotobuf-c-dev protobuf-c-compiler \
 liblmdb-dev lmdb-utils libjansson-dev libcurl4-openssl-dev etcd-server nng-utils protobuf-compiler libprotobuf-dev openssl python3 valgrind chromium"
+# make bench also runs Debian's Redis as its durable-write baseline
+[ "${ANNALS_DEPS_BENCH:-0}" = 1 ] && PKGS="$PKGS redis-server redis-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

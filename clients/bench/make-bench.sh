@@ -137,7 +137,11 @@ start_annalsd() {
 # concurrency right after annalsd's PutEvent row. Skipped without Redis.
 start_redis() {
 	REDIS_PORT=
-	command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null && command -v redis-cli >/dev/null || return 0
+	if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null ||
+		! command -v redis-cli >/dev/null; then
+		echo "make-bench: no Redis row (apt-get install redis-server redis-tools; make bench does as root)" >&2
+		return 0
+	fi
 	REDIS_PORT=$(free_port)
 	mkdir -p "$WORK/redis"
 	(cd "$WORK/redis" && exec "${ON_SERVER[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
