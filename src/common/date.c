@@ -38,9 +38,9 @@
 #define DATE_YEAR_MIN 1
 #define DATE_YEAR_MAX 9999
 /* Largest offsets that can land inside 1..9999 from anywhere inside it. */
-#define DATE_MAX_OFFSET_YEARS (DATE_YEAR_MAX - DATE_YEAR_MIN)
+#define DATE_MAX_OFFSET_YEARS  (DATE_YEAR_MAX - DATE_YEAR_MIN)
 #define DATE_MAX_OFFSET_MONTHS (DATE_MAX_OFFSET_YEARS * 12 + 11)
-#define DATE_MAX_OFFSET_DAYS 3652058 /* 0001-01-01 .. 9999-12-31 */
+#define DATE_MAX_OFFSET_DAYS   3652058 /* 0001-01-01 .. 9999-12-31 */
 
 static const char *const date_precision_names[] = {"unspecified", "year", "month", "day"};
 
@@ -61,9 +61,9 @@ int32_t date_days_from_civil(int y, int m, int d)
 {
 	int64_t yy = (int64_t)y - (m <= 2);
 	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-	int64_t yoe = yy - era * 400;                                   /* [0, 399] */
+	int64_t yoe = yy - era * 400;                                  /* [0, 399] */
 	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;            /* [0, 146096] */
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
 	return (int32_t)(era * 146097 + doe - 719468);
 }
 
@@ -111,8 +111,8 @@ static int date_check_ymd(int p, int y, int m, int d, const char *sep, char *msg
 		return -1;
 	}
 	if (p != ANNALS__V1__PRECISION__PRECISION_DAY && d != 0) {
-		snprintf(msg, len, "day%smust be 0 at %s precision (got %d)", sep,
-		         date_precision_names[p], d);
+		snprintf(msg, len, "day%smust be 0 at %s precision (got %d)", sep, date_precision_names[p],
+		         d);
 		return -1;
 	}
 	if (p == ANNALS__V1__PRECISION__PRECISION_DAY && (d < 1 || d > date_days_in_month(y, m))) {
@@ -183,7 +183,9 @@ int date_parse(const char *s, Annals__V1__Date *d, char *msg, size_t msglen)
 		day = date_digits(s + 8, 2);
 		p = ANNALS__V1__PRECISION__PRECISION_DAY;
 	}
-	size_t want = p == ANNALS__V1__PRECISION__PRECISION_YEAR ? 4 : p == ANNALS__V1__PRECISION__PRECISION_MONTH ? 7 : 10;
+	size_t want = p == ANNALS__V1__PRECISION__PRECISION_YEAR    ? 4
+	              : p == ANNALS__V1__PRECISION__PRECISION_MONTH ? 7
+	                                                            : 10;
 	if (y < 0 || m < 0 || day < 0 || n != want) {
 		snprintf(msg, msglen, "'%.40s' is not a date: %s", s, form);
 		utf8_scrub(msg);
@@ -258,7 +260,9 @@ int date_validate(const Annals__V1__Date *d, char *msg, size_t msglen)
 	if (date_is_relative(d))
 		return date_validate_relative(d, msg, msglen);
 	if (d->offset_years || d->offset_months || d->offset_days) {
-		const char *f = d->offset_years ? "offset_years" : d->offset_months ? "offset_months" : "offset_days";
+		const char *f = d->offset_years    ? "offset_years"
+		                : d->offset_months ? "offset_months"
+		                                   : "offset_days";
 		snprintf(msg, msglen, "%s: only a relative date (one with an anchor) has offsets", f);
 		return -1;
 	}
@@ -441,7 +445,8 @@ static void date_resolve_relative(Annals__V1__Date *d, date_anchor_fn lookup, vo
 	date_unresolve(d);
 	if (date_validate_relative(d, scratch, sizeof(scratch)) != 0 || lookup == NULL)
 		return;
-	if (d->precision < ANNALS__V1__PRECISION__PRECISION_YEAR || d->precision > ANNALS__V1__PRECISION__PRECISION_DAY)
+	if (d->precision < ANNALS__V1__PRECISION__PRECISION_YEAR ||
+	    d->precision > ANNALS__V1__PRECISION__PRECISION_DAY)
 		return;
 	const Annals__V1__Date *a = lookup(ctx, d->anchor);
 	if (a == NULL || a == d || !date_range(a, &a_lo, &a_hi))

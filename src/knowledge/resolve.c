@@ -27,8 +27,9 @@ static void rs_add(rs_scan *s, Annals__V1__Entity *e)
 static int rs_visit(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	rs_scan *s = ctx;
-	Annals__V1__Entity *e = data != NULL && len > 0 ? annals__v1__entity__unpack(ar_pbc(s->q->a), len, data)
-	                                                : kn_entity_by_id(s->q, id);
+	Annals__V1__Entity *e = data != NULL && len > 0
+	                            ? annals__v1__entity__unpack(ar_pbc(s->q->a), len, data)
+	                            : kn_entity_by_id(s->q, id);
 	if (e == NULL) {
 		s->rc = kn_fail(s->q, ANNALS_DATA_LOSS, "entity %s cannot be read", id);
 		return 1;
@@ -64,8 +65,8 @@ static Annals__V1__Truth rs_truth(kn_ctx *q, Annals__V1__Interval *valid, const 
 
 /* One candidate per entity: the matching name that best fits the date
  * (valid then, else maybe valid, else not), the first one on ties. */
-static Annals__V1__Candidate *rs_candidate(kn_ctx *q, Annals__V1__Entity *e, const char *folded, const char *asked,
-                                           const kn_when *w)
+static Annals__V1__Candidate *rs_candidate(kn_ctx *q, Annals__V1__Entity *e, const char *folded,
+                                           const char *asked, const kn_when *w)
 {
 	Annals__V1__Candidate *c = AR_NEW(q->a, Annals__V1__Candidate, ANNALS__V1__CANDIDATE__INIT);
 	c->entity = e->id;
@@ -113,9 +114,11 @@ KN_QUERY(resolve, ResolveRequest, ResolveReply)
 		return kn_fail(&q, rc, "name: looking up '%.60s' failed", in->name);
 	const char *folded = rs_fold(&q, in->name);
 	for (size_t i = 0; i < s.n; i++) {
-		if (in->type != ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_UNSPECIFIED && s.found[i]->type != in->type)
+		if (in->type != ANNALS__V1__ENTITY_TYPE__ENTITY_TYPE_UNSPECIFIED &&
+		    s.found[i]->type != in->type)
 			continue;
-		AR_PUSH(a, out->candidates, out->n_candidates, rs_candidate(&q, s.found[i], folded, in->name, &w));
+		AR_PUSH(a, out->candidates, out->n_candidates,
+		        rs_candidate(&q, s.found[i], folded, in->name, &w));
 	}
 	return ANNALS_OK;
 }
@@ -130,7 +133,8 @@ static const Annals__V1__NameFact *na_in_force(const Annals__V1__NameAtReply *ou
 	                                              ANNALS__V1__NAME_KIND__NAME_KIND_FORMER};
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < out->n_names; i++)
-			if (out->names[i]->name->kind == order[k] && out->names[i]->truth == ANNALS__V1__TRUTH__TRUTH_TRUE)
+			if (out->names[i]->name->kind == order[k] &&
+			    out->names[i]->truth == ANNALS__V1__TRUTH__TRUTH_TRUE)
 				return out->names[i];
 	return NULL;
 }

@@ -155,9 +155,9 @@ static void tl_relation(tl *x, Annals__V1__Relation *r)
 	Annals__V1__Interval *iv = r->valid;
 	if (iv == NULL)
 		return;
-	const char *fact = ar_printf(q->a, "%s %s %s%s%s%s", kn_label(q, r->subject), r->predicate,
-	                             kn_label(q, r->object), r->status[0] ? " (" : "", r->status,
-	                             r->status[0] ? ")" : "");
+	const char *fact =
+	    ar_printf(q->a, "%s %s %s%s%s%s", kn_label(q, r->subject), r->predicate, kn_label(q, r->object),
+	              r->status[0] ? " (" : "", r->status, r->status[0] ? ")" : "");
 	if (tl_stated(iv->start))
 		tl_add(x, iv->start->date, "relation_start", 2,
 		       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, iv->start, true)), NULL, r);
@@ -188,13 +188,16 @@ static void tl_names(tl *x, Annals__V1__Entity *e)
 		Annals__V1__Name *n = e->names[i];
 		if (n->valid == NULL)
 			continue;
-		const char *fact = ar_printf(q->a, "%s named \"%s\" (%s)", e->id, n->text, kn_name_kind_word(n->kind));
+		const char *fact =
+		    ar_printf(q->a, "%s named \"%s\" (%s)", e->id, n->text, kn_name_kind_word(n->kind));
 		if (tl_stated(n->valid->start))
 			tl_add(x, n->valid->start->date, "name_start", 2,
-			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->start, true)), NULL, NULL);
+			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->start, true)),
+			       NULL, NULL);
 		if (tl_stated(n->valid->end))
 			tl_add(x, n->valid->end->date, "name_end", 1,
-			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->end, false)), NULL, NULL);
+			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->end, false)),
+			       NULL, NULL);
 	}
 }
 

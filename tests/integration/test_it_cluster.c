@@ -313,14 +313,15 @@ static long writers_check(writer *ws, cluster *cl, long *attempts)
 				/* a read that timed out or was turned away on a loaded
 				 * machine says nothing about the write: ask again; only
 				 * NOT_FOUND (or failing on) is a missing write */
-				for (int again = 0; rc != ANNALS_OK && rc != ANNALS_NOT_FOUND && again < 3; again++) {
+				for (int again = 0; rc != ANNALS_OK && rc != ANNALS_NOT_FOUND && again < 3;
+				     again++) {
 					usleep(500 * 1000);
 					rc = annals_get_entity(c, &req, &e, &err);
 				}
 				if (rc != ANNALS_OK) {
 					missing++;
-					fprintf(stderr, "  %s on node %d: %s: %s\n", id, n, annals_status_name(rc),
-					        err.message);
+					fprintf(stderr, "  %s on node %d: %s: %s\n", id, n,
+					        annals_status_name(rc), err.message);
 				}
 				annals_free(e);
 			}

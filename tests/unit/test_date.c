@@ -32,8 +32,11 @@ static Annals__V1__Date rel_date(int p, const char *anchor, int oy, int om, int 
 	return x;
 }
 
-enum { Y = ANNALS__V1__PRECISION__PRECISION_YEAR, M = ANNALS__V1__PRECISION__PRECISION_MONTH,
-       D = ANNALS__V1__PRECISION__PRECISION_DAY };
+enum {
+	Y = ANNALS__V1__PRECISION__PRECISION_YEAR,
+	M = ANNALS__V1__PRECISION__PRECISION_MONTH,
+	D = ANNALS__V1__PRECISION__PRECISION_DAY
+};
 
 static void test_civil_known_days(void)
 {
@@ -347,10 +350,12 @@ static void test_resolve_day_anchor(void)
 	resolves(&a, rel_date(M, "doc:day", 0, -1, 0), day_of(2021, 2, 1), day_of(2021, 2, 28), 2021, 2, 0);
 	resolves(&a, rel_date(Y, "doc:day", 1, 0, 0), day_of(2022, 1, 1), day_of(2022, 12, 31), 2022, 0, 0);
 	/* month arithmetic crosses years both ways */
-	resolves(&a, rel_date(M, "doc:day", 0, -3, 0), day_of(2020, 12, 1), day_of(2020, 12, 31), 2020, 12, 0);
+	resolves(&a, rel_date(M, "doc:day", 0, -3, 0), day_of(2020, 12, 1), day_of(2020, 12, 31), 2020, 12,
+	         0);
 	resolves(&a, rel_date(M, "doc:day", 0, 10, 0), day_of(2022, 1, 1), day_of(2022, 1, 31), 2022, 1, 0);
 	/* a year and a day ago */
-	resolves(&a, rel_date(D, "doc:day", -1, 0, -1), day_of(2020, 2, 29), day_of(2020, 2, 29), 2020, 2, 29);
+	resolves(&a, rel_date(D, "doc:day", -1, 0, -1), day_of(2020, 2, 29), day_of(2020, 2, 29), 2020, 2,
+	         29);
 }
 
 static void test_resolve_month_end_clamp(void)
@@ -359,15 +364,18 @@ static void test_resolve_month_end_clamp(void)
 	a.name[0] = "doc:jan31";
 	a.date[0] = abs_date(D, 2020, 1, 31);
 	/* one month after January 31 is the last day of February */
-	resolves(&a, rel_date(D, "doc:jan31", 0, 1, 0), day_of(2020, 2, 29), day_of(2020, 2, 29), 2020, 2, 29);
-	resolves(&a, rel_date(D, "doc:jan31", 1, 1, 0), day_of(2021, 2, 28), day_of(2021, 2, 28), 2021, 2, 28);
+	resolves(&a, rel_date(D, "doc:jan31", 0, 1, 0), day_of(2020, 2, 29), day_of(2020, 2, 29), 2020, 2,
+	         29);
+	resolves(&a, rel_date(D, "doc:jan31", 1, 1, 0), day_of(2021, 2, 28), day_of(2021, 2, 28), 2021, 2,
+	         28);
 }
 
 static void test_resolve_coarse_anchor_widens(void)
 {
 	anchors a = test_anchors();
 	/* "yesterday" in an article known only as "May 2019": 31 possible days */
-	resolves(&a, rel_date(D, "doc:month", 0, 0, -1), day_of(2019, 4, 30), day_of(2019, 5, 30), 2019, 0, 0);
+	resolves(&a, rel_date(D, "doc:month", 0, 0, -1), day_of(2019, 4, 30), day_of(2019, 5, 30), 2019, 0,
+	         0);
 	/* "this month" and "last month" are exact at month precision */
 	resolves(&a, rel_date(M, "doc:month", 0, 0, 0), day_of(2019, 5, 1), day_of(2019, 5, 31), 2019, 5, 0);
 	resolves(&a, rel_date(M, "doc:month", 0, -1, 0), day_of(2019, 4, 1), day_of(2019, 4, 30), 2019, 4, 0);
@@ -407,14 +415,14 @@ static void unresolved(anchors *a, Annals__V1__Date d)
 static void test_resolve_unresolvable(void)
 {
 	anchors a = test_anchors();
-	unresolved(&a, rel_date(D, "doc:unknown", 0, 0, -1));   /* no such anchor */
+	unresolved(&a, rel_date(D, "doc:unknown", 0, 0, -1));     /* no such anchor */
 	unresolved(&a, rel_date(D, "event:unresolved", 0, 0, 1)); /* anchor itself unresolved */
-	unresolved(NULL, rel_date(D, "doc:day", 0, 0, -1));     /* no lookup at all */
-	unresolved(&a, rel_date(0, "doc:day", 0, 0, -1));       /* no precision */
-	unresolved(&a, rel_date(D, "bogus", 0, 0, -1));         /* bad anchor: not even looked up */
-	unresolved(&a, rel_date(D, "doc:day", 9000, 0, 0));     /* beyond 9999 */
-	unresolved(&a, rel_date(D, "doc:day", -2021, 0, 0));    /* before year 1 */
-	unresolved(&a, rel_date(D, "doc:day", 0, 0, -3652058)); /* before 0001-01-01 */
+	unresolved(NULL, rel_date(D, "doc:day", 0, 0, -1));       /* no lookup at all */
+	unresolved(&a, rel_date(0, "doc:day", 0, 0, -1));         /* no precision */
+	unresolved(&a, rel_date(D, "bogus", 0, 0, -1));           /* bad anchor: not even looked up */
+	unresolved(&a, rel_date(D, "doc:day", 9000, 0, 0));       /* beyond 9999 */
+	unresolved(&a, rel_date(D, "doc:day", -2021, 0, 0));      /* before year 1 */
+	unresolved(&a, rel_date(D, "doc:day", 0, 0, -3652058));   /* before 0001-01-01 */
 	Annals__V1__Date bad = abs_date(D, 2019, 2, 29);
 	unresolved(&a, bad);
 	char buf[64];

@@ -150,8 +150,8 @@ static void load_op(ar_arena *a, Annals__V1__BatchRequest *b, Annals__V1__Op__Op
 static bool load_json(fixture *f, const char *json, size_t len)
 {
 	char err[512] = "";
-	Annals__V1__Dataset *d =
-	        (Annals__V1__Dataset *)pbjson_parse(&annals__v1__dataset__descriptor, json, len, &f->a, err, sizeof(err));
+	Annals__V1__Dataset *d = (Annals__V1__Dataset *)pbjson_parse(&annals__v1__dataset__descriptor, json,
+	                                                             len, &f->a, err, sizeof(err));
 	if (d == NULL) {
 		fprintf(stderr, "  dataset: %s\n", err);
 		return false;
@@ -242,8 +242,9 @@ static void test_entity_ref(void)
 
 	CHECK_EQ_INT(st_entity_ref(fx.txn, "CST", "entity", &fx.a, &e, &err), ANNALS_INVALID_ARGUMENT);
 	CHECK_EQ_INT(err.code, ANNALS_INVALID_ARGUMENT);
-	CHECK_EQ_STR(err.msg, "entity: 'CST' is ambiguous: org:csto (Collective Security Treaty Organization), "
-	                      "treaty:cst (Collective Security Treaty); give an id");
+	CHECK_EQ_STR(err.msg,
+	             "entity: 'CST' is ambiguous: org:csto (Collective Security Treaty Organization), "
+	             "treaty:cst (Collective Security Treaty); give an id");
 	CHECK(e == NULL);
 
 	CHECK_EQ_INT(st_entity_ref(fx.txn, "Atlantis", "object", &fx.a, &e, &err), ANNALS_NOT_FOUND);
@@ -322,7 +323,8 @@ static void test_resolve(void)
 
 /* ---- NameAt ------------------------------------------------------------------------ */
 
-static int name_at(const char *entity, const char *at, const char *at_doc, Annals__V1__NameAtReply *out, st_err *err)
+static int name_at(const char *entity, const char *at, const char *at_doc, Annals__V1__NameAtReply *out,
+                   st_err *err)
 {
 	Annals__V1__NameAtRequest in = ANNALS__V1__NAME_AT_REQUEST__INIT;
 	Annals__V1__NameAtReply init = ANNALS__V1__NAME_AT_REPLY__INIT;
@@ -406,8 +408,8 @@ static const Annals__V1__RelationFact *find_fact(const Annals__V1__RelationsRepl
 	return NULL;
 }
 
-static int relations(const char *entity, const char *predicate, const char *object, bool inverse, const char *at,
-                     Annals__V1__RelationsReply *out, st_err *err)
+static int relations(const char *entity, const char *predicate, const char *object, bool inverse,
+                     const char *at, Annals__V1__RelationsReply *out, st_err *err)
 {
 	Annals__V1__RelationsRequest in = ANNALS__V1__RELATIONS_REQUEST__INIT;
 	Annals__V1__RelationsReply init = ANNALS__V1__RELATIONS_REPLY__INIT;
@@ -432,7 +434,11 @@ static Annals__V1__Truth truth_of(const char *entity, const char *rel, const cha
 
 static void test_relations_truth(void)
 {
-	enum { T = ANNALS__V1__TRUTH__TRUTH_TRUE, F = ANNALS__V1__TRUTH__TRUTH_FALSE, U = ANNALS__V1__TRUTH__TRUTH_UNKNOWN };
+	enum {
+		T = ANNALS__V1__TRUTH__TRUTH_TRUE,
+		F = ANNALS__V1__TRUTH__TRUTH_FALSE,
+		U = ANNALS__V1__TRUTH__TRUTH_UNKNOWN
+	};
 	/* Zas: in office from 2020-01-01, seen in office at the 2021-05-13 publication */
 	CHECK_EQ_INT(truth_of("person:zas", "rel:zas.sg", "2019-12-31"), F);
 	CHECK_EQ_INT(truth_of("person:zas", "rel:zas.sg", "2020-01-01"), T);
@@ -472,11 +478,13 @@ static void test_relations_reasons_and_filters(void)
 	CHECK(f->relation->valid->start->date->resolved);
 	CHECK_EQ_INT(f->relation->valid->start->date->year, 1993);
 
-	CHECK_EQ_INT(relations("person:zas", "holds_position", NULL, false, "2020-06-01", &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(relations("person:zas", "holds_position", NULL, false, "2020-06-01", &out, &err),
+	             ANNALS_OK);
 	CHECK_EQ_INT(out.n_facts, 1);
 	CHECK_CONTAINS(out.facts[0]->reason, "started 2020-01-01 (day)");
 	CHECK_CONTAINS(out.facts[0]->reason, "observed still holding 2021-05-13 (day)");
-	CHECK_EQ_INT(relations("person:zas", "holds_position", NULL, false, "2019-06", &out, &err), ANNALS_OK);
+	CHECK_EQ_INT(relations("person:zas", "holds_position", NULL, false, "2019-06", &out, &err),
+	             ANNALS_OK);
 	CHECK_CONTAINS(out.facts[0]->reason, "not yet begun");
 	CHECK_EQ_INT(relations("Uzbekistan", "member_of", NULL, false, "2015", &out, &err), ANNALS_OK);
 	const Annals__V1__RelationFact *over = find_fact(&out, "rel:uzbekistan.member.2006");
@@ -599,7 +607,8 @@ static void test_members(void)
 	/* before the founding: nobody, each with the segment that says so */
 	CHECK_EQ_INT(members("org:csto", "1991", &out, &err), ANNALS_OK);
 	CHECK_EQ_INT(out.n_members + out.n_unknown + out.n_suspended, 0);
-	CHECK_EQ_STR(names_of(out.not_members, out.n_not_members), "Armenia,Azerbaijan,Tajikistan,Uzbekistan");
+	CHECK_EQ_STR(names_of(out.not_members, out.n_not_members),
+	             "Armenia,Azerbaijan,Tajikistan,Uzbekistan");
 	if (out.n_not_members == 4) {
 		CHECK_CONTAINS(out.not_members[3]->deciding->reason, "not yet begun");
 		CHECK_EQ_STR(out.not_members[3]->deciding->relation->id, "rel:uzbekistan.member.1992");
@@ -709,9 +718,10 @@ static void test_evidence(void)
 	CHECK_EQ_INT(rel.record->kind, ANNALS__V1__RECORD_KIND__RECORD_KIND_RELATION);
 	CHECK_EQ_INT(rel.n_items, 1);
 	if (rel.n_items == 1)
-		CHECK_EQ_STR(rel.items[0]->fact, "Stanislav Zas holds_position Secretary General of the CSTO; "
-		                                 "started 2020-01-01 (day); observed still holding 2021-05-13 (day), "
-		                                 "so ended then or later, if at all");
+		CHECK_EQ_STR(rel.items[0]->fact,
+		             "Stanislav Zas holds_position Secretary General of the CSTO; "
+		             "started 2020-01-01 (day); observed still holding 2021-05-13 (day), "
+		             "so ended then or later, if at all");
 	Annals__V1__EvidenceReply ev = ANNALS__V1__EVIDENCE_REPLY__INIT;
 	in.id = "ev:meeting";
 	CHECK_EQ_INT(kn_q_evidence(fx.txn, &in, &fx.a, &ev, &err), ANNALS_OK);
@@ -774,7 +784,8 @@ static const char *kinds_of(const Annals__V1__TimelineReply *r)
 {
 	char *s = ar_strdup(&fx.a, "");
 	for (size_t i = 0; i < r->n_items; i++)
-		s = ar_printf(&fx.a, "%s%s%s%s", s, i ? "," : "", r->items[i]->kind, r->items[i]->undated ? "?" : "");
+		s = ar_printf(&fx.a, "%s%s%s%s", s, i ? "," : "", r->items[i]->kind,
+		              r->items[i]->undated ? "?" : "");
 	return s;
 }
 
@@ -814,8 +825,9 @@ static void test_timeline(void)
 	in.entity = "org:csto";
 	in.to = mkdate("1993");
 	CHECK_EQ_INT(kn_q_timeline(fx.txn, &in, &fx.a, &org, &err), ANNALS_OK);
-	CHECK_EQ_STR(kinds_of(&org), "event,relation_start,relation_start,relation_start,name_start,name_start,"
-	                             "relation_start,relation_start?,relation_end?");
+	CHECK_EQ_STR(kinds_of(&org),
+	             "event,relation_start,relation_start,relation_start,name_start,name_start,"
+	             "relation_start,relation_start?,relation_end?");
 	in.from = mkdate("2000");
 	CHECK_EQ_INT(kn_q_timeline(fx.txn, &in, &fx.a, &org, &err), ANNALS_INVALID_ARGUMENT);
 	CHECK_CONTAINS(err.msg, "to: ");
@@ -1105,7 +1117,8 @@ static void test_builtin_dataset(void)
 	if (ok) {
 		Annals__V1__Entity *e;
 		st_err err;
-		CHECK_EQ_INT(st_entity_ref(seed.txn, "CST", "entity", &seed.a, &e, &err), ANNALS_INVALID_ARGUMENT);
+		CHECK_EQ_INT(st_entity_ref(seed.txn, "CST", "entity", &seed.a, &e, &err),
+		             ANNALS_INVALID_ARGUMENT);
 		CHECK_CONTAINS(err.msg, "org:csto (Collective Security Treaty Organization)");
 		CHECK_CONTAINS(err.msg, "treaty:collective-security-treaty");
 
@@ -1114,7 +1127,8 @@ static void test_builtin_dataset(void)
 		in.organization = "CSTO";
 		in.at = mkdate("2008-01-01");
 		CHECK_EQ_INT(kn_q_members(seed.txn, &in, &seed.a, &out, &err), ANNALS_OK);
-		CHECK_EQ_STR(names_of(out.members, out.n_members), "Armenia,Belarus,Kazakhstan,Kyrgyzstan,Russia,Tajikistan,Uzbekistan");
+		CHECK_EQ_STR(names_of(out.members, out.n_members),
+		             "Armenia,Belarus,Kazakhstan,Kyrgyzstan,Russia,Tajikistan,Uzbekistan");
 		CHECK_EQ_STR(names_of(out.unknown, out.n_unknown), "Azerbaijan,Georgia");
 
 		check_seed_at_publication(&seed);
@@ -1402,8 +1416,14 @@ static const char *label_from(int n, const int *kinds, const int *ends, const ch
 
 static void test_label_of_bytes(void)
 {
-	enum { OFF = ANNALS__V1__NAME_KIND__NAME_KIND_OFFICIAL, ALIAS = ANNALS__V1__NAME_KIND__NAME_KIND_ALIAS };
-	enum { ENDED = ANNALS__V1__BOUND_KIND__BOUND_KIND_EXACT, OPEN = ANNALS__V1__BOUND_KIND__BOUND_KIND_UNSTATED };
+	enum {
+		OFF = ANNALS__V1__NAME_KIND__NAME_KIND_OFFICIAL,
+		ALIAS = ANNALS__V1__NAME_KIND__NAME_KIND_ALIAS
+	};
+	enum {
+		ENDED = ANNALS__V1__BOUND_KIND__BOUND_KIND_EXACT,
+		OPEN = ANNALS__V1__BOUND_KIND__BOUND_KIND_UNSTATED
+	};
 	bool same;
 	/* an official name that ended gives way to the current one */
 	const char *t1[] = {"Old Official", "New Official"};
@@ -1430,7 +1450,8 @@ static void test_entity_label(void)
 	if (open_seed(&seed)) {
 		check_labels(&seed, 30);
 		/* renamed: the current official name, not the former one */
-		CHECK_EQ_STR(st_entity_label(seed.txn, "org:csto", &seed.a), "Collective Security Treaty Organization");
+		CHECK_EQ_STR(st_entity_label(seed.txn, "org:csto", &seed.a),
+		             "Collective Security Treaty Organization");
 	}
 	fixture_close(&seed);
 }
@@ -1456,10 +1477,14 @@ static void test_anchor_learned_later(void)
 	CHECK_EQ_INT(st_txn_begin(fx.txn), ANNALS_OK);
 
 	/* seen chairing the day before and on the day of publication */
-	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-09"), ANNALS__V1__TRUTH__TRUTH_TRUE);
-	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-10"), ANNALS__V1__TRUTH__TRUTH_TRUE);
-	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-11"), ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
-	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-08"), ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-09"),
+	             ANNALS__V1__TRUTH__TRUTH_TRUE);
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-10"),
+	             ANNALS__V1__TRUTH__TRUTH_TRUE);
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-11"),
+	             ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
+	CHECK_EQ_INT(truth_of("country:tajikistan", "rel:tajikistan.chairs", "2022-03-08"),
+	             ANNALS__V1__TRUTH__TRUTH_UNKNOWN);
 	Annals__V1__NameAtReply na;
 	CHECK_EQ_INT(name_at("org:csto", NULL, "doc:nodate", &na, &err), ANNALS_OK);
 	CHECK_EQ_STR(na.name, "Collective Security Treaty Organization");
