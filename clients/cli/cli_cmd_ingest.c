@@ -90,26 +90,17 @@ static int cmd_document_add(cli_ctx *ctx)
 
 /* ---- cite ---------------------------------------------------------------------- */
 
-static size_t ing_space(const char *p, const char *end)
-{
-	unsigned char c = (unsigned char)*p;
-	if (p < end && (c == ' ' || (c >= '\t' && c <= '\r')))
-		return 1;
-	if (p + 1 < end && c == 0xc2 && (unsigned char)p[1] == 0xa0)
-		return 2;
-	return 0;
-}
-
 /* Does the text at p hold the words w, a run of spaces in w matching any
- * run of spaces (line breaks, U+00A0) in the text? The end of the match, or NULL. */
+ * run of spaces (line breaks, U+00A0, the other Unicode spaces) in the text? The end of the match, or NULL.
+ */
 static const char *ing_match(const char *p, const char *end, const char *w)
 {
 	while (*w) {
 		if (*w == ' ' || *w == '\t' || *w == '\n') {
-			size_t n = ing_space(p, end);
+			size_t n = sent_space(p, end);
 			if (n == 0)
 				return NULL;
-			while ((n = ing_space(p, end)) > 0)
+			while ((n = sent_space(p, end)) > 0)
 				p += n;
 			while (*w == ' ' || *w == '\t' || *w == '\n')
 				w++;

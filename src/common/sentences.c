@@ -24,6 +24,11 @@ static size_t sp_len(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
+size_t sent_space(const char *p, const char *end)
+{
+	return sp_len((const unsigned char *)p, (const unsigned char *)end);
+}
+
 typedef struct sent_text {
 	const unsigned char *b, *end;
 } sent_text;

@@ -33,6 +33,10 @@ typedef struct sent_span {
  * there are (which may exceed cap: call again with a larger array). */
 size_t sent_split(const char *text, size_t len, sent_span *out, size_t cap);
 
+/* Bytes of the whitespace character at p (ASCII, U+00A0 and the other
+ * Unicode spaces the splitter trims), 0 when it is not one. */
+size_t sent_space(const char *p, const char *end);
+
 /* The 1-based number of the sentence holding byte offset off, 0 if none. */
 uint32_t sent_at(const sent_span *s, size_t n, uint32_t off);
 
