@@ -331,7 +331,7 @@ static size_t following(const tx_text *t, size_t i, int *off)
 	return 0;
 }
 
-/* The preposition before i ("in", "since"...), lowercased into sig. */
+/* The preposition before i ("in", "since"...), as the list spells it, into sig. */
 static bool signal_before(const tx_text *t, size_t i, char *sig, size_t len)
 {
 	static const char *const signals[] = {"in",      "on",  "since",  "until", "till",   "by",
@@ -346,9 +346,7 @@ static bool signal_before(const tx_text *t, size_t i, char *sig, size_t len)
 	for (size_t k = 0; k < sizeof(signals) / sizeof(signals[0]); k++)
 		if (strlen(signals[k]) == e - s &&
 		    strncasecmp((const char *)t->b + s, signals[k], e - s) == 0) {
-			snprintf(sig, len, "%s", signals[k]);
-			for (char *p = sig; *p; p++)
-				*p = (char)(*p | 0x20);
+			snprintf(sig, len, "%s", signals[k]); /* the list's own lowercase spelling */
 			return true;
 		}
 	sig[0] = '\0';
