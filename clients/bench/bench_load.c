@@ -27,7 +27,7 @@ typedef struct load_opts {
 	uint64_t entities, events, documents, seed;
 	uint64_t batch;
 	int in_flight;
-	bool json, dry_run, quiet;
+	bool json, dry_run, quiet, bulk;
 } load_opts;
 
 typedef struct load_state {
@@ -42,6 +42,14 @@ typedef struct load_state {
 	_Atomic uint64_t entities_done, events_done, bytes_sent, batches_done;
 	_Atomic uint64_t build_ns, call_ns; /* summed over threads: where the time goes */
 	atomic_bool failed;
+	/* --bulk: parts are numbered as they are sent (next_part); part 1 goes
+	 * alone, since it starts the load, then the others in any order, as
+	 * many at once as there are threads (the server checks them in
+	 * parallel and writes them in number order). */
+	_Atomic uint32_t next_part, parts_sent;
+	atomic_bool part1_done;
+	char load_id[64];
+	uint64_t commit_ms, bulk_written, bulk_unchanged;
 	_Atomic int running; /* worker threads still going */
 	pthread_mutex_t mu;
 	char error[600];
@@ -69,6 +77,9 @@ static void load_usage(FILE *out)
 	             "                     Batch over the server's message limit is split\n"
 	             "  -c, --in-flight N  Batches in flight (default 2)\n"
 	             "      --seed S       (default 1)\n"
+	             "      --bulk         load through BulkLoad instead: parts staged (checked by the\n"
+	             "                     server as they come, -c at once), then one commit that writes\n"
+	             "                     everything in one transaction with sorted keys (admin token)\n"
 	             "      --dry-run      build and pack everything but send nothing: the client's cost\n"
 	             "      --json         one JSON object on stdout\n"
 	             "  -q, --quiet        no progress line\n"
@@ -149,6 +160,27 @@ static bool load_retryable(int rc)
 	return rc == ANNALS_UNAVAILABLE || rc == ANNALS_DEADLINE_EXCEEDED || rc == ANNALS_RESOURCE_EXHAUSTED;
 }
 
+/* One call of the load (a Batch or a part), retried with backoff while the
+ * server is busy; the same request_id each time, so it is applied once. */
+static int load_call(load_state *st, annals_client *c, const char *method, const uint8_t *buf, size_t len,
+                     const char *rid, annals_error *err)
+{
+	if (st->o->dry_run)
+		return ANNALS_OK;
+	int rc = ANNALS_OK;
+	annals_call_opts co = {.timeout_ms = 600000, .request_id = rid};
+	for (int attempt = 0; attempt < LOAD_RETRIES; attempt++) {
+		void *reply = NULL;
+		size_t rlen = 0;
+		rc = annals_call_raw(c, method, buf, len, &reply, &rlen, &co, err);
+		free(reply);
+		if (!load_retryable(rc))
+			break;
+		bench_sleep_until_ns(bench_now_ns() + 250000000ull * (uint64_t)(attempt + 1));
+	}
+	return rc;
+}
+
 /* Sends ops [from, to) of req as one Batch; halves it when it is over the
  * server's message limit. */
 static int load_send(load_state *st, annals_client *c, Annals__V1__BatchRequest *req, size_t from, size_t to,
@@ -172,20 +204,8 @@ static int load_send(load_state *st, annals_client *c, Annals__V1__BatchRequest 
 	}
 	annals__v1__batch_request__pack(&part, buf);
 	atomic_fetch_add(&st->bytes_sent, len);
-	int rc = ANNALS_OK;
 	annals_error err = {0};
-	if (!st->o->dry_run) {
-		annals_call_opts co = {.timeout_ms = 600000, .request_id = rid};
-		for (int attempt = 0; attempt < LOAD_RETRIES; attempt++) {
-			void *reply = NULL;
-			size_t rlen = 0;
-			rc = annals_call_raw(c, "Batch", buf, len, &reply, &rlen, &co, &err);
-			free(reply);
-			if (!load_retryable(rc))
-				break;
-			bench_sleep_until_ns(bench_now_ns() + 250000000ull * (uint64_t)(attempt + 1));
-		}
-	}
+	int rc = load_call(st, c, "Batch", buf, len, rid, &err);
 	free(buf);
 	if (rc != ANNALS_OK) {
 		char what[80];
@@ -194,6 +214,120 @@ static int load_send(load_state *st, annals_client *c, Annals__V1__BatchRequest 
 		return -1;
 	}
 	return 0;
+}
+
+/* --bulk: ops [from, to) of req as BulkLoad parts (halved while over the
+ * server's message limit), sent in order. */
+static int load_send_bulk(load_state *st, annals_client *c, Annals__V1__BatchRequest *req, size_t from,
+                          size_t to, ar_arena *a)
+{
+	Annals__V1__BulkLoadRequest part = ANNALS__V1__BULK_LOAD_REQUEST__INIT;
+	for (size_t i = from; i < to; i++) {
+		Annals__V1__Op *op = req->ops[i];
+		if (op->op_case == ANNALS__V1__OP__OP_PUT_DOCUMENT)
+			AR_PUSH(a, part.documents, part.n_documents, op->put_document);
+		else if (op->op_case == ANNALS__V1__OP__OP_PUT_ENTITY)
+			AR_PUSH(a, part.entities, part.n_entities, op->put_entity);
+		else
+			AR_PUSH(a, part.events, part.n_events, op->put_event);
+	}
+	part.load_id = st->load_id;
+	part.part = UINT32_MAX; /* the largest varint: the size below holds for any number */
+	size_t len = annals__v1__bulk_load_request__get_packed_size(&part);
+	if (len + 512 > st->max_message && to - from > 1) {
+		size_t mid = from + (to - from) / 2;
+		return load_send_bulk(st, c, req, from, mid, a) || load_send_bulk(st, c, req, mid, to, a);
+	}
+	part.part = atomic_fetch_add(&st->next_part, 1) + 1;
+	while (part.part > 1 && !atomic_load(&st->part1_done) && !atomic_load(&st->failed) &&
+	       !atomic_load(&bench_interrupted))
+		bench_sleep_until_ns(bench_now_ns() + 200000ull);
+	len = annals__v1__bulk_load_request__get_packed_size(&part);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (buf == NULL) {
+		load_fail(st, "out of memory packing a part", "");
+		return -1;
+	}
+	annals__v1__bulk_load_request__pack(&part, buf);
+	atomic_fetch_add(&st->bytes_sent, len);
+	char rid[96];
+	snprintf(rid, sizeof(rid), "r-%s-part-%u", st->load_id, part.part);
+	annals_error err = {0};
+	int rc = load_call(st, c, "BulkLoad", buf, len, rid, &err);
+	free(buf);
+	if (rc != ANNALS_OK) {
+		char what[80];
+		snprintf(what, sizeof(what), "BulkLoad part %u failed: %s: ", part.part,
+		         annals_status_name(rc));
+		load_fail(st, what, err.message);
+		return -1;
+	}
+	atomic_fetch_add(&st->parts_sent, 1);
+	if (part.part == 1)
+		atomic_store(&st->part1_done, true);
+	return 0;
+}
+
+/* --bulk, after a failure: the staged parts are dropped, so the load does
+ * not hold the server's one load slot until it is dropped as idle. */
+static void load_abort_bulk(load_state *st)
+{
+	annals_client *c = NULL;
+	annals_error err = {0};
+	annals_options ao = {.timeout_ms = 5000, .token = st->o->token};
+	if (annals_open(&c, st->o->url, &ao, &err) != ANNALS_OK)
+		return;
+	Annals__V1__BulkLoadRequest req = ANNALS__V1__BULK_LOAD_REQUEST__INIT;
+	req.load_id = st->load_id;
+	req.abort = true;
+	char rid[96];
+	snprintf(rid, sizeof(rid), "r-%s-abort", st->load_id);
+	annals_call_opts co = {.request_id = rid};
+	ProtobufCMessage *rep = NULL;
+	if (annals_call(c, "BulkLoad", &req.base, &rep, &co, &err) == ANNALS_OK)
+		annals_free(rep);
+	annals_close(c);
+}
+
+/* --bulk: the last call, which writes everything staged. */
+static int load_commit_bulk(load_state *st)
+{
+	annals_client *c = NULL;
+	annals_error err = {0};
+	annals_options ao = {.timeout_ms = 3600000, .token = st->o->token};
+	if (annals_open(&c, st->o->url, &ao, &err) != ANNALS_OK) {
+		load_fail(st, err.message, "");
+		return -1;
+	}
+	Annals__V1__BulkLoadRequest req = ANNALS__V1__BULK_LOAD_REQUEST__INIT;
+	req.load_id = st->load_id;
+	req.part = atomic_load(&st->parts_sent);
+	req.commit = true;
+	Annals__V1__BulkLoadReply *rep = NULL;
+	char rid[96];
+	snprintf(rid, sizeof(rid), "r-%s-commit", st->load_id);
+	annals_call_opts co = {.timeout_ms = 3600000, .request_id = rid};
+	/* past nng's resend time (a minute) the REQ socket sends the commit
+	 * again, and that copy is answered UNAVAILABLE while the first runs:
+	 * asked again until the first answer comes back from the request log */
+	int rc;
+	uint64_t until = bench_now_ns() + 3600ull * 1000000000ull;
+	while ((rc = annals_call(c, "BulkLoad", &req.base, (ProtobufCMessage **)&rep, &co, &err)) ==
+	           ANNALS_UNAVAILABLE &&
+	       bench_now_ns() < until && !atomic_load(&bench_interrupted))
+		bench_sleep_until_ns(bench_now_ns() + 1000000000ull);
+	if (rc == ANNALS_OK) {
+		st->commit_ms = rep->took_ms;
+		st->bulk_written = rep->written;
+		st->bulk_unchanged = rep->unchanged;
+		annals_free(rep);
+	} else {
+		char what[80];
+		snprintf(what, sizeof(what), "BulkLoad commit failed: %s: ", annals_status_name(rc));
+		load_fail(st, what, err.message);
+	}
+	annals_close(c);
+	return rc == ANNALS_OK ? 0 : -1;
 }
 
 static void *load_thread(void *arg)
@@ -216,7 +350,7 @@ static void *load_thread(void *arg)
 		uint64_t b = atomic_fetch_add(&st->next_batch, 1);
 		if (b >= total || atomic_load(&st->failed) || atomic_load(&bench_interrupted))
 			break;
-		if (!load_wait_phase(st, b))
+		if (!st->o->bulk && !load_wait_phase(st, b))
 			break;
 		uint64_t t0 = bench_now_ns(), n_ent, n_ev;
 		Annals__V1__BatchRequest *req = load_build(st, &a, b, &n_ent, &n_ev);
@@ -224,7 +358,12 @@ static void *load_thread(void *arg)
 		char rid[64];
 		snprintf(rid, sizeof(rid), "r-gen-%llu-%d-%llu", (unsigned long long)st->o->seed,
 		         load_phase(st, b), (unsigned long long)b);
-		int rc = load_send(st, c, req, 0, req->n_ops, rid);
+		int rc;
+		if (st->o->bulk) {
+			rc = load_send_bulk(st, c, req, 0, req->n_ops, &a);
+		} else {
+			rc = load_send(st, c, req, 0, req->n_ops, rid);
+		}
 		uint64_t t2 = bench_now_ns();
 		ar_reset(&a);
 		if (rc != 0)
@@ -256,6 +395,7 @@ static int load_parse(load_opts *o, int argc, char **argv)
 	    {"in-flight", required_argument, NULL, 'c'},
 	    {"seed", required_argument, NULL, 'S'},
 	    {"dry-run", no_argument, NULL, 'N'},
+	    {"bulk", no_argument, NULL, 'K'},
 	    {"json", no_argument, NULL, 'J'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -308,6 +448,9 @@ static int load_parse(load_opts *o, int argc, char **argv)
 			break;
 		case 'N':
 			o->dry_run = true;
+			break;
+		case 'K':
+			o->bulk = true;
 			break;
 		case 'J':
 			o->json = true;
@@ -389,10 +532,14 @@ static void load_report(const load_state *st, double seconds)
 	if (o->json) {
 		printf("{\"entities\":%llu,\"events\":%llu,\"seconds\":%.3f,\"records_per_s\":%.1f,"
 		       "\"mb_sent\":%.1f,\"batches\":%llu,\"build_thread_s\":%.3f,\"call_thread_s\":%.3f,"
-		       "\"dry_run\":%s,\"ok\":%s}\n",
+		       "\"dry_run\":%s,\"bulk\":%s,\"parts\":%u,\"commit_s\":%.3f,\"written\":%llu,"
+		       "\"unchanged\":%llu,\"ok\":%s}\n",
 		       (unsigned long long)ent, (unsigned long long)ev, seconds, rate, mb,
 		       (unsigned long long)atomic_load(&st->batches_done), build, call,
-		       o->dry_run ? "true" : "false", atomic_load(&st->failed) ? "false" : "true");
+		       o->dry_run ? "true" : "false", o->bulk ? "true" : "false",
+		       atomic_load(&st->parts_sent), (double)st->commit_ms / 1e3,
+		       (unsigned long long)st->bulk_written, (unsigned long long)st->bulk_unchanged,
+		       atomic_load(&st->failed) ? "false" : "true");
 		return;
 	}
 	printf("gen: %llu entities and %llu events %s in %.1f s: %.0f records/s, %.1f MB in %llu Batches "
@@ -400,9 +547,14 @@ static void load_report(const load_state *st, double seconds)
 	       (unsigned long long)ent, (unsigned long long)ev, o->dry_run ? "built (dry run)" : "loaded",
 	       seconds, rate, mb, (unsigned long long)atomic_load(&st->batches_done),
 	       seconds > 0 ? mb / seconds : 0);
-	printf("     thread time: %.1f s building and packing, %.1f s waiting for Batch replies (%d in "
+	printf("     thread time: %.1f s building and packing, %.1f s waiting for %s replies (%d in "
 	       "flight)\n",
-	       build, call, o->in_flight);
+	       build, call, o->bulk ? "part" : "Batch", o->in_flight);
+	if (o->bulk && !o->dry_run)
+		printf("     bulk: %u parts, commit %.1f s in the writer, %llu records written, %llu "
+		       "unchanged\n",
+		       atomic_load(&st->parts_sent), (double)st->commit_ms / 1e3,
+		       (unsigned long long)st->bulk_written, (unsigned long long)st->bulk_unchanged);
 	if (!o->dry_run)
 		printf("     drive it: annals-bench -u %s --keys gen:%llu:%llu -m get\n", o->url,
 		       (unsigned long long)o->entities, (unsigned long long)o->events);
@@ -422,6 +574,8 @@ int bench_gen_main(int argc, char **argv)
 	st->doc_batches = o.events > 0 || o.entities > 0 ? (o.documents + o.batch - 1) / o.batch : 0;
 	st->entity_batches = (o.entities + o.batch - 1) / o.batch;
 	st->event_batches = (o.events + o.batch - 1) / o.batch;
+	snprintf(st->load_id, sizeof(st->load_id), "gen-%llu-%llu-%llu", (unsigned long long)o.seed,
+	         (unsigned long long)o.entities, (unsigned long long)o.events);
 	if (load_probe(st) != 0) {
 		free(st);
 		return 1;
@@ -446,14 +600,26 @@ int bench_gen_main(int argc, char **argv)
 		pthread_join(threads[i], NULL);
 	if (tty)
 		fprintf(stderr, "\r\033[K");
+	if (o.bulk && !o.dry_run && !atomic_load(&st->failed) && !atomic_load(&bench_interrupted)) {
+		if (tty)
+			fprintf(stderr,
+			        "  %.1f s  %u parts staged; committing (the server writes everything now)...",
+			        (double)(bench_now_ns() - start) / 1e9, st->parts_sent);
+		load_commit_bulk(st);
+		if (tty)
+			fprintf(stderr, "\r\033[K");
+	}
+	if (o.bulk && !o.dry_run && (atomic_load(&st->failed) || atomic_load(&bench_interrupted)))
+		load_abort_bulk(st);
 	double seconds = (double)(bench_now_ns() - start) / 1e9;
 	load_report(st, seconds);
 	int rc = 0;
 	if (atomic_load(&st->failed)) {
-		fprintf(stderr,
-		        "annals-bench gen: %s\n(rerun with the same --seed: Batches already applied are "
-		        "answered from the server's request log or change nothing)\n",
-		        st->error);
+		fprintf(stderr, "annals-bench gen: %s\n(rerun with the same --seed: %s)\n", st->error,
+		        o.bulk ? "the staged parts were dropped; a committed load is answered from the "
+		                 "server's request log"
+		               : "Batches already applied are answered from the server's request log or "
+		                 "change nothing");
 		rc = 1;
 	} else if (atomic_load(&bench_interrupted)) {
 		rc = 1;

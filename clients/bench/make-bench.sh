@@ -5,7 +5,8 @@
 #   make bench                  every row, BENCH_REPEAT=3 runs of BENCH_SECONDS=3 s, medians (~11 min)
 #   BENCH_QUICK=1 make bench    a smoke run: 1 run of 1 s per row (~1 min)
 #   BENCH_BIG=1 make bench      then also GetEntity/PutEvent with 10 million events loaded
-#                               (BENCH_BIG_ENTITIES=1M, BENCH_BIG_EVENTS=10M; the load takes long)
+#                               (BENCH_BIG_ENTITIES=1M, BENCH_BIG_EVENTS=10M; loaded through
+#                               BulkLoad, BENCH_BIG_LOAD=batch through Batch as before)
 #
 # Other knobs: BENCH_WARMUP (1s), BENCH_CONNECTIONS (1), BENCH_ROWS (e.g. "get put"),
 # BENCH_PIN=0 (do not pin), BENCH_KEEP=1 (keep the work directory), ANNALS_BIN (default
@@ -38,6 +39,7 @@ CONNS=${BENCH_CONNECTIONS:-1}
 BIG=${BENCH_BIG:-0}
 BIG_ENTITIES=${BENCH_BIG_ENTITIES:-1M}
 BIG_EVENTS=${BENCH_BIG_EVENTS:-10M}
+BIG_LOAD=${BENCH_BIG_LOAD:-bulk}
 # the table's rows (annals-bench --method words), in order; PutEvent last (it grows the store)
 ROWS=${BENCH_ROWS:-"health get find events timeline members holder put"}
 INFLIGHT="1 64"
@@ -290,9 +292,11 @@ if [ "$BIG" = 1 ]; then
 	stop "$ANNALSD_PID" TERM
 	start_annalsd big "$WORK/big-db"
 	memory big-empty "$ANNALSD_PID" "$WORK/big-db"
-	echo "make-bench: loading $BIG_ENTITIES entities and $BIG_EVENTS events through Batch (unpinned)..." >&2
+	echo "make-bench: loading $BIG_ENTITIES entities and $BIG_EVENTS events through $BIG_LOAD (unpinned)..." >&2
 	[ "$PIN" = 1 ] && taskset -a -p -c "0-$((NCPU - 1))" "$ANNALSD_PID" >/dev/null
-	"$BENCH" gen --entities "$BIG_ENTITIES" --events "$BIG_EVENTS" -u "$ANNALSD_TCP" --json \
+	BULK_FLAG=()
+	[ "$BIG_LOAD" = bulk ] && BULK_FLAG=(--bulk)
+	"$BENCH" gen "${BULK_FLAG[@]}" --entities "$BIG_ENTITIES" --events "$BIG_EVENTS" -u "$ANNALSD_TCP" --json \
 		| sed -e 's/^{/{"info":"load",/' >>"$RESULTS"
 	[ "$PIN" = 1 ] && taskset -a -p -c "$SERVER_CPUS" "$ANNALSD_PID" >/dev/null
 	memory big-loaded "$ANNALSD_PID" "$WORK/big-db"

@@ -173,6 +173,11 @@ int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...) __attribute__((for
 /* "annals entity get ID [--expect-revision N]" for ctx->cmd. */
 void cli_print_usage_line(FILE *f, const cli_cmd *cmd);
 
+/* ---- cli_bulk.c ---------------------------------------------------------- */
+
+/* `import --bulk`: ds (checked already) through BulkLoad parts and a commit. */
+int cli_import_bulk(cli_ctx *ctx, const Annals__V1__Dataset *ds);
+
 /* ---- cli_call.c ---------------------------------------------------------- */
 
 /* Calls `method` ("GetEntity"), printing any failure with a hint. Returns

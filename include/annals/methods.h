@@ -15,8 +15,9 @@
  *            knowledge engine's kn_q_<fn> over a snapshot, src/knowledge),
  *            LIST (the store's record query st_q_<fn>: index walks with
  *            page tokens, src/store), GET (the stored record's bytes), PUT,
- *            DELETE, BATCH (the writer queue), OWN (a handler of its own,
- *            srv_h_<fn>)
+ *            DELETE, BATCH (the writer queue), BULK (parts staged by
+ *            srv_h_<fn>, the commit through the writer queue), OWN (a
+ *            handler of its own, srv_h_<fn>)
  *   record   ENTITY, EVENT, RELATION, DOCUMENT for GET/PUT/DELETE, else NONE
  *
  * Everything else derives from this list, as libuv's UV_ERRNO_MAP does:
@@ -37,7 +38,7 @@
  * from these bits (src/server/dispatch.c, dispatch_policy). */
 #define ANNALS_M_READ      0x01u /* reads the store; any valid token (reader role) */
 #define ANNALS_M_WRITE     0x02u /* changes the store: writer role, needs request_id, refused while draining */
-#define ANNALS_M_ADMIN     0x04u /* operator action: admin role */
+#define ANNALS_M_ADMIN     0x04u /* operator action: admin role (with WRITE: a write only admins make) */
 #define ANNALS_M_NO_TOKEN  0x08u /* answers without a token (liveness probes) */
 #define ANNALS_M_CACHEABLE 0x10u /* the answer is a function of the request bytes and the snapshot */
 #define ANNALS_M_LONG_POLL 0x20u /* may wait for a later commit: parked outside the in-flight bound */
@@ -81,7 +82,8 @@
 	X(Backup,         backup,          BackupRequest,        BackupReply,     ANNALS_M_ADMIN,      OWN,    NONE)     \
 	X(Digest,         digest,          DigestRequest,        DigestReply,     ANNALS_M_QUERY,      QUERY,  NONE)     \
 	X(FetchSnapshot,  fetch_snapshot,  FetchSnapshotRequest, FetchSnapshotReply, ANNALS_M_ADMIN,   OWN,    NONE)     \
-	X(CheckReferences, check_references, CheckReferencesRequest, CheckReferencesReply, ANNALS_M_READ, LIST, NONE)
+	X(CheckReferences, check_references, CheckReferencesRequest, CheckReferencesReply, ANNALS_M_READ, LIST, NONE) \
+	X(BulkLoad,       bulk_load,       BulkLoadRequest,      BulkLoadReply,   ANNALS_M_WRITE | ANNALS_M_ADMIN, BULK, NONE)
 /* clang-format on */
 
 /* ANNALS_METHOD_<Method>: a method's index, the same as in the service

@@ -130,6 +130,7 @@ struct cl_log {
 #define CL_OP_PUT        ST_PUT
 #define CL_OP_DELETE     ST_DELETE
 #define CL_OP_BATCH      ST_BATCH
+#define CL_OP_BULK       0 /* refused in cluster mode (server/bulk.c) */
 #define CL_KIND_NONE     0
 #define CL_KIND_ENTITY   ST_ENTITY
 #define CL_KIND_EVENT    ST_EVENT

@@ -155,6 +155,10 @@ int val_utf8(const char *s, const char *path, char *msg, size_t len)
 	const unsigned char *p = (const unsigned char *)val_str(s);
 	size_t n = strlen((const char *)p);
 	for (size_t i = 0; i < n;) {
+		if (p[i] < 0x80) { /* ASCII, most of every record: no decoding */
+			i++;
+			continue;
+		}
 		size_t step;
 		int ok;
 		fold_decode(p + i, n - i, &step, &ok);
@@ -168,7 +172,7 @@ int val_utf8(const char *s, const char *path, char *msg, size_t len)
 /* ---- every string and enum, by descriptor --------------------------------- */
 
 static int val_field_value(const ProtobufCFieldDescriptor *f, const void *member, const char *path, char *msg,
-                           size_t len);
+                           size_t len, bool named);
 
 static bool val_field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
@@ -178,7 +182,10 @@ static bool val_field_present(const ProtobufCMessage *m, const ProtobufCFieldDes
 	return *which == f->id;
 }
 
-int val_fields(const ProtobufCMessage *m, const char *path, char *msg, size_t len)
+/* The walk of val_fields. named: each field's path is built as it is
+ * visited (for the message); else every path is "" — the walk a valid
+ * record takes, without the path building that was most of its cost. */
+static int val_fields_walk(const ProtobufCMessage *m, const char *path, char *msg, size_t len, bool named)
 {
 	if (m == NULL)
 		return 0;
@@ -193,33 +200,43 @@ int val_fields(const ProtobufCMessage *m, const char *path, char *msg, size_t le
 		if (!val_field_present(m, f))
 			continue;
 		if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-			if (val_field_value(f, base, val_sub(sub, path, f->name), msg, len) != 0)
+			if (val_field_value(f, base, named ? val_sub(sub, path, f->name) : "", msg, len,
+			                    named) != 0)
 				return -1;
 			continue;
 		}
 		size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
 		if (n > VAL_MAX_REPEATED)
-			return val_fail(msg, len, val_sub(sub, path, f->name), "%zu items; at most %d", n,
-			                VAL_MAX_REPEATED);
+			return val_fail(msg, len, named ? val_sub(sub, path, f->name) : "",
+			                "%zu items; at most %d", n, VAL_MAX_REPEATED);
 		size_t size = f->type == PROTOBUF_C_TYPE_ENUM ? sizeof(int) : sizeof(void *);
 		const char *items = *(const char *const *)base;
 		for (size_t k = 0; k < n; k++) {
-			if (val_field_value(f, items + k * size, val_subi(sub, path, f->name, k), msg, len) !=
-			    0)
+			if (val_field_value(f, items + k * size, named ? val_subi(sub, path, f->name, k) : "",
+			                    msg, len, named) != 0)
 				return -1;
 		}
 	}
 	return 0;
 }
 
+/* Walked once without paths; only a record that fails is walked again to
+ * name the field. */
+int val_fields(const ProtobufCMessage *m, const char *path, char *msg, size_t len)
+{
+	if (val_fields_walk(m, "", msg, len, false) == 0)
+		return 0;
+	return val_fields_walk(m, path, msg, len, true);
+}
+
 static int val_field_value(const ProtobufCFieldDescriptor *f, const void *member, const char *path, char *msg,
-                           size_t len)
+                           size_t len, bool named)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
 		return val_utf8(*(const char *const *)member, path, msg, len);
 	case PROTOBUF_C_TYPE_MESSAGE:
-		return val_fields(*(const ProtobufCMessage *const *)member, path, msg, len);
+		return val_fields_walk(*(const ProtobufCMessage *const *)member, path, msg, len, named);
 	case PROTOBUF_C_TYPE_ENUM: {
 		const ProtobufCEnumDescriptor *ed = f->descriptor;
 		int v = *(const int *)member;

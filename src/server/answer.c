@@ -35,6 +35,8 @@ uint8_t *srv_write_reply_pack(const st_write *w, size_t *len)
 	}
 	if (w->code != ANNALS_OK || w->n_results == 0)
 		return NULL;
+	if (w->op == ST_BULK)
+		return srv_bulk_reply_pack(w, len);
 	Annals__V1__WriteReply *wr = calloc(w->n_results, sizeof(*wr));
 	Annals__V1__WriteReply **ptrs = calloc(w->n_results, sizeof(*ptrs));
 	uint8_t *buf = NULL;
@@ -71,6 +73,8 @@ void srv_write_answer(srv_worker *w)
 		srv_worker_reply(w, ANNALS_RESOURCE_EXHAUSTED, "out of memory for the reply", NULL, 0);
 		return;
 	}
+	if (w->write.op == ST_BULK) /* before the reply: then w may take its next call */
+		srv_bulk_answered(w);
 	srv_worker_reply(w, w->write.code, w->write.code == ANNALS_OK ? NULL : w->write.msg, body, len);
 	free(body);
 }

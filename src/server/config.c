@@ -31,6 +31,8 @@ void srv_config_usage(FILE *out)
 	    "                       (ANNALS_MAX_INFLIGHT; default: contexts minus an eighth, at least 1)\n"
 	    "  --max-writes N       queued writes before RESOURCE_EXHAUSTED (ANNALS_MAX_WRITES, default "
 	    "4096)\n"
+	    "  --bulk-max-mb N      memory a staged BulkLoad may take before its commit\n"
+	    "                       (ANNALS_BULK_MAX_MB, default 8192; 0 refuses bulk loads)\n"
 	    "  --max-inflight-bytes N  wire bytes of large requests (64 KiB and up) worked on at once;\n"
 	    "                       more get RESOURCE_EXHAUSTED (ANNALS_MAX_INFLIGHT_BYTES, default "
 	    "67108864)\n"
@@ -176,6 +178,7 @@ static int cfg_defaults(srv_config *cfg)
 	cfg->max_message = 4u << 20;
 	cfg->contexts = 128;
 	cfg->max_inflight_writes = 4096;
+	cfg->bulk_max_mb = 8192;
 	cfg->max_polls = 64;
 	cfg->cluster_keep = 100000;
 	cfg->cluster_compact_s = 30;
@@ -193,6 +196,7 @@ static int cfg_defaults(srv_config *cfg)
 	    {"ANNALS_CONTEXTS", 1, 900, &cfg->contexts, sizeof(int)},
 	    {"ANNALS_MAX_INFLIGHT", 1, 900, &cfg->max_inflight, sizeof(int)},
 	    {"ANNALS_MAX_WRITES", 1, 1000000, &cfg->max_inflight_writes, sizeof(int)},
+	    {"ANNALS_BULK_MAX_MB", 0, 1u << 20, &cfg->bulk_max_mb, sizeof(uint64_t)},
 	    {"ANNALS_MAX_POLLS", 0, 900, &cfg->max_polls, sizeof(int)},
 	    {"ANNALS_HTTP_MAX_INFLIGHT", 1, 100000, &cfg->http_max_inflight, sizeof(int)},
 	    {"ANNALS_MAX_CONNECTIONS", 1, 1000000, &cfg->max_connections, sizeof(int)},
@@ -275,6 +279,7 @@ enum {
 	OPT_MAX_MESSAGE,
 	OPT_CONTEXTS,
 	OPT_MAX_WRITES,
+	OPT_BULK_MAX_MB,
 	OPT_MAP_SIZE,
 	OPT_TOKENS,
 	OPT_INSECURE,
@@ -319,6 +324,7 @@ static const struct option cfg_options[] = {
     {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
     {"contexts", required_argument, NULL, OPT_CONTEXTS},
     {"max-writes", required_argument, NULL, OPT_MAX_WRITES},
+    {"bulk-max-mb", required_argument, NULL, OPT_BULK_MAX_MB},
     {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
     {"max-polls", required_argument, NULL, OPT_MAX_POLLS},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
@@ -378,6 +384,11 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		if (cfg_number("--max-writes", arg, 1, 1000000, &n))
 			return -1;
 		cfg->max_inflight_writes = (int)n;
+		return 0;
+	case OPT_BULK_MAX_MB:
+		if (cfg_number("--bulk-max-mb", arg, 0, 1u << 20, &n))
+			return -1;
+		cfg->bulk_max_mb = n;
 		return 0;
 	case OPT_MAX_INFLIGHT_BYTES:
 		if (cfg_number("--max-inflight-bytes", arg, 1u << 20, 1ull << 40, &n))

@@ -73,6 +73,9 @@ typedef void (*srv_call_fn)(srv_worker *w, const ProtobufCMessage *in);
 		srv_write_submit(w, ST_BATCH, 0, in);                                                        \
 	}
 
+/* BULK: parts staged by its own handler (bulk.c), the commit queued as a write. */
+#define SRV_IMPL_BULK(M, fn, Req, Rep, record) SRV_IMPL_OWN(M, fn, Req, Rep, record)
+
 #define SRV_IMPL_ROW(M, fn, Req, Rep, flags, impl, record) SRV_IMPL_##impl(M, fn, Req, Rep, record)
 ANNALS_METHODS(SRV_IMPL_ROW)
 #undef SRV_IMPL_ROW

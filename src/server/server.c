@@ -210,6 +210,7 @@ int srv_start(srv_server *s, const srv_config *cfg)
 		return -1;
 	/* Stats reads through mx_txn: ready before any worker can take a call. */
 	pthread_mutex_init(&s->mx_lock, NULL);
+	pthread_mutex_init(&s->bulk_lock, NULL);
 	s->mx_txn = st_txn_new(s->store);
 	if (s->mx_txn == NULL)
 		return -1;
@@ -272,6 +273,8 @@ void srv_stop(srv_server *s)
 	if (s->mx_txn)
 		st_txn_free(s->mx_txn);
 	s->mx_txn = NULL;
+	st_bulk_free(s->bulk); /* staged, never committed: memory only */
+	s->bulk = NULL;
 	if (s->store)
 		st_close(s->store);
 	s->store = NULL;

@@ -42,6 +42,7 @@ typedef struct srv_config {
 	int contexts;              /* workers (nng contexts) */
 	int max_inflight;          /* calls worked on at once; beyond: RESOURCE_EXHAUSTED (< contexts) */
 	int max_inflight_writes;   /* beyond: RESOURCE_EXHAUSTED */
+	uint64_t bulk_max_mb;      /* a staged BulkLoad's memory (bulk.c); 0: no bulk loads */
 	int max_polls;             /* long polls waiting at once, on contexts of their own */
 	int max_connections;       /* open connections; one more is closed at once */
 	uint32_t idle_timeout_s;   /* a pipe with no call for this long is closed (conns.c); 0: never */
@@ -137,6 +138,11 @@ struct srv_server {
 	atomic_int inflight; /* workers between RECV and the end of SEND */
 	atomic_int writes_queued;
 	atomic_uint_fast64_t calls;
+	/* the one BulkLoad being staged (bulk.c), under bulk_lock */
+	pthread_mutex_t bulk_lock;
+	st_bulk *bulk;
+	uint64_t bulk_touched_ms;
+	bool bulk_committing;
 	/* writer */
 	pthread_t writer_thread;
 	pthread_mutex_t wlock;
@@ -246,7 +252,12 @@ void srv_fail(srv_worker *w, int code, const char *fmt, ...) __attribute__((form
 int srv_writer_start(srv_server *s);
 void srv_writer_stop(srv_server *s);
 /* Queues w's write; it is answered after the commit (answer.c). */
-void srv_writer_submit(srv_server *s, srv_worker *w);
+/* 0: queued; -1: refused and answered (queue full, stopping). */
+int srv_writer_submit(srv_server *s, srv_worker *w);
+/* BulkLoad (bulk.c): after a commit's answer, the load is let go. */
+void srv_bulk_answered(srv_worker *w);
+/* The BulkLoadReply of a committed (or replayed) load, malloc'ed. */
+uint8_t *srv_bulk_reply_pack(const st_write *w, size_t *len);
 
 /* answer.c: the writer hands each committed group over; replies go out from an nng task */
 int srv_answer_start(srv_server *s);

@@ -18,7 +18,7 @@
 
 #define WRITER_GROUP_MAX 1024
 
-void srv_writer_submit(srv_server *s, srv_worker *w)
+int srv_writer_submit(srv_server *s, srv_worker *w)
 {
 	pthread_mutex_lock(&s->wlock);
 	if (s->wstop || s->wq_len >= s->wq_cap) {
@@ -30,7 +30,7 @@ void srv_writer_submit(srv_server *s, srv_worker *w)
 		else
 			srv_fail(w, ANNALS_RESOURCE_EXHAUSTED,
 			         "%d writes are already queued; retry later with backoff", s->wq_cap);
-		return;
+		return -1;
 	}
 	s->wqueue[(s->wq_head + s->wq_len) % s->wq_cap] = w;
 	s->wq_len++;
@@ -42,6 +42,7 @@ void srv_writer_submit(srv_server *s, srv_worker *w)
 	pthread_mutex_unlock(&s->wlock);
 	if (wake)
 		pthread_cond_signal(&s->wcond);
+	return 0;
 }
 
 /* Takes up to max queued writes; blocks while there are none. Returns 0

@@ -241,3 +241,12 @@ int ix_update(st_store *s, MDB_txn *txn, st_kind k, const ProtobufCMessage *old,
 		rc = pf_update(s, txn, old, rec, a, err); /* keys with values: its own merge */
 	return rc;
 }
+
+void ix_keys_of(st_kind k, const ProtobufCMessage *rec, ar_arena *a, ix_key_fn fn, void *ctx)
+{
+	ix_set set = {.a = a};
+	ix_collect(k, rec, &set);
+	ix_sort(&set);
+	for (size_t i = 0; i < set.n; i++)
+		fn(ctx, set.keys[i].db, set.keys[i].b, set.keys[i].n);
+}

@@ -92,7 +92,48 @@ typedef enum st_op {
 	ST_PUT = 1,    /* req: Put{Entity,Event,Relation,Document}Request, kind says which */
 	ST_DELETE = 2, /* req: DeleteRequest, kind says which */
 	ST_BATCH = 3,  /* req: BatchRequest */
+	ST_BULK = 4,   /* bulk: a staged load (below); req unused */
 } st_op;
+
+/* A bulk load (bulk_stage.c, bulk.c): parts staged in memory, checked as
+ * they come (each record valid, no id twice in the load), then written by
+ * st_apply as one logical write with sorted keys, in part order. A part is
+ * checked and packed without the load (st_bulk_check, on any thread, so
+ * parts in flight together are checked in parallel), then added to it
+ * (st_bulk_add: the caller serialises calls on one load). */
+typedef struct st_bulk st_bulk;
+st_bulk *st_bulk_new(const char *load_id, bool replace);
+void st_bulk_free(st_bulk *b);
+const char *st_bulk_load_id(const st_bulk *b);
+typedef struct st_bulk_part {
+	uint8_t *bytes; /* the record lists, packed as a BulkLoadRequest */
+	size_t len;
+	uint64_t records;
+} st_bulk_part;
+/* Checks the part's records and packs them into out. On INVALID_ARGUMENT
+ * err names the record ("events[12].when.start.month: 13 is not a month"). */
+int st_bulk_check(const Annals__V1__BulkLoadRequest *part, st_bulk_part *out, st_err *err);
+void st_bulk_part_free(st_bulk_part *p);
+/* Adds a checked part as part `number` (taking p's bytes): an id already in
+ * the load is INVALID_ARGUMENT ("entities[3].id: \"x\" is already in this
+ * load (part 2)") and nothing of the part is kept. */
+int st_bulk_add(st_bulk *b, uint32_t number, const Annals__V1__BulkLoadRequest *part, st_bulk_part *p,
+                st_err *err);
+bool st_bulk_has_part(const st_bulk *b, uint32_t number);
+/* The first of parts 1..through not staged (through 0: the highest staged), 0 if none. */
+uint32_t st_bulk_missing(const st_bulk *b, uint32_t through);
+typedef struct st_bulk_totals {
+	uint32_t parts, last_part; /* parts staged; the highest part number */
+	uint64_t records, bytes;
+	/* once applied (or answered from the request log) */
+	uint64_t written, unchanged, first_revision, last_revision, took_ms;
+} st_bulk_totals;
+void st_bulk_totals_of(const st_bulk *b, st_bulk_totals *out);
+void st_bulk_set_replace(st_bulk *b, bool replace);
+/* A commit that only the request log can answer (a resend after the load
+ * was committed and dropped): without an entry, FAILED_PRECONDITION. */
+void st_bulk_set_replay_only(st_bulk *b, bool replay_only);
+bool st_bulk_replay_only(const st_bulk *b);
 
 /* One record a write touched: a Put or Delete has one, a Batch one per op. */
 typedef struct st_result {
@@ -108,6 +149,7 @@ typedef struct st_write {
 	st_op op;
 	st_kind kind;
 	bool validated; /* st_validate passed on this request: st_apply does not check it again */
+	st_bulk *bulk;  /* ST_BULK: the load; its totals are filled in by st_apply */
 	/* Its caller's deadline passed while it was queued. A resend of a write
 	 * already applied still gets the first answer from the request log; any
 	 * other is answered DEADLINE_EXCEEDED and not applied (nor remembered:

@@ -206,6 +206,10 @@ void st_walk(ProtobufCMessage *m, const ProtobufCMessageDescriptor *want, st_wal
  * none), touching only the keys that differ. */
 int ix_update(st_store *s, MDB_txn *txn, st_kind k, const ProtobufCMessage *old, const ProtobufCMessage *rec,
               ar_arena *a, st_err *err);
+/* The index entries (all ""-valued: not ix_pubfloor's) rec adds, each once,
+ * for the bulk writer, which sorts them all before writing any. */
+typedef void (*ix_key_fn)(void *ctx, enum st_dbi db, const uint8_t *key, size_t n);
+void ix_keys_of(st_kind k, const ProtobufCMessage *rec, ar_arena *a, ix_key_fn fn, void *ctx);
 /* The day an event sorts by in ix_time (undated: DATE_POS_INF). */
 int32_t ix_event_day(const Annals__V1__Event *e);
 

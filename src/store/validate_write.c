@@ -120,6 +120,9 @@ int st_validate_records(const st_write *w, st_err *err)
 		return vw_delete(w, err);
 	case ST_BATCH:
 		return vw_batch(w, err);
+	case ST_BULK: /* its records were checked as its parts were staged */
+		return w->bulk != NULL ? ANNALS_OK
+		                       : st_errf(err, ANNALS_INTERNAL, "store: bulk write without a load");
 	}
 	return st_errf(err, ANNALS_INTERNAL, "store: unknown write op %d", (int)w->op);
 }

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "common/validate.h"
+#include "store/bulk.h"
 #include "store/refs.h"
 
 #define ST_GROW_TRIES 24
@@ -414,9 +415,23 @@ uint64_t st_last_commit_us(st_store *s)
 	return atomic_load(&s->commit_us);
 }
 
+/* A bulk load is written alone (bulk.c), in a transaction of its own; the
+ * writes around it in the group go as usual, before and after it. */
 int st_apply(st_store *s, st_write *w, size_t n)
 {
-	return apply_all(s, w, n, 0);
+	size_t from = 0;
+	int rc = ANNALS_OK;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && w[i].op != ST_BULK)
+			continue;
+		int seg = i > from ? apply_all(s, w + from, i - from, 0) : ANNALS_OK;
+		if (seg != ANNALS_OK)
+			rc = seg;
+		if (i < n)
+			bk_apply(s, &w[i]);
+		from = i + 1;
+	}
+	return rc;
 }
 
 int st_apply_log(st_store *s, st_write *w, size_t n, uint64_t log_revision)
