@@ -136,6 +136,14 @@ static int cmd_import(cli_ctx *ctx)
 		return cli_import_bulk(ctx, ds);
 	}
 	Annals__V1__BatchRequest *b = ds_batch(&ctx->ar, ds);
+	if (b->n_ops > VAL_MAX_REPEATED) {
+		data_progress_done();
+		return cli_fail(
+		    ctx, ANNALS_INVALID_ARGUMENT,
+		    "%s: %zu records, more than one batch holds (%d); nothing was sent. Import it "
+		    "with --bulk (admin role), or split the file",
+		    strcmp(path, "-") ? path : "stdin", b->n_ops, VAL_MAX_REPEATED);
+	}
 	data_progress("checking references...");
 	rc = cli_refs_dry_run(ctx, strcmp(path, "-") ? path : "stdin", ds, b);
 	if (rc != 0) {

@@ -102,6 +102,13 @@ rev1=$(ANNALS_SERVER=$BULK revision)
 expect_contains "0 written, 4443 unchanged" annals --server "$BULK" import --bulk "$CLI_TMP/big.json"
 check "an unchanged bulk load takes no revision" test "$(ANNALS_SERVER=$BULK revision)" -eq "$rev1"
 
+# a file larger than one Batch: plain import says to use --bulk, which takes it
+gen 5000 6000 "$CLI_TMP/over.json"
+start_server --empty
+expect_exit 3 annals import "$CLI_TMP/over.json"
+check "a file over one Batch points to --bulk" err_has "Import it with --bulk"
+expect_contains "11343 written" annals import --bulk "$CLI_TMP/over.json"
+
 # ---- all or nothing ----------------------------------------------------------------
 # other contents: ALREADY_EXISTS, nothing written; --replace writes them
 gen 1500 2600 "$CLI_TMP/changed.json" " (changed)"
@@ -185,8 +192,7 @@ KILLED_PID=${last%%:*}
 dir=${last#*:}
 dir=${dir%.log}
 expect_contains "1143 written" annals --server "$KILLED" import --bulk "$CLI_TMP/small.json"
-kill -9 "$KILLED_PID"
-wait "$KILLED_PID" 2>/dev/null
+{ kill -9 "$KILLED_PID" && wait "$KILLED_PID"; } 2>/dev/null # (bash's "Killed" line too)
 unset 'CLI_PIDS[-1]'
 "$ANNALSD_EXE" --listen "$KILLED" --data "$dir/db" --empty >"$dir.log2" 2>&1 &
 CLI_PIDS+=("$!:$dir.log2")
