@@ -12,7 +12,11 @@
  *   - the change log names the records (kind, id) without copying them
  *     (ChangeSet.bulk), so the store does not hold every record twice;
  *   - references into the load are judged by the load's id set, not by a
- *     B-tree lookup each.
+ *     B-tree lookup each;
+ *   - the work that needs neither the store nor this transaction runs on
+ *     two helper threads beside the writer: unpacking each part and judging
+ *     its references one part ahead (bulk_prep.c), and sorting each part's
+ *     keys once the part is done (bulk_sort.c).
  * What stays the same as any write: every record is checked as a Put
  * (at staging), ids are unique across kinds, references must name a record
  * of the store or of the load, relative dates are resolved (a record
@@ -41,23 +45,15 @@
 #define BK_CHANGES_PER_SET 1000
 #define BK_GROW_TRIES      24
 
-/* A key (and value) to write at the end, in order. */
-typedef struct bk_key {
-	const uint8_t *b;
-	size_t n;
-	const uint8_t *v;
-	size_t vn;
-} bk_key;
-
-/* A table's staged entries: sorted runs, one per part (sorted while the
- * part's keys are still in cache; one sort of them all at the end walked
- * the whole key arena at random, most of a big commit), merged at the end. */
+/* A table's staged entries: one chunk per part (bk_chunk, bulk.h), each
+ * sorted once its part ends, on the sorter thread (bulk_sort.c) while the
+ * writer goes on, then merged at the end. (One sort of them all at the end
+ * walked the whole key arena at random, most of a big commit.) */
 typedef struct bk_keys {
-	bk_key *v;
-	size_t n, cap;
-	size_t sorted; /* v[0, sorted) is in runs */
-	size_t *runs;  /* where each run starts */
-	size_t n_runs, runs_cap;
+	bk_chunk *chunks;
+	size_t n_chunks, chunks_cap;
+	bool open; /* the last chunk is the current part's, still taking keys */
+	size_t n;  /* entries in all chunks */
 } bk_keys;
 
 /* A table's first and last key when the load began (copies: the txn's
@@ -86,6 +82,7 @@ typedef struct bk_run {
 	ar_arena rec_arena; /* one record's scratch */
 	ar_arena key_arena; /* staged keys and values, until written at the end */
 	bk_keys keys[DB_COUNT];
+	bk_sorter *sorter; /* NULL: chunks are sorted on the writer */
 	bk_bounds at_start[DB_COUNT];
 	ar_arena cs_arena;
 	Annals__V1__ChangeSet *cs;
@@ -122,29 +119,6 @@ static const char *bk_list_name(st_kind k)
 static int bk_fail(bk_run *r, int code, const char *id, const char *msg)
 {
 	return st_errf(r->err, code, "part %u, %s[%zu] (%s): %.400s", r->part, r->list, r->index, id, msg);
-}
-
-/* LMDB's key order (memcmp, then length), eight bytes a step: keys are
- * short and a call to memcmp was most of what sorting them cost. */
-static int bk_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-	size_t n = an < bn ? an : bn, i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, y;
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			x = __builtin_bswap64(x);
-			y = __builtin_bswap64(y);
-#endif
-			return x < y ? -1 : 1;
-		}
-	}
-	for (; i < n; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return (an > bn) - (an < bn);
 }
 
 static int bk_bounds_read(bk_run *r, enum st_dbi db, bk_bounds *out)
@@ -326,17 +300,29 @@ static void bk_defer(bk_run *r, st_kind k, ProtobufCMessage *m)
 static void bk_stage(bk_run *r, enum st_dbi db, const void *key, size_t n, const void *val, size_t vn)
 {
 	bk_keys *ks = &r->keys[db];
-	if (ks->n == ks->cap) {
-		ks->cap = ks->cap ? 2 * ks->cap : 4096;
-		ks->v = realloc(ks->v, ks->cap * sizeof(*ks->v));
-		if (ks->v == NULL)
+	if (!ks->open) {
+		if (ks->n_chunks == ks->chunks_cap) {
+			ks->chunks_cap = ks->chunks_cap ? 2 * ks->chunks_cap : 64;
+			ks->chunks = realloc(ks->chunks, ks->chunks_cap * sizeof(*ks->chunks));
+			if (ks->chunks == NULL)
+				abort();
+		}
+		ks->chunks[ks->n_chunks++] = (bk_chunk){0};
+		ks->open = true;
+	}
+	bk_chunk *c = &ks->chunks[ks->n_chunks - 1];
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 1024;
+		c->v = realloc(c->v, c->cap * sizeof(*c->v));
+		if (c->v == NULL)
 			abort();
 	}
 	uint8_t *b = ar_alloc(&r->key_arena, n + vn + 1);
 	memcpy(b, key, n);
 	if (vn)
 		memcpy(b + n, val, vn);
-	ks->v[ks->n++] = (bk_key){b, n, vn ? b + n : NULL, vn};
+	c->v[c->n++] = (bk_key){b, n, vn ? b + n : NULL, vn};
+	ks->n++;
 }
 
 static void bk_key_cb(void *ctx, enum st_dbi db, const uint8_t *key, size_t n)
@@ -494,7 +480,9 @@ static bool bk_exists(bk_run *r, st_kind k, const char *id)
 	return st_get(&r->rd, k, id, &d, &len) == ANNALS_OK;
 }
 
-static int bk_record(bk_run *r, st_kind k, ProtobufCMessage *m, bool may_defer)
+/* refs_judged: every reference names a record of the load (bulk_prep.c
+ * looked), so none is looked up again. */
+static int bk_record(bk_run *r, st_kind k, ProtobufCMessage *m, bool may_defer, bool refs_judged)
 {
 	const char *id = rec_id(m);
 	if (may_defer && bk_must_wait(r, m)) {
@@ -510,7 +498,7 @@ static int bk_record(bk_run *r, st_kind k, ProtobufCMessage *m, bool may_defer)
 	if (rc != ANNALS_OK)
 		return rc;
 	bk_ref_ctx ref = {.r = r};
-	if (rf_walk(m, bk_ref_cb, &ref) != 0) {
+	if (!refs_judged && rf_walk(m, bk_ref_cb, &ref) != 0) {
 		char msg[400];
 		snprintf(msg, sizeof(msg), "%s: %s", ref.path, ref.problem);
 		return bk_fail(r, ANNALS_INVALID_ARGUMENT, id, msg);
@@ -524,47 +512,27 @@ static int bk_record(bk_run *r, st_kind k, ProtobufCMessage *m, bool may_defer)
 
 /* ---- the passes ---------------------------------------------------------------------- */
 
-static int bk_key_sort_cmp(const void *pa, const void *pb)
-{
-	const bk_key *a = pa, *b = pb;
-	return bk_cmp(a->b, a->n, b->b, b->n);
-}
-
-/* Ends the run of every table: what was staged since the last run, sorted. */
+/* Ends every table's chunk of this part: sorted on the sorter thread. */
 static void bk_end_runs(bk_run *r)
 {
 	for (int db = 0; db < DB_COUNT; db++) {
 		bk_keys *ks = &r->keys[db];
-		if (ks->n == ks->sorted)
+		if (!ks->open)
 			continue;
-		bk_key *v = ks->v + ks->sorted;
-		size_t n = ks->n - ks->sorted;
-		bool sorted = true;
-		for (size_t i = 1; sorted && i < n; i++)
-			sorted = bk_key_sort_cmp(&v[i - 1], &v[i]) <= 0;
-		if (!sorted)
-			qsort(v, n, sizeof(*v), bk_key_sort_cmp);
-		/* a run that goes on where the last ended joins it */
-		bool joins = ks->n_runs > 0 && bk_key_sort_cmp(&ks->v[ks->sorted - 1], v) <= 0;
-		if (!joins) {
-			if (ks->n_runs == ks->runs_cap) {
-				ks->runs_cap = ks->runs_cap ? 2 * ks->runs_cap : 64;
-				ks->runs = realloc(ks->runs, ks->runs_cap * sizeof(*ks->runs));
-				if (ks->runs == NULL)
-					abort();
-			}
-			ks->runs[ks->n_runs++] = ks->sorted;
-		}
-		ks->sorted = ks->n;
+		ks->open = false;
+		const bk_chunk *c = &ks->chunks[ks->n_chunks - 1];
+		bks_submit(r->sorter, c->v, c->n);
 	}
 }
 
-static int bk_part(bk_run *r, uint32_t number, const ProtobufCBinaryData *bytes)
+/* One part, in order. ready: as bulk_prep.c made it, or NULL (no thread:
+ * unpacked here, and every reference judged by bk_record). */
+static int bk_part(bk_run *r, uint32_t number, const ProtobufCBinaryData *bytes, const bk_ready *ready)
 {
 	ar_arena pa;
 	ar_init(&pa);
 	Annals__V1__BulkLoadRequest *p =
-	    annals__v1__bulk_load_request__unpack(ar_pbc(&pa), bytes->len, bytes->data);
+	    ready ? ready->part : annals__v1__bulk_load_request__unpack(ar_pbc(&pa), bytes->len, bytes->data);
 	if (p == NULL) {
 		ar_free(&pa);
 		return st_errf(r->err, ANNALS_INTERNAL, "bulk: staged part %u does not parse", number);
@@ -573,7 +541,7 @@ static int bk_part(bk_run *r, uint32_t number, const ProtobufCBinaryData *bytes)
 		st_kind k;
 		size_t n;
 		ProtobufCMessage **items;
-	} lists[4] = {
+	} lists[BK_LISTS] = {
 	    {ST_DOCUMENT, p->n_documents, (ProtobufCMessage **)p->documents},
 	    {ST_ENTITY, p->n_entities, (ProtobufCMessage **)p->entities},
 	    {ST_EVENT, p->n_events, (ProtobufCMessage **)p->events},
@@ -581,11 +549,12 @@ static int bk_part(bk_run *r, uint32_t number, const ProtobufCBinaryData *bytes)
 	};
 	int rc = ANNALS_OK;
 	r->part = number;
-	for (int l = 0; rc == ANNALS_OK && l < 4; l++) {
+	for (int l = 0; rc == ANNALS_OK && l < BK_LISTS; l++) {
 		r->list = bk_list_name(lists[l].k);
 		for (size_t i = 0; rc == ANNALS_OK && i < lists[l].n; i++) {
 			r->index = i;
-			rc = bk_record(r, lists[l].k, lists[l].items[i], true);
+			bool judged = ready != NULL && ready->refs_in_load[l][i];
+			rc = bk_record(r, lists[l].k, lists[l].items[i], true, judged);
 			ar_reset(&r->rec_arena);
 		}
 	}
@@ -612,7 +581,7 @@ static int bk_deferred_pass(bk_run *r)
 			r->part = d->part, r->index = d->index, r->list = bk_list_name(d->kind);
 			int rc = ANNALS_OK;
 			if (last_round || !bk_must_wait(r, m)) {
-				rc = bk_record(r, d->kind, m, false);
+				rc = bk_record(r, d->kind, m, false, false);
 				d->bytes = NULL; /* written (its bytes go with defer_arena) */
 				progress = true;
 			}
@@ -630,12 +599,23 @@ static int bk_deferred_pass(bk_run *r)
 }
 
 /* A k-way merge of sorted runs: a tournament (loser) tree, log2(k)
- * comparisons a key where a binary heap takes twice that; 1121 runs for a
- * 10M-event load. Between equal keys the lower run wins: the load's before
+ * comparisons a key where a binary heap takes twice that; 1121 runs per
+ * index for a 10M-event load. Between equal keys the lower run wins: the load's before
  * the table's old entries, which are the last run. */
 typedef struct bk_cursor {
-	const bk_key *at, *end;
+	const bk_key *at, *end; /* in chunks[chunk] */
+	const bk_chunk *chunks;
+	size_t chunk, chunk_end; /* the run: chunks [chunk, chunk_end), in order */
 } bk_cursor;
+
+static void bk_cursor_next(bk_cursor *c)
+{
+	if (++c->at == c->end && c->chunk + 1 < c->chunk_end) {
+		c->chunk++;
+		c->at = c->chunks[c->chunk].v;
+		c->end = c->at + c->chunks[c->chunk].n;
+	}
+}
 
 typedef struct bk_merge {
 	bk_cursor *runs;
@@ -653,7 +633,7 @@ static bool bk_beats(const bk_merge *m, size_t a, size_t b)
 		return false;
 	if (y->at == y->end)
 		return true;
-	int c = bk_key_sort_cmp(x->at, y->at);
+	int c = bk_key_cmp(x->at, y->at);
 	return c < 0 || (c == 0 && a < b);
 }
 
@@ -676,19 +656,26 @@ static void bk_play(bk_merge *m, size_t s, bool building)
 	m->tree[0] = winner;
 }
 
-static void bk_merge_init(bk_merge *m, const bk_keys *ks, const bk_keys *old)
+/* The runs: each a stretch of chunks that go on where the one before
+ * ended (a load given in id order fills a record table so), then the
+ * table's old entries. */
+static void bk_merge_init(bk_merge *m, const bk_keys *ks, const bk_chunk *old)
 {
-	m->k = ks->n_runs + (old->n > 0);
-	m->runs = calloc(m->k + 1, sizeof(*m->runs));
-	m->tree = malloc((m->k + 1) * sizeof(*m->tree));
+	m->runs = calloc(ks->n_chunks + 2, sizeof(*m->runs));
+	m->tree = malloc((ks->n_chunks + 2) * sizeof(*m->tree));
 	if (m->runs == NULL || m->tree == NULL)
 		abort();
-	for (size_t i = 0; i < ks->n_runs; i++) {
-		size_t end = i + 1 < ks->n_runs ? ks->runs[i + 1] : ks->n;
-		m->runs[i] = (bk_cursor){ks->v + ks->runs[i], ks->v + end};
+	m->k = 0;
+	const bk_chunk *c = ks->chunks;
+	for (size_t i = 0; i < ks->n_chunks;) {
+		size_t j = i + 1;
+		while (j < ks->n_chunks && bk_key_cmp(&c[j - 1].v[c[j - 1].n - 1], &c[j].v[0]) <= 0)
+			j++;
+		m->runs[m->k++] = (bk_cursor){c[i].v, c[i].v + c[i].n, c, i, j};
+		i = j;
 	}
 	if (old->n > 0)
-		m->runs[ks->n_runs] = (bk_cursor){old->v, old->v + old->n};
+		m->runs[m->k++] = (bk_cursor){old->v, old->v + old->n, old, 0, 1};
 	for (size_t i = 0; i <= m->k; i++)
 		m->tree[i] = BK_NONE;
 	for (size_t s = m->k; s-- > 0;)
@@ -704,7 +691,8 @@ static const bk_key *bk_merge_next(bk_merge *m)
 	bk_cursor *c = &m->runs[w];
 	if (c->at == c->end)
 		return NULL;
-	const bk_key *k = c->at++;
+	const bk_key *k = c->at;
+	bk_cursor_next(c);
 	bk_play(m, w, false);
 	return k;
 }
@@ -716,7 +704,7 @@ static void bk_merge_free(bk_merge *m)
 }
 
 /* What a table held before its merge, copied out (its pages go). */
-static int bk_copy_out(bk_run *r, MDB_dbi dbi, bk_keys *out, ar_arena *a)
+static int bk_copy_out(bk_run *r, MDB_dbi dbi, bk_chunk *out, ar_arena *a)
 {
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(r->txn, dbi, &cur);
@@ -758,7 +746,7 @@ static int bk_write_table(bk_run *r, enum st_dbi db)
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, r->err, "bulk: stat");
 	bool merge = st.ms_entries <= ks->n;
-	bk_keys old = {0};
+	bk_chunk old = {0};
 	ar_arena oa;
 	ar_init(&oa);
 	int code = ANNALS_OK;
@@ -780,7 +768,7 @@ static int bk_write_table(bk_run *r, enum st_dbi db)
 	while (code == ANNALS_OK && (k = bk_merge_next(&m)) != NULL) {
 		/* in both (the load's comes first) or an index entry two records
 		 * share: written once */
-		if (prev != NULL && bk_key_sort_cmp(prev, k) == 0)
+		if (prev != NULL && bk_key_cmp(prev, k) == 0)
 			continue;
 		prev = k;
 		if (!append)
@@ -800,6 +788,7 @@ static int bk_write_table(bk_run *r, enum st_dbi db)
 
 static int bk_write_indexes(bk_run *r)
 {
+	bks_wait(r->sorter); /* every chunk sorted */
 	int rc = ANNALS_OK;
 	for (int db = 0; rc == ANNALS_OK && db < DB_COUNT; db++)
 		rc = bk_write_table(r, (enum st_dbi)db);
@@ -850,11 +839,19 @@ static int bk_run_all(bk_run *r)
 	uint64_t span = 0;
 	if (st_meta_get_u64(r->s, r->txn, "event_span", &span) == ANNALS_OK)
 		r->span = span;
-	for (size_t i = 0; rc == ANNALS_OK && i < r->b->n_parts; i++)
-		rc = r->b->parts[i].data == NULL /* the server commits no load with a gap */
-		         ? st_errf(r->err, ANNALS_FAILED_PRECONDITION, "bulk: part %zu was never staged",
-		                   i + 1)
-		         : bk_part(r, (uint32_t)i + 1, &r->b->parts[i]);
+	bk_prep *prep = bkp_start(r->b);
+	r->sorter = bks_start();
+	for (size_t i = 0; rc == ANNALS_OK && i < r->b->n_parts; i++) {
+		if (r->b->parts[i].data == NULL) { /* the server commits no load with a gap */
+			rc = st_errf(r->err, ANNALS_FAILED_PRECONDITION, "bulk: part %zu was never staged",
+			             i + 1);
+			break;
+		}
+		rc = bk_part(r, (uint32_t)i + 1, &r->b->parts[i], prep ? bkp_get(prep, i) : NULL);
+		if (prep != NULL)
+			bkp_done(prep, i);
+	}
+	bkp_stop(prep);
 	if (rc == ANNALS_OK)
 		rc = bk_deferred_pass(r);
 	bk_end_runs(r);
@@ -867,6 +864,8 @@ static int bk_run_all(bk_run *r)
 		rc = st_meta_put_u64(r->s, r->txn, "revision", last);
 	if (rc == ANNALS_OK && r->span_grew)
 		rc = st_meta_put_u64(r->s, r->txn, "event_span", r->span);
+	bks_stop(r->sorter); /* before bk_run_free frees what it sorts */
+	r->sorter = NULL;
 	r->b->totals.first_revision = r->first_rev;
 	r->b->totals.last_revision = r->first_rev ? last : r->rev - 1;
 	return rc;
@@ -875,8 +874,9 @@ static int bk_run_all(bk_run *r)
 static void bk_run_free(bk_run *r)
 {
 	for (int db = 0; db < DB_COUNT; db++) {
-		free(r->keys[db].v);
-		free(r->keys[db].runs);
+		for (size_t i = 0; i < r->keys[db].n_chunks; i++)
+			free(r->keys[db].chunks[i].v);
+		free(r->keys[db].chunks);
 	}
 	free(r->deferred);
 	ar_free(&r->defer_arena);

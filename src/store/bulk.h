@@ -5,6 +5,9 @@
 #ifndef ANNALS_STORE_BULK_H
 #define ANNALS_STORE_BULK_H
 
+#include <stdint.h>
+#include <string.h>
+
 #include "common/validate.h"
 #include "store/store_int.h"
 
@@ -49,6 +52,75 @@ st_kind bk_kind_in_load(const st_bulk *b, const char *id);
 bk_entry *bk_entry_of(st_bulk *b, const char *id);
 /* Whether a record of the load names anchor in a relative date. */
 bool bk_is_anchor(const st_bulk *b, const char *anchor);
+
+/* A key (and value) the commit writes at the end, in order. */
+typedef struct bk_key {
+	const uint8_t *b;
+	size_t n;
+	const uint8_t *v;
+	size_t vn;
+} bk_key;
+
+/* One part's staged keys of one table. */
+typedef struct bk_chunk {
+	bk_key *v;
+	size_t n, cap;
+} bk_chunk;
+
+/* LMDB's key order (memcmp, then length), eight bytes a step: keys are
+ * short and a call to memcmp was most of what sorting them cost. */
+static inline int bk_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			x = __builtin_bswap64(x);
+			y = __builtin_bswap64(y);
+#endif
+			return x < y ? -1 : 1;
+		}
+	}
+	for (; i < n; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return (an > bn) - (an < bn);
+}
+
+/* bk_cmp of two bk_keys, for qsort. */
+int bk_key_cmp(const void *a, const void *b);
+
+/* The sorter (bulk_sort.c): a thread that sorts each part's chunks while
+ * the writer goes on with the next part. */
+typedef struct bk_sorter bk_sorter;
+/* NULL when no thread could be started: bks_submit then sorts at once. */
+bk_sorter *bks_start(void);
+/* Sorts v[0, n) in place, some time before bks_wait returns; v must stay. */
+void bks_submit(bk_sorter *s, bk_key *v, size_t n);
+/* Waits until everything submitted is sorted. */
+void bks_wait(bk_sorter *s);
+/* Finishes what was submitted and stops the thread. */
+void bks_stop(bk_sorter *s);
+
+/* A part made ready for the commit (bulk_prep.c): unpacked (NULL: its
+ * bytes do not parse, or it was never staged), and per record of each list
+ * (documents, entities, events, relations) whether every reference it
+ * makes names a record of the load, so the writer need not judge them. */
+#define BK_LISTS 4
+typedef struct bk_ready {
+	Annals__V1__BulkLoadRequest *part;
+	uint8_t *refs_in_load[BK_LISTS];
+} bk_ready;
+typedef struct bk_prep bk_prep;
+/* NULL when no thread could be started (the writer unpacks each part itself). */
+bk_prep *bkp_start(const st_bulk *b);
+/* Part index (0-based), waited for; valid until bkp_done(index). */
+const bk_ready *bkp_get(bk_prep *p, size_t index);
+void bkp_done(bk_prep *p, size_t index);
+void bkp_stop(bk_prep *p);
 
 /* st_apply's path for an ST_BULK write: the whole load as one logical
  * write in a transaction of its own, then its commit. */
