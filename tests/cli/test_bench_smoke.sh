@@ -126,4 +126,19 @@ run "$BENCH" feed-latency -u "$URL" -n 50 --rps 100
 check "feed-latency: exit 0" test "$RC" -eq 0
 check "feed-latency: all 50 writes delivered to the follower" grep -q "50 of 50 acknowledged writes delivered" "$OUT"
 
+# ---- gen --bulk: the same records through BulkLoad ---------------------------------------
+# over the Batch-loaded ones above: the same bytes, so every record is unchanged
+run "$BENCH" gen --bulk --entities 200 --events 2000 --batch 500 -u "$SERVER" -q --json
+json_check "gen --bulk over the same records: all unchanged" \
+	'r["ok"] and r["bulk"] and r["written"] == 0 and r["unchanged"] > 2200'
+start_server --empty
+run "$BENCH" gen --bulk --entities 200 --events 2000 --batch 500 -u "$URL" -q --json
+json_check "gen --bulk into an empty server: every record written, in parts" \
+	'r["ok"] and r["written"] > 2200 and r["unchanged"] == 0 and r["parts"] >= 5 and r["commit_s"] >= 0'
+run "$BENCH" -u "$URL" -m getevent --keys gen:200:2000 -c 2 -n 300 -q --json
+json_check "bulk-loaded events readable" 'r["status"] == {"OK": 300}'
+run "$BENCH" gen --bulk --entities 200 --events 2000 --batch 500 --seed 2 -u "$URL" -q --json
+check "gen --bulk over other contents: exit 1" test "$RC" -eq 1
+json_check "... reported not ok" 'not r["ok"] and r["written"] == 0'
+
 finish
