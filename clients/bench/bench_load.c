@@ -217,7 +217,8 @@ static int load_send(load_state *st, annals_client *c, Annals__V1__BatchRequest 
 }
 
 /* --bulk: ops [from, to) of req as BulkLoad parts (halved while over the
- * server's message limit), sent in order. */
+ * server's message limit), each numbered as it is sent; any part after
+ * the first waits until part 1 is answered (it starts the load). */
 static int load_send_bulk(load_state *st, annals_client *c, Annals__V1__BatchRequest *req, size_t from,
                           size_t to, ar_arena *a)
 {

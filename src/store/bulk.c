@@ -67,6 +67,7 @@ typedef struct bk_bounds {
 typedef struct bk_deferred {
 	st_kind kind;
 	uint32_t part;
+	const char *list; /* its bk_list's name */
 	size_t index;
 	uint8_t *bytes;
 	size_t n;
@@ -99,21 +100,6 @@ typedef struct bk_run {
 	const char *list;
 	size_t index;
 } bk_run;
-
-static const char *bk_list_name(st_kind k)
-{
-	switch (k) {
-	case ST_DOCUMENT:
-		return "documents";
-	case ST_ENTITY:
-		return "entities";
-	case ST_EVENT:
-		return "events";
-	case ST_RELATION:
-		return "relations";
-	}
-	return "records";
-}
 
 /* The error of the record being written: "part 3, events[12] (ev:x): ...". */
 static int bk_fail(bk_run *r, int code, const char *id, const char *msg)
@@ -292,7 +278,7 @@ static void bk_defer(bk_run *r, st_kind k, ProtobufCMessage *m)
 	const uint8_t *p = rec_pack(m, &n, &r->rec_arena);
 	uint8_t *copy = ar_alloc(&r->defer_arena, n ? n : 1); /* rec_arena is reset per record */
 	memcpy(copy, p, n);
-	r->deferred[r->n_deferred++] = (bk_deferred){k, r->part, r->index, copy, n};
+	r->deferred[r->n_deferred++] = (bk_deferred){k, r->part, r->list, r->index, copy, n};
 }
 
 /* ---- one record --------------------------------------------------------------------- */
@@ -537,24 +523,16 @@ static int bk_part(bk_run *r, uint32_t number, const ProtobufCBinaryData *bytes,
 		ar_free(&pa);
 		return st_errf(r->err, ANNALS_INTERNAL, "bulk: staged part %u does not parse", number);
 	}
-	const struct {
-		st_kind k;
-		size_t n;
-		ProtobufCMessage **items;
-	} lists[BK_LISTS] = {
-	    {ST_DOCUMENT, p->n_documents, (ProtobufCMessage **)p->documents},
-	    {ST_ENTITY, p->n_entities, (ProtobufCMessage **)p->entities},
-	    {ST_EVENT, p->n_events, (ProtobufCMessage **)p->events},
-	    {ST_RELATION, p->n_relations, (ProtobufCMessage **)p->relations},
-	};
+	bk_list lists[BK_LISTS];
+	bk_lists_of(p, lists);
 	int rc = ANNALS_OK;
 	r->part = number;
 	for (int l = 0; rc == ANNALS_OK && l < BK_LISTS; l++) {
-		r->list = bk_list_name(lists[l].k);
+		r->list = lists[l].name;
 		for (size_t i = 0; rc == ANNALS_OK && i < lists[l].n; i++) {
 			r->index = i;
 			bool judged = ready != NULL && ready->refs_in_load[l][i];
-			rc = bk_record(r, lists[l].k, lists[l].items[i], true, judged);
+			rc = bk_record(r, lists[l].kind, lists[l].items[i], true, judged);
 			ar_reset(&r->rec_arena);
 		}
 	}
@@ -578,7 +556,7 @@ static int bk_deferred_pass(bk_run *r)
 			if (m == NULL)
 				return st_errf(r->err, ANNALS_INTERNAL,
 				               "bulk: a deferred record does not parse");
-			r->part = d->part, r->index = d->index, r->list = bk_list_name(d->kind);
+			r->part = d->part, r->index = d->index, r->list = d->list;
 			int rc = ANNALS_OK;
 			if (last_round || !bk_must_wait(r, m)) {
 				rc = bk_record(r, d->kind, m, false, false);
@@ -906,7 +884,7 @@ static int bk_make_room(st_store *s, const st_bulk *b, st_err *err)
 	return st_errf(err, ANNALS_RESOURCE_EXHAUSTED, "bulk: cannot grow the map enough for the load");
 }
 
-static int bk_once(st_store *s, st_write *w, st_err *err, uint64_t *took_ms)
+static int bk_once(st_store *s, st_write *w, st_err *err)
 {
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -962,7 +940,6 @@ static int bk_once(st_store *s, st_write *w, st_err *err, uint64_t *took_ms)
 		st_write_clear(w);
 		return st_mdb_status(rc, err, "bulk: commit");
 	}
-	*took_ms = bk_ms_since(&t0);
 	atomic_store(&s->revision, w->bulk->totals.last_revision);
 	return ANNALS_OK;
 }
@@ -988,9 +965,8 @@ int bk_apply(st_store *s, st_write *w)
 	w->msg[0] = '\0';
 	w->replayed = false;
 	int rc = bk_make_room(s, w->bulk, &err);
-	uint64_t took = 0;
 	for (int tries = 0; rc == ANNALS_OK && tries < BK_GROW_TRIES; tries++) {
-		rc = bk_once(s, w, &err, &took);
+		rc = bk_once(s, w, &err);
 		if (rc != ST_MAP_FULL)
 			break;
 		err = (st_err){0};
@@ -1000,7 +976,6 @@ int bk_apply(st_store *s, st_write *w)
 	}
 	if (rc == ST_MAP_FULL)
 		rc = st_errf(&err, ANNALS_RESOURCE_EXHAUSTED, "bulk: map still full after growing");
-	w->bulk->totals.took_ms = took;
 	if (rc != ANNALS_OK) {
 		w->code = rc;
 		snprintf(w->msg, sizeof(w->msg), "%s", err.msg);

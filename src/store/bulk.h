@@ -105,11 +105,21 @@ void bks_wait(bk_sorter *s);
 /* Finishes what was submitted and stops the thread. */
 void bks_stop(bk_sorter *s);
 
+/* A part's four record lists, in the order they are checked and written:
+ * documents, entities, events, relations (bulk_stage.c). */
+#define BK_LISTS 4
+typedef struct bk_list {
+	const char *name; /* "events": for errors, "part 3, events[12] ..." */
+	st_kind kind;
+	size_t n;
+	ProtobufCMessage **items;
+} bk_list;
+void bk_lists_of(const Annals__V1__BulkLoadRequest *p, bk_list out[BK_LISTS]);
+
 /* A part made ready for the commit (bulk_prep.c): unpacked (NULL: its
  * bytes do not parse, or it was never staged), and per record of each list
- * (documents, entities, events, relations) whether every reference it
- * makes names a record of the load, so the writer need not judge them. */
-#define BK_LISTS 4
+ * whether every reference it makes names a record of the load, so the
+ * writer need not judge them. */
 typedef struct bk_ready {
 	Annals__V1__BulkLoadRequest *part;
 	uint8_t *refs_in_load[BK_LISTS];

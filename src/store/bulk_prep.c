@@ -65,15 +65,8 @@ static void bkp_fill(bk_prep *p, bkp_slot *s, size_t index)
 	if (part == NULL)
 		return;
 	s->ready.part = part;
-	const struct {
-		size_t n;
-		ProtobufCMessage **items;
-	} lists[BK_LISTS] = {
-	    {part->n_documents, (ProtobufCMessage **)part->documents},
-	    {part->n_entities, (ProtobufCMessage **)part->entities},
-	    {part->n_events, (ProtobufCMessage **)part->events},
-	    {part->n_relations, (ProtobufCMessage **)part->relations},
-	};
+	bk_list lists[BK_LISTS];
+	bk_lists_of(part, lists);
 	for (int l = 0; l < BK_LISTS; l++) {
 		s->ready.refs_in_load[l] = ar_alloc(&s->a, lists[l].n ? lists[l].n : 1);
 		for (size_t i = 0; i < lists[l].n; i++)

@@ -196,12 +196,13 @@ static void bk_anchor_cb(void *ctx, ProtobufCMessage *m)
 
 /* ---- one part --------------------------------------------------------------------- */
 
-typedef struct bk_list {
-	const char *name;
-	st_kind kind;
-	size_t n;
-	ProtobufCMessage *const *items;
-} bk_list;
+void bk_lists_of(const Annals__V1__BulkLoadRequest *p, bk_list out[BK_LISTS])
+{
+	out[0] = (bk_list){"documents", ST_DOCUMENT, p->n_documents, (ProtobufCMessage **)p->documents};
+	out[1] = (bk_list){"entities", ST_ENTITY, p->n_entities, (ProtobufCMessage **)p->entities};
+	out[2] = (bk_list){"events", ST_EVENT, p->n_events, (ProtobufCMessage **)p->events};
+	out[3] = (bk_list){"relations", ST_RELATION, p->n_relations, (ProtobufCMessage **)p->relations};
+}
 
 static int bk_check(const bk_list *l, size_t i, char *msg, size_t len)
 {
@@ -223,15 +224,11 @@ static int bk_check(const bk_list *l, size_t i, char *msg, size_t len)
 
 int st_bulk_check(const Annals__V1__BulkLoadRequest *part, st_bulk_part *out, st_err *err)
 {
-	const bk_list lists[4] = {
-	    {"documents", ST_DOCUMENT, part->n_documents, (ProtobufCMessage *const *)part->documents},
-	    {"entities", ST_ENTITY, part->n_entities, (ProtobufCMessage *const *)part->entities},
-	    {"events", ST_EVENT, part->n_events, (ProtobufCMessage *const *)part->events},
-	    {"relations", ST_RELATION, part->n_relations, (ProtobufCMessage *const *)part->relations},
-	};
+	bk_list lists[BK_LISTS];
+	bk_lists_of(part, lists);
 	char msg[sizeof(err->msg)];
 	*out = (st_bulk_part){0};
-	for (int l = 0; l < 4; l++) {
+	for (int l = 0; l < BK_LISTS; l++) {
 		for (size_t i = 0; i < lists[l].n; i++)
 			if (bk_check(&lists[l], i, msg, sizeof(msg)) != 0)
 				return st_errf(err, ANNALS_INVALID_ARGUMENT, "%s", msg);
@@ -277,16 +274,12 @@ uint32_t st_bulk_missing(const st_bulk *b, uint32_t through)
 int st_bulk_add(st_bulk *b, uint32_t number, const Annals__V1__BulkLoadRequest *part, st_bulk_part *p,
                 st_err *err)
 {
-	const bk_list lists[4] = {
-	    {"documents", ST_DOCUMENT, part->n_documents, (ProtobufCMessage *const *)part->documents},
-	    {"entities", ST_ENTITY, part->n_entities, (ProtobufCMessage *const *)part->entities},
-	    {"events", ST_EVENT, part->n_events, (ProtobufCMessage *const *)part->events},
-	    {"relations", ST_RELATION, part->n_relations, (ProtobufCMessage *const *)part->relations},
-	};
+	bk_list lists[BK_LISTS];
+	bk_lists_of(part, lists);
 	size_t had_entries = b->ids.n_entries, had_ids = b->ids.ids_len;
 	size_t had_anchors = b->anchors.n_entries, had_anchor_bytes = b->anchors.ids_len;
 	bk_anchor_ctx ac = {&b->anchors, number};
-	for (int l = 0; l < 4; l++) {
+	for (int l = 0; l < BK_LISTS; l++) {
 		for (size_t i = 0; i < lists[l].n; i++) {
 			const char *id = rec_id(lists[l].items[i]);
 			uint32_t was = bk_add(&b->ids, id, lists[l].kind, number);
