@@ -14,21 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/pbwire.h"
 #include "common/validate.h"
 
 #define WIRE_MAX_DEPTH 64 /* deeper nesting is refused by unpack before we get here */
-
-static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	*v = 0;
-	for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
-		uint8_t b = *(*p)++;
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return 0;
-	}
-	return -1;
-}
 
 /* The field path is built only when a NUL is found (formatting it for
  * every field cost more than the walk itself): each level keeps its
@@ -56,11 +45,11 @@ static int wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *p, cons
 	unsigned seen[64] = {0}; /* occurrences per field index, for names[2] */
 	while (p < end) {
 		uint64_t tag, n;
-		if (wire_varint(&p, end, &tag) != 0)
+		if (pbw_varint(&p, end, &tag) != 0)
 			return 0; /* malformed: unpack has its own say */
 		unsigned wt = (unsigned)(tag & 7);
 		if (wt == 0) {
-			if (wire_varint(&p, end, &n) != 0)
+			if (pbw_varint(&p, end, &n) != 0)
 				return 0;
 			continue;
 		}
@@ -71,7 +60,7 @@ static int wire_walk(const ProtobufCMessageDescriptor *d, const uint8_t *p, cons
 			p += w;
 			continue;
 		}
-		if (wt != 2 || wire_varint(&p, end, &n) != 0 || n > (uint64_t)(end - p))
+		if (wt != 2 || pbw_varint(&p, end, &n) != 0 || n > (uint64_t)(end - p))
 			return 0;
 		const uint8_t *at = p;
 		p += n;

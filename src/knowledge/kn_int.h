@@ -13,6 +13,15 @@
  * once, and one never known leaves the date unresolved (an unknown side)
  * — unless the document's own content bounds it (pubdate.c): then dates
  * anchored to it resolve to ranges open at their end.
+ *
+ * Records a reply carries whole (the relation of a fact, a timeline's
+ * events) go into it as their stored bytes (common/pbwire.h): decoded
+ * without the fields the query never reads (evidence), judged, and
+ * spliced — unless resolving their dates now gives other ranges than the
+ * stored ones, when they go out decoded, as resolved now. Unpacking and
+ * packing them again was half of a Members call. A full-scan snapshot
+ * (st_txn_set_full_scans) decodes every record whole: test_indexed
+ * compares the two ways.
  */
 #ifndef ANNALS_KNOWLEDGE_KN_INT_H
 #define ANNALS_KNOWLEDGE_KN_INT_H
@@ -88,9 +97,10 @@ struct kn_pub {
 	const char *doc; /* the document's id */
 	bool known;      /* lo/hi hold a range */
 	bool derived;
-	int rc;                         /* not ANNALS_OK: reading its citations failed (a deadline) */
-	int32_t lo, hi;                 /* hi == DATE_LAST_DAY: no last day known */
-	const char *decided_by;         /* derived: the record whose date sets lo */
+	bool explained;         /* text, decided_by and evidence are set (kn_pub_of); else bounds alone */
+	int rc;                 /* not ANNALS_OK: reading its citations failed (a deadline) */
+	int32_t lo, hi;         /* hi == DATE_LAST_DAY: no last day known */
+	const char *decided_by; /* derived: the record whose date sets lo */
 	Annals__V1__Evidence *evidence; /* derived: its cited span, inferred, with the rule */
 	const char *text;               /* "2020-01-01 or later", "2021-05-13 (day)" */
 };
@@ -141,10 +151,29 @@ const char *kn_name_kind_word(int name_kind);
 /* A relation with what the queries need to sort and judge it. */
 typedef struct kn_rel {
 	Annals__V1__Relation *r;
+	/* The stored bytes, when r was decoded without its evidence and its
+	 * dates resolve as stored: a reply carries these (kn_put_relation)
+	 * and must not read r->evidence. NULL: r is whole. */
+	const uint8_t *raw;
+	size_t raw_len;
 	asof_span sp;
 	int32_t key;  /* where it goes in time: its start, else its end, else last */
 	int key_side; /* 0: placed by its end, 1: by its start, 2: not placed */
 } kn_rel;
+
+/* Puts qr's relation into a reply message m at *slot, a field of m named
+ * `field`: the stored bytes spliced in when qr has them, else qr->r. */
+void kn_put_relation(kn_ctx *q, ProtobufCMessage *m, Annals__V1__Relation **slot, const char *field,
+                     const kn_rel *qr);
+/* Whether resolving a decoded date changed what its stored bytes said
+ * (kn_date_snap before, kn_date_same after): then the stored bytes are not
+ * the answer's and the record goes out decoded. */
+typedef struct kn_date_snap {
+	bool present, resolved;
+	int32_t earliest, latest;
+} kn_date_snap;
+void kn_date_snap_of(const Annals__V1__Date *d, kn_date_snap *s);
+bool kn_date_same(const Annals__V1__Date *d, const kn_date_snap *s);
 
 /* Relations of `entity` as subject (inverse: as object), one predicate or
  * all (NULL/""), only those whose other side is `other` (NULL/"" for any);

@@ -131,21 +131,24 @@ static int pd_visit(void *ctx, const char *id, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* The record that decides, from ix_pubfloor's candidates: the latest day
- * among their offers, then the first candidate (in ix_cites order) with an
- * event's offer on that day, else the first with any offer on it. Visiting
- * it alone gives what visiting every citing record gives: no offer before
- * that day wins, and the tie rule looks only at offers on it. */
-static int pd_visit_decider(pd_scan *s, const char *doc)
+/* The latest day among ix_pubfloor's candidates' offers (*top; *any:
+ * some candidate offers a day), and the record that decides: the first
+ * candidate (in ix_cites order) with an event's offer on that day, else
+ * the first with any offer on it. Visiting it alone gives what visiting
+ * every citing record gives: no offer before that day wins, and the tie
+ * rule looks only at offers on it. */
+static int pd_top(kn_ctx *q, const char *doc, bool *any, int32_t *top, const char **decider)
 {
-	kn_ctx *q = s->q;
 	st_pub_cand **c;
 	size_t n;
+	*any = false;
+	*top = 0;
+	*decider = NULL;
 	int rc = st_pub_candidates(q->t, doc, q->a, &c, &n);
 	if (rc != ANNALS_OK || n == 0)
 		return rc;
-	int32_t *latest = ar_alloc(q->a, n * sizeof(*latest)), top = 0;
-	bool *offers = ar_alloc(q->a, n * sizeof(*offers)), any = false;
+	int32_t *latest = ar_alloc(q->a, n * sizeof(*latest));
+	bool *offers = ar_alloc(q->a, n * sizeof(*offers));
 	for (size_t i = 0; i < n; i++) {
 		offers[i] = c[i]->absolute;
 		latest[i] = c[i]->lo;
@@ -156,24 +159,34 @@ static int pd_visit_decider(pd_scan *s, const char *doc)
 				latest[i] = lo;
 			}
 		}
-		if (offers[i] && (!any || latest[i] > top)) {
-			any = true;
-			top = latest[i];
+		if (offers[i] && (!*any || latest[i] > *top)) {
+			*any = true;
+			*top = latest[i];
 		}
 	}
 	const st_pub_cand *first = NULL, *first_event = NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (!offers[i] || latest[i] != top)
+		if (!offers[i] || latest[i] != *top)
 			continue;
 		if (first == NULL)
 			first = c[i];
 		if (first_event == NULL && c[i]->event)
 			first_event = c[i];
 	}
-	if (first == NULL)
-		return ANNALS_OK;
-	(void)pd_visit(s, first_event != NULL ? first_event->id : first->id, NULL, 0);
+	if (first != NULL)
+		*decider = first_event != NULL ? first_event->id : first->id;
 	return ANNALS_OK;
+}
+
+static int pd_visit_decider(pd_scan *s, const char *doc)
+{
+	bool any;
+	int32_t top;
+	const char *decider;
+	int rc = pd_top(s->q, doc, &any, &top, &decider);
+	if (rc == ANNALS_OK && decider != NULL)
+		(void)pd_visit(s, decider, NULL, 0);
+	return rc;
 }
 
 static void pd_derive(kn_ctx *q, const Annals__V1__Document *doc, kn_pub *p)
@@ -211,21 +224,65 @@ static void pd_derive(kn_ctx *q, const Annals__V1__Document *doc, kn_pub *p)
 	p->evidence = ev;
 }
 
-const kn_pub *kn_pub_of(kn_ctx *q, const Annals__V1__Document *doc)
+static kn_pub *pd_cached(kn_ctx *q, const Annals__V1__Document *doc)
 {
 	for (size_t i = 0; i < q->n_pubs; i++)
 		if (strcmp(q->pubs[i]->doc, doc->id) == 0)
 			return q->pubs[i];
-	kn_pub *p = ar_alloc(q->a, sizeof(*p));
+	return NULL;
+}
+
+const kn_pub *kn_pub_of(kn_ctx *q, const Annals__V1__Document *doc)
+{
+	kn_pub *p = pd_cached(q, doc);
+	if (p != NULL && p->explained)
+		return p;
+	if (p == NULL) {
+		p = ar_alloc(q->a, sizeof(*p));
+		AR_PUSH(q->a, q->pubs, q->n_pubs, p);
+	} else {
+		memset(p, 0, sizeof(*p)); /* its bounds alone so far: worked out again, whole */
+	}
 	p->doc = doc->id;
 	p->rc = ANNALS_OK;
+	p->explained = true;
 	if (doc->published != NULL && kn_date_range(q, doc->published, &p->lo, &p->hi)) {
 		p->known = true;
 		p->text = kn_date_text(q, doc->published);
 	} else if (!q->deriving) {
 		pd_derive(q, doc, p);
 	}
+	return p;
+}
+
+/* kn_pub_of without the words: the derived bounds straight from the
+ * candidates' days (pd_top), not the deciding record's offer and the
+ * sentences saying why. A date anchored to an undated document needs only
+ * these, and a Holder call met one per tenure: deriving them whole was
+ * two fifths of the call. The full-scan way derives them whole (the tests
+ * compare both). */
+static const kn_pub *pd_bounds_of(kn_ctx *q, const Annals__V1__Document *doc)
+{
+	kn_pub *p = pd_cached(q, doc);
+	if (p != NULL)
+		return p;
+	if (st_txn_full_scans(q->t) || q->deriving || doc->published != NULL)
+		return kn_pub_of(q, doc);
+	p = ar_alloc(q->a, sizeof(*p));
+	p->doc = doc->id;
+	p->rc = ANNALS_OK;
 	AR_PUSH(q->a, q->pubs, q->n_pubs, p);
+	kn_ctx sub; /* as pd_derive: no other document's bounds derived meanwhile */
+	kn_init(&sub, q->t, q->a, NULL);
+	sub.deriving = true;
+	sub.depth = q->depth;
+	bool any;
+	const char *decider;
+	p->rc = pd_top(&sub, doc->id, &any, &p->lo, &decider);
+	if (p->rc == ANNALS_OK && any) {
+		p->known = p->derived = true;
+		p->hi = DATE_LAST_DAY;
+	}
 	return p;
 }
 
@@ -237,7 +294,7 @@ Annals__V1__Date *kn_pub_anchor_date(kn_ctx *q, const char *anchor)
 	    kn_document_head(q, anchor); /* "doc:X", else "X": st_anchor_date's rule */
 	if (doc == NULL)
 		return NULL;
-	const kn_pub *p = kn_pub_of(q, doc);
+	const kn_pub *p = pd_bounds_of(q, doc);
 	if (!p->known || !p->derived)
 		return NULL;
 	/* One day in [lo, hi]: relative to the document itself, so date_range

@@ -301,7 +301,7 @@ KN_QUERY(succession, SuccessionRequest, SuccessionReply)
 		Annals__V1__Tenure *tn = AR_NEW(a, Annals__V1__Tenure, ANNALS__V1__TENURE__INIT);
 		tn->holder = rels[i]->r->subject;
 		tn->name = (char *)kn_label(&q, tn->holder);
-		tn->relation = rels[i]->r;
+		kn_put_relation(&q, &tn->base, &tn->relation, "relation", rels[i]);
 		if (i > 0)
 			tn->predecessor = rels[i - 1]->r->subject;
 		if (i + 1 < n)

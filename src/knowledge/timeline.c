@@ -21,7 +21,13 @@
  */
 #include <string.h>
 
+#include "common/pbwire.h"
 #include "knowledge/kn_int.h"
+
+typedef struct tl_bytes {
+	const uint8_t *data;
+	size_t len;
+} tl_bytes;
 
 typedef struct tl_entry {
 	Annals__V1__TimelineItem *item;
@@ -43,9 +49,11 @@ typedef struct tl {
 	size_t n_pulled;
 } tl;
 
+/* event_raw: the event's stored bytes, spliced in for event (which is then
+ * only its head); relation: the kn_rel whose relation the item carries. */
 static Annals__V1__TimelineItem *tl_add(tl *x, Annals__V1__Date *when, const char *kind, int rank,
                                         const char *description, Annals__V1__Event *event,
-                                        Annals__V1__Relation *relation)
+                                        const tl_bytes *event_raw, const kn_rel *relation)
 {
 	int32_t lo = 0, hi = 0;
 	bool dated = kn_date_range(x->q, when, &lo, &hi);
@@ -56,8 +64,12 @@ static Annals__V1__TimelineItem *tl_add(tl *x, Annals__V1__Date *when, const cha
 	it->when = when;
 	it->kind = (char *)kind;
 	it->description = (char *)description;
-	it->event = event;
-	it->relation = relation;
+	if (event_raw != NULL)
+		pbw_splice(x->q->a, &it->base, "event", event_raw->data, event_raw->len);
+	else
+		it->event = event;
+	if (relation != NULL)
+		kn_put_relation(x->q, &it->base, &it->relation, "relation", relation);
 	it->undated = !dated;
 	tl_entry *e = ar_alloc(x->q->a, sizeof(*e));
 	e->item = it;
@@ -119,11 +131,39 @@ static bool tl_first_sight(tl *x, const char *id)
 	return true;
 }
 
+/* A stored event with what a timeline reads of it (id, type, summary,
+ * date, status), NULL when its bytes do not filter. */
+static Annals__V1__Event *tl_event_head(tl *x, const uint8_t *data, size_t len)
+{
+	static const char *const skipped[] = {"place", "participants", "links", "attributes", "evidence"};
+	uint64_t skip = 0;
+	for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++)
+		skip |= (uint64_t)1 << protobuf_c_message_descriptor_get_field_by_name(
+		                           &annals__v1__event__descriptor, skipped[i])
+		                           ->id;
+	uint8_t *buf = ar_alloc(x->q->a, len);
+	size_t n = pbw_filter(data, len, skip, buf);
+	return n == (size_t)-1 ? NULL : annals__v1__event__unpack(ar_pbc(x->q->a), n, buf);
+}
+
 static int tl_visit_event(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	tl *x = ctx;
-	Annals__V1__Event *e = data != NULL && len > 0 ? annals__v1__event__unpack(ar_pbc(x->q->a), len, data)
-	                                               : st_load_event(x->q->t, id, x->q->a);
+	tl_bytes raw = {data, len}, *spliced = NULL;
+	Annals__V1__Event *e = NULL;
+	bool lean = data != NULL && len > 0 && !st_txn_full_scans(x->q->t); /* as kn_collect_relation */
+	if (lean && (e = tl_event_head(x, data, len)) != NULL) {
+		kn_date_snap was;
+		kn_date_snap_of(e->when, &was);
+		int32_t lo, hi;
+		(void)kn_date_range(x->q, e->when, &lo, &hi);
+		spliced = kn_date_same(e->when, &was) ? &raw : NULL;
+		if (spliced == NULL) /* its date resolves otherwise now: the item carries it decoded */
+			e = NULL;
+	}
+	if (e == NULL)
+		e = data != NULL && len > 0 ? annals__v1__event__unpack(ar_pbc(x->q->a), len, data)
+		                            : st_load_event(x->q->t, id, x->q->a);
 	if (e == NULL) {
 		x->rc = kn_fail(x->q, ANNALS_DATA_LOSS, "event %s cannot be read", id);
 		return 1;
@@ -136,7 +176,7 @@ static int tl_visit_event(void *ctx, const char *id, const uint8_t *data, size_t
 	              e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_PLANNED     ? ", planned"
 	              : e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_CANCELLED ? ", cancelled"
 	                                                                              : "");
-	Annals__V1__TimelineItem *it = tl_add(x, e->when, "event", 0, desc, e, NULL);
+	Annals__V1__TimelineItem *it = tl_add(x, e->when, "event", 0, desc, e, spliced, NULL);
 	if (it != NULL && x->via != NULL) {
 		it->via_entity = (char *)x->via->entity;
 		it->via_predicate = (char *)x->via->predicate;
@@ -149,9 +189,10 @@ static bool tl_stated(const Annals__V1__Bound *b)
 	return b != NULL && b->kind != ANNALS__V1__BOUND_KIND__BOUND_KIND_UNSTATED;
 }
 
-static void tl_relation(tl *x, Annals__V1__Relation *r)
+static void tl_relation(tl *x, const kn_rel *qr)
 {
 	kn_ctx *q = x->q;
+	Annals__V1__Relation *r = qr->r;
 	Annals__V1__Interval *iv = r->valid;
 	if (iv == NULL)
 		return;
@@ -160,10 +201,10 @@ static void tl_relation(tl *x, Annals__V1__Relation *r)
 	              r->status[0] ? " (" : "", r->status, r->status[0] ? ")" : "");
 	if (tl_stated(iv->start))
 		tl_add(x, iv->start->date, "relation_start", 2,
-		       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, iv->start, true)), NULL, r);
+		       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, iv->start, true)), NULL, NULL, qr);
 	if (tl_stated(iv->end))
 		tl_add(x, iv->end->date, "relation_end", 1,
-		       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, iv->end, false)), NULL, r);
+		       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, iv->end, false)), NULL, NULL, qr);
 }
 
 static int tl_relations(tl *x, const char *id)
@@ -176,7 +217,7 @@ static int tl_relations(tl *x, const char *id)
 			return rc;
 		for (size_t i = 0; i < n; i++)
 			if (!inverse || strcmp(rels[i]->r->subject, id) != 0) /* a self-relation once */
-				tl_relation(x, rels[i]->r);
+				tl_relation(x, rels[i]);
 	}
 	return ANNALS_OK;
 }
@@ -193,11 +234,11 @@ static void tl_names(tl *x, Annals__V1__Entity *e)
 		if (tl_stated(n->valid->start))
 			tl_add(x, n->valid->start->date, "name_start", 2,
 			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->start, true)),
-			       NULL, NULL);
+			       NULL, NULL, NULL);
 		if (tl_stated(n->valid->end))
 			tl_add(x, n->valid->end->date, "name_end", 1,
 			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->end, false)),
-			       NULL, NULL);
+			       NULL, NULL, NULL);
 	}
 }
 

@@ -205,3 +205,39 @@ Annals__V1__Document *st_document_head(st_txn *t, const char *id, ar_arena *a)
 	}
 	return d;
 }
+
+/* A relative date anchored to an event ("a week after the summit") asks
+ * only for that event's date; unpacking the whole event (participants,
+ * links, attributes, evidence) for it was a twentieth of a Members call.
+ * Event.when = 4; a second occurrence is left to the full unpack, as for
+ * documents. NULL when there is no such event or it has no date. */
+Annals__V1__Date *st_event_when(st_txn *t, const char *id, ar_arena *a)
+{
+	const uint8_t *data;
+	size_t len;
+	if (id == NULL || id[0] == '\0' || st_get(t, ST_EVENT, id, &data, &len) != ANNALS_OK)
+		return NULL;
+	lb_reader r = {data, data + len}, when = {NULL, NULL};
+	uint32_t num;
+	uint64_t v;
+	lb_reader sub;
+	bool whole = st_txn_full_scans(t);
+	while (!whole && r.p < r.end) {
+		if (!lb_field(&r, &num, &v, &sub)) {
+			whole = true; /* malformed: the full unpack names it */
+			break;
+		}
+		if (num != 4 || sub.p == NULL)
+			continue;
+		whole = when.p != NULL;
+		when = sub;
+	}
+	if (!whole && when.p == NULL)
+		return NULL;
+	Annals__V1__Date *d =
+	    whole ? NULL : annals__v1__date__unpack(ar_pbc(a), (size_t)(when.end - when.p), when.p);
+	if (d != NULL)
+		return d;
+	Annals__V1__Event *e = st_load_event(t, id, a); /* let the full unpack say what it makes of it */
+	return e != NULL ? e->when : NULL;
+}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/date.h"
+#include "common/pbwire.h"
 #include "common/validate.h"
 #include "store/query.h"
 #include "store/store_int.h"
@@ -69,16 +70,60 @@ typedef struct q_page {
 	bool more;                  /* one more matching item exists */
 	char walk;                  /* token letter */
 	char cursor[ST_CURSOR_MAX]; /* events: cursor of the one visited */
+	/* Lean (not a full-scan snapshot): items go into the reply as their
+	 * stored bytes (pbwire.h), spliced into reply's repeated `field`, and a
+	 * record is decoded only as far as a filter needs, if at all. */
+	bool lean;
+	ProtobufCMessage *reply;
+	const char *field;
 } q_page;
 
-/* Takes a matching item, or notes that the page is full. 1: stop. */
-static int q_take(q_page *p, ProtobufCMessage *m, const void *resume, size_t resume_n)
+/* Whether q_page p has a filter on records of kind k (else lean pages
+ * decode nothing). */
+static bool q_filters(const q_page *p, st_kind k)
+{
+	switch (k) {
+	case ST_ENTITY:
+		return p->type != 0;
+	case ST_RELATION:
+		return p->object != NULL || p->predicate != NULL;
+	case ST_DOCUMENT:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* A record for a filter to read: whole, or in a lean page without the
+ * fields no filter reads (evidence, sentences, names...: most of its bytes). */
+static ProtobufCMessage *q_decode(q_page *p, st_kind k, const uint8_t *data, size_t len)
+{
+	static const uint64_t lean_skip[] = {
+	    [ST_ENTITY] = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6), /* names... evidence */
+	    [ST_EVENT] = (1u << 8) | (1u << 9) | (1u << 10),             /* links, attributes, evidence */
+	    [ST_RELATION] = 1u << 7,                                     /* evidence */
+	    [ST_DOCUMENT] = 1u << 7,                                     /* sentences */
+	};
+	if (!p->lean)
+		return rec_unpack(k, data, len, p->a);
+	uint8_t *buf = ar_alloc(p->a, len ? len : 1);
+	size_t n = pbw_filter(data, len, lean_skip[k], buf);
+	return n == (size_t)-1 ? rec_unpack(k, data, len, p->a) : rec_unpack(k, buf, n, p->a);
+}
+
+/* Takes a matching item, or notes that the page is full. 1: stop. m is the
+ * record decoded (NULL in a lean page with no filter), data its stored bytes. */
+static int q_take(q_page *p, ProtobufCMessage *m, const uint8_t *data, size_t len, const void *resume,
+                  size_t resume_n)
 {
 	if (p->got == p->want) {
 		p->more = true;
 		return 1;
 	}
-	ar_push(p->a, p->items, p->n_items, m);
+	if (p->lean)
+		pbw_splice_item(p->a, p->reply, p->field, data, len);
+	else
+		ar_push(p->a, p->items, p->n_items, m);
 	p->got++;
 	key_init(&p->last);
 	key_bytes(&p->last, resume, resume_n);
@@ -92,23 +137,36 @@ static char *q_next_token(q_page *p)
 
 /* ---- entities ------------------------------------------------------------------------- */
 
+/* Whether the entity whose bytes these are passes the page's type filter. */
+static int q_entity_pass(q_page *p, const uint8_t *data, size_t len, bool *pass, ProtobufCMessage **m)
+{
+	*m = NULL;
+	*pass = true;
+	if (p->lean && !q_filters(p, ST_ENTITY))
+		return 0;
+	Annals__V1__Entity *e = (Annals__V1__Entity *)q_decode(p, ST_ENTITY, data, len);
+	*pass = e != NULL && (p->type == 0 || (int)e->type == p->type);
+	*m = e ? &e->base : NULL;
+	return 0;
+}
+
 static int q_entity_cb(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	q_page *p = ctx;
-	Annals__V1__Entity *e = (Annals__V1__Entity *)rec_unpack(ST_ENTITY, data, len, p->a);
-	if (e == NULL || (p->type != 0 && (int)e->type != p->type))
-		return 0;
-	return q_take(p, &e->base, id, strlen(id));
+	bool pass;
+	ProtobufCMessage *m;
+	q_entity_pass(p, data, len, &pass, &m);
+	return pass ? q_take(p, m, data, len, id, strlen(id)) : 0;
 }
 
 static int q_entity_name_cb(void *ctx, const MDB_val *key, const char *id, const uint8_t *data, size_t len)
 {
 	q_page *p = ctx;
-	Annals__V1__Entity *e = (Annals__V1__Entity *)rec_unpack(ST_ENTITY, data, len, p->a);
 	(void)id;
-	if (e == NULL || (p->type != 0 && (int)e->type != p->type))
-		return 0;
-	return q_take(p, &e->base, key->mv_data, key->mv_size);
+	bool pass;
+	ProtobufCMessage *m;
+	q_entity_pass(p, data, len, &pass, &m);
+	return pass ? q_take(p, m, data, len, key->mv_data, key->mv_size) : 0;
 }
 
 ST_QUERY(list_entities, ListEntitiesRequest, EntityPage)
@@ -118,6 +176,9 @@ ST_QUERY(list_entities, ListEntitiesRequest, EntityPage)
 	            .want = q_size(in->page_size, Q_PAGE_DEFAULT),
 	            .items = (void ***)&out->entities,
 	            .n_items = &out->n_entities,
+	            .lean = !st_txn_full_scans(t),
+	            .reply = &out->base,
+	            .field = "entities",
 	            .type = in->type};
 	st_key resume;
 	bool has;
@@ -155,6 +216,9 @@ ST_QUERY(find_entities, FindEntitiesRequest, EntityPage)
 	            .want = q_size(in->limit, Q_FIND_DEFAULT),
 	            .items = (void ***)&out->entities,
 	            .n_items = &out->n_entities,
+	            .lean = !st_txn_full_scans(t),
+	            .reply = &out->base,
+	            .field = "entities",
 	            .type = in->type};
 	int rc = st_scan_names_from(t, in->name, in->prefix, NULL, q_entity_name_cb, &p);
 	if (rc != ANNALS_OK)
@@ -234,7 +298,7 @@ static int q_event_cb(void *ctx, const char *id, const uint8_t *data, size_t len
 {
 	q_page *p = ctx;
 	(void)id;
-	Annals__V1__Event *e = (Annals__V1__Event *)rec_unpack(ST_EVENT, data, len, p->a);
+	Annals__V1__Event *e = (Annals__V1__Event *)q_decode(p, ST_EVENT, data, len);
 	if (e == NULL)
 		return 0;
 	int32_t lo, hi;
@@ -250,7 +314,7 @@ static int q_event_cb(void *ctx, const char *id, const uint8_t *data, size_t len
 	st_key k;
 	if (key_unhex(p->cursor, &k) != 0)
 		return 1;
-	return q_take(p, &e->base, k.b, k.n);
+	return q_take(p, &e->base, data, len, k.b, k.n);
 }
 
 /* Events are indexed by their earliest day; one that started up to
@@ -272,6 +336,9 @@ ST_QUERY(list_events, ListEventsRequest, EventPage)
 	            .walk = 'e',
 	            .items = (void ***)&out->events,
 	            .n_items = &out->n_events,
+	            .lean = !st_txn_full_scans(t),
+	            .reply = &out->base,
+	            .field = "events",
 	            .event_type = in->type[0] ? in->type : NULL,
 	            .status = in->status};
 	int32_t to_hi;
@@ -316,19 +383,25 @@ static int q_relation_key_cb(void *ctx, const MDB_val *key, const MDB_val *val)
 	size_t len;
 	if (st_get(p->t, ST_RELATION, id, &data, &len) != ANNALS_OK)
 		return 0;
-	Annals__V1__Relation *r = (Annals__V1__Relation *)rec_unpack(ST_RELATION, data, len, p->a);
-	if (r == NULL || (p->object && strcmp(r->object, p->object) != 0))
-		return 0;
-	return q_take(p, &r->base, key->mv_data, key->mv_size);
+	Annals__V1__Relation *r = NULL;
+	if (!p->lean || q_filters(p, ST_RELATION)) {
+		r = (Annals__V1__Relation *)q_decode(p, ST_RELATION, data, len);
+		if (r == NULL || (p->object && strcmp(r->object, p->object) != 0))
+			return 0;
+	}
+	return q_take(p, r ? &r->base : NULL, data, len, key->mv_data, key->mv_size);
 }
 
 static int q_relation_cb(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	q_page *p = ctx;
-	Annals__V1__Relation *r = (Annals__V1__Relation *)rec_unpack(ST_RELATION, data, len, p->a);
-	if (r == NULL || (p->predicate && strcmp(r->predicate, p->predicate) != 0))
-		return 0;
-	return q_take(p, &r->base, id, strlen(id));
+	Annals__V1__Relation *r = NULL;
+	if (!p->lean || q_filters(p, ST_RELATION)) {
+		r = (Annals__V1__Relation *)q_decode(p, ST_RELATION, data, len);
+		if (r == NULL || (p->predicate && strcmp(r->predicate, p->predicate) != 0))
+			return 0;
+	}
+	return q_take(p, r ? &r->base : NULL, data, len, id, strlen(id));
 }
 
 /* Relations of one entity (as subject, or as object) through its index. */
@@ -360,6 +433,9 @@ ST_QUERY(list_relations, ListRelationsRequest, RelationPage)
 	            .want = q_size(in->page_size, Q_PAGE_DEFAULT),
 	            .items = (void ***)&out->relations,
 	            .n_items = &out->n_relations,
+	            .lean = !st_txn_full_scans(t),
+	            .reply = &out->base,
+	            .field = "relations",
 	            .predicate = in->predicate[0] ? in->predicate : NULL};
 	const char *subject, *object;
 	int rc = q_entity_id(t, in->subject, "subject", a, &subject, err);
@@ -398,8 +474,8 @@ ST_QUERY(list_relations, ListRelationsRequest, RelationPage)
 static int q_document_cb(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	q_page *p = ctx;
-	ProtobufCMessage *d = rec_unpack(ST_DOCUMENT, data, len, p->a);
-	return d ? q_take(p, d, id, strlen(id)) : 0;
+	ProtobufCMessage *d = p->lean ? NULL : rec_unpack(ST_DOCUMENT, data, len, p->a);
+	return d != NULL || p->lean ? q_take(p, d, data, len, id, strlen(id)) : 0;
 }
 
 ST_QUERY(list_documents, ListDocumentsRequest, DocumentPage)
@@ -409,7 +485,10 @@ ST_QUERY(list_documents, ListDocumentsRequest, DocumentPage)
 	            .want = q_size(in->page_size, Q_PAGE_DEFAULT),
 	            .walk = 'd',
 	            .items = (void ***)&out->documents,
-	            .n_items = &out->n_documents};
+	            .n_items = &out->n_documents,
+	            .lean = !st_txn_full_scans(t),
+	            .reply = &out->base,
+	            .field = "documents"};
 	st_key resume;
 	bool has;
 	char after[VAL_ID_MAX + 1] = "";

@@ -80,6 +80,8 @@ Annals__V1__Document *st_load_document(st_txn *t, const char *id, ar_arena *a);
 /* Only the id and published date of a document, read from the stored
  * bytes (the sentence table left unread); NULL when there is none. */
 Annals__V1__Document *st_document_head(st_txn *t, const char *id, ar_arena *a);
+/* An event's date alone (Event.when), or NULL: what an anchor "event:X" asks. */
+Annals__V1__Date *st_event_when(st_txn *t, const char *id, ar_arena *a);
 /* Which kind holds this id (ids are unique across kinds); 0 when none. */
 st_kind st_kind_of(st_txn *t, const char *id);
 

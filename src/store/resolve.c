@@ -39,10 +39,8 @@ const Annals__V1__Date *st_anchor_date(st_txn *t, const char *anchor, ar_arena *
 		return d ? d->published : NULL;
 	}
 	if (strncmp(anchor, "event:", 6) == 0 && anchor[6] != '\0') {
-		Annals__V1__Event *e = st_load_event(t, anchor + 6, a);
-		if (e == NULL)
-			e = st_load_event(t, anchor, a);
-		return e ? e->when : NULL;
+		Annals__V1__Date *d = st_event_when(t, anchor + 6, a);
+		return d != NULL ? d : st_event_when(t, anchor, a);
 	}
 	return NULL;
 }

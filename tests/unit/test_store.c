@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../lib/check.h"
+#include "../lib/read_back.h"
 #include "annals/annals.h"
 #include "common/date.h"
 #include "common/file.h"
@@ -1316,7 +1317,7 @@ static int page_entities(fx *f, const char *prefix, int type, uint32_t size, ids
 		Annals__V1__EntityPage out = ANNALS__V1__ENTITY_PAGE__INIT;
 		st_err err = {0};
 		CHECK_EQ_INT(st_txn_begin(f->t), ANNALS_OK);
-		int rc = st_q_list_entities(f->t, &in, &f->a, &out, &err);
+		int rc = read_back(st_q_list_entities(f->t, &in, &f->a, &out, &err), &(&out)->base, &f->a);
 		st_txn_end(f->t);
 		CHECK_EQ_INT(rc, ANNALS_OK);
 		if (rc != ANNALS_OK)
@@ -1373,17 +1374,20 @@ static void test_pagination(void)
 	Annals__V1__EntityPage out = ANNALS__V1__ENTITY_PAGE__INIT;
 	st_err err = {0};
 	CHECK_EQ_INT(st_txn_begin(f.t), ANNALS_OK);
-	CHECK_EQ_INT(st_q_list_entities(f.t, &bad, &f.a, &out, &err), ANNALS_INVALID_ARGUMENT);
+	CHECK_EQ_INT(read_back(st_q_list_entities(f.t, &bad, &f.a, &out, &err), &(&out)->base, &f.a),
+	             ANNALS_INVALID_ARGUMENT);
 	CHECK_CONTAINS(err.msg, "page_token");
 	Annals__V1__FindEntitiesRequest fr = ANNALS__V1__FIND_ENTITIES_REQUEST__INIT;
 	fr.name = "name 042";
 	Annals__V1__EntityPage found = ANNALS__V1__ENTITY_PAGE__INIT;
-	CHECK_EQ_INT(st_q_find_entities(f.t, &fr, &f.a, &found, &err), ANNALS_OK);
+	CHECK_EQ_INT(read_back(st_q_find_entities(f.t, &fr, &f.a, &found, &err), &(&found)->base, &f.a),
+	             ANNALS_OK);
 	CHECK(found.n_entities == 1 && strcmp(found.entities[0]->id, "p:042") == 0);
 	fr.name = "nom 0";
 	fr.prefix = true;
 	Annals__V1__EntityPage found2 = ANNALS__V1__ENTITY_PAGE__INIT;
-	CHECK_EQ_INT(st_q_find_entities(f.t, &fr, &f.a, &found2, &err), ANNALS_OK);
+	CHECK_EQ_INT(read_back(st_q_find_entities(f.t, &fr, &f.a, &found2, &err), &(&found2)->base, &f.a),
+	             ANNALS_OK);
 	CHECK_EQ_INT(found2.n_entities, 50); /* the default limit */
 	st_txn_end(f.t);
 
@@ -1402,7 +1406,8 @@ static void test_pagination(void)
 	do {
 		Annals__V1__DocumentPage dp = ANNALS__V1__DOCUMENT_PAGE__INIT;
 		CHECK_EQ_INT(st_txn_begin(f.t), ANNALS_OK);
-		CHECK_EQ_INT(st_q_list_documents(f.t, &dr, &f.a, &dp, &err), ANNALS_OK);
+		CHECK_EQ_INT(read_back(st_q_list_documents(f.t, &dr, &f.a, &dp, &err), &(&dp)->base, &f.a),
+		             ANNALS_OK);
 		st_txn_end(f.t);
 		n_docs += (int)dp.n_documents;
 		dr.page_token = dp.next_page_token;
@@ -1414,7 +1419,8 @@ static void test_pagination(void)
 	do {
 		Annals__V1__RelationPage rp = ANNALS__V1__RELATION_PAGE__INIT;
 		CHECK_EQ_INT(st_txn_begin(f.t), ANNALS_OK);
-		CHECK_EQ_INT(st_q_list_relations(f.t, &rr, &f.a, &rp, &err), ANNALS_OK);
+		CHECK_EQ_INT(read_back(st_q_list_relations(f.t, &rr, &f.a, &rp, &err), &(&rp)->base, &f.a),
+		             ANNALS_OK);
 		st_txn_end(f.t);
 		n_rels += (int)rp.n_relations;
 		rr.page_token = rp.next_page_token;
@@ -1427,7 +1433,8 @@ static void test_pagination(void)
 	do {
 		Annals__V1__RelationPage rp = ANNALS__V1__RELATION_PAGE__INIT;
 		CHECK_EQ_INT(st_txn_begin(f.t), ANNALS_OK);
-		CHECK_EQ_INT(st_q_list_relations(f.t, &ro, &f.a, &rp, &err), ANNALS_OK);
+		CHECK_EQ_INT(read_back(st_q_list_relations(f.t, &ro, &f.a, &rp, &err), &(&rp)->base, &f.a),
+		             ANNALS_OK);
 		st_txn_end(f.t);
 		n_obj += (int)rp.n_relations;
 		ro.page_token = rp.next_page_token;
@@ -1444,7 +1451,7 @@ static int list_events(fx *f, Annals__V1__ListEventsRequest *in, ids *seen, int3
 		Annals__V1__EventPage out = ANNALS__V1__EVENT_PAGE__INIT;
 		st_err err = {0};
 		CHECK_EQ_INT(st_txn_begin(f->t), ANNALS_OK);
-		int rc = st_q_list_events(f->t, in, &f->a, &out, &err);
+		int rc = read_back(st_q_list_events(f->t, in, &f->a, &out, &err), &(&out)->base, &f->a);
 		st_txn_end(f->t);
 		if (rc != ANNALS_OK) {
 			fprintf(stderr, "  list_events: %s\n", err.msg);
