@@ -9,6 +9,7 @@
 #                               BulkLoad, BENCH_BIG_LOAD=batch through Batch as before)
 #
 # Other knobs: BENCH_WARMUP (1s), BENCH_CONNECTIONS (1), BENCH_ROWS (e.g. "get put"),
+# BENCH_MIX=0 (no mixed-load rows),
 # BENCH_PIN=0 (do not pin), BENCH_KEEP=1 (keep the work directory), ANNALS_BIN (default
 # ./bin, the release build).
 #
@@ -254,6 +255,22 @@ matrix_uncached() {
 	done
 }
 
+# matrix_mix REP — mixed load on the main server (reply cache on), tcp, 64 in
+# flight: GetEntity alone, then the two mixes, whose writes retire the
+# cached answers as they commit. Each mix is judged against the GetEntity run
+# just before it.
+MIXES="mixmembers:get=80,members=10,put=10 mixdefault:get=70,find=10,timeline=10,put=10"
+matrix_mix() {
+	local rep=$1 m
+	case " $ROWS " in *" get "*) ;; *) return 0 ;; esac
+	[ "${BENCH_MIX:-1}" = 1 ] || return 0
+	run "mix/tcp/64/echo/$rep" "$ECHO_TCP" --echo -m get -c 64
+	run "mix/tcp/64/get/$rep" "$ANNALSD_TCP" -m get -c 64 --keys builtin
+	for m in $MIXES; do
+		run "mix/tcp/64/${m%%:*}/$rep" "$ANNALSD_TCP" --mix "${m#*:}" -c 64 --keys builtin
+	done
+}
+
 # durability PART DATADIR — kill -9 annalsd, restart it on the same data,
 # and read back every write it acknowledged.
 durability() {
@@ -279,6 +296,7 @@ UNCACHED_TCP=$ANNALSD_TCP
 start_annalsd main "$WORK/main-db"
 for rep in $(seq 1 "$REPEAT"); do
 	matrix main "$rep" builtin
+	matrix_mix "$rep"
 	matrix_uncached "$rep"
 done
 stop "$UNCACHED_PID" TERM
