@@ -123,6 +123,29 @@ char *ar_strdup(ar_arena *a, const char *s)
 	return ar_strndup(a, s, strlen(s));
 }
 
+char *ar_concat(ar_arena *a, ...)
+{
+	/* the answers' sentences are mostly pieces joined: vsnprintf parsed a
+	 * format for that and cost three to four times as much */
+	const char *s;
+	size_t len = 0;
+	va_list ap;
+	va_start(ap, a);
+	while ((s = va_arg(ap, const char *)) != NULL)
+		len += strlen(s);
+	va_end(ap);
+	char *out = ar_alloc(a, len + 1), *p = out;
+	va_start(ap, a);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		size_t n = strlen(s);
+		memcpy(p, s, n);
+		p += n;
+	}
+	va_end(ap);
+	*p = '\0';
+	return out;
+}
+
 char *ar_printf(ar_arena *a, const char *fmt, ...)
 {
 	/* Format straight into the rest of the current block; only when it does

@@ -35,6 +35,9 @@ void *ar_alloc(ar_arena *a, size_t n);    /* 16-byte aligned, zeroed */
 char *ar_strdup(ar_arena *a, const char *s);
 char *ar_strndup(ar_arena *a, const char *s, size_t n);
 char *ar_printf(ar_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The strings given, joined, up to a (const char *)NULL; AR_CONCAT(a, x, "; ", y) ends them so. */
+char *ar_concat(ar_arena *a, ...) __attribute__((sentinel));
+#define AR_CONCAT(a, ...) ar_concat((a), __VA_ARGS__, (const char *)NULL)
 
 /* Appends one element to a protobuf-c repeated field (n_items, items),
  * growing it by doubling inside the arena. */

@@ -210,7 +210,7 @@ const char *kn_date_text(kn_ctx *q, const Annals__V1__Date *d)
 	if (strstr(buf, "..") != NULL)
 		return ar_printf(q->a, "%s (one of these days)", buf);
 	unsigned p = (unsigned)d->precision;
-	return ar_printf(q->a, "%s (%s)", buf, kn_precision_words[p < 4 ? p : 0]);
+	return AR_CONCAT(q->a, buf, " (", kn_precision_words[p < 4 ? p : 0], ")");
 }
 
 /* An all-zero Date is what a client sends when it fills every field:
@@ -509,13 +509,13 @@ const char *kn_bound_phrase(kn_ctx *q, const Annals__V1__Bound *b, bool start)
 	const char *when = kn_date_text(q, b->date);
 	switch (kind) {
 	case ANNALS__V1__BOUND_KIND__BOUND_KIND_EXACT:
-		return ar_printf(q->a, "%s %s", start ? "started" : "ended", when);
+		return AR_CONCAT(q->a, start ? "started " : "ended ", when);
 	case ANNALS__V1__BOUND_KIND__BOUND_KIND_OBSERVED:
 		return start ? ar_printf(q->a, "observed holding %s, so started then or earlier", when)
 		             : ar_printf(q->a, "observed still holding %s, so ended then or later, if at all",
 		                         when);
 	case ANNALS__V1__BOUND_KIND__BOUND_KIND_BEFORE:
-		return ar_printf(q->a, "%s at or before %s", start ? "started" : "ended", when);
+		return AR_CONCAT(q->a, start ? "started at or before " : "ended at or before ", when);
 	case ANNALS__V1__BOUND_KIND__BOUND_KIND_AFTER:
 		return start ? ar_printf(q->a, "started at or after %s", when)
 		             : ar_printf(q->a, "ended at or after %s, or has not ended", when);
@@ -556,7 +556,7 @@ static const char *kn_reason(kn_ctx *q, const kn_rel *qr, const kn_when *w, cons
 	if (iv == NULL)
 		why = "always (no validity given)";
 	else if (!w->set || v->truth == ASOF_TRUE)
-		why = ar_printf(q->a, "%s; %s", kn_bound_phrase(q, s, true), kn_bound_phrase(q, e, false));
+		why = AR_CONCAT(q->a, kn_bound_phrase(q, s, true), "; ", kn_bound_phrase(q, e, false));
 	else if (v->truth == ASOF_FALSE && v->unbegun)
 		why = ar_printf(q->a, "not yet begun on %s: %s", w->text, kn_bound_phrase(q, s, true));
 	else if (v->truth == ASOF_FALSE)
@@ -571,7 +571,7 @@ static const char *kn_reason(kn_ctx *q, const kn_rel *qr, const kn_when *w, cons
 		why = ar_printf(q->a, "unknown on %s: may have ended: %s", w->text,
 		                kn_bound_phrase(q, e, false));
 	if (qr->r->note != NULL && qr->r->note[0] != '\0')
-		why = ar_printf(q->a, "%s; note: %s", why, qr->r->note);
+		why = AR_CONCAT(q->a, why, "; note: ", qr->r->note);
 	return why;
 }
 

@@ -172,10 +172,11 @@ static int tl_visit_event(void *ctx, const char *id, const uint8_t *data, size_t
 		return 0; /* on the entity's own timeline, or brought by an earlier tie */
 	const char *what = e->summary != NULL && e->summary[0] != '\0' ? e->summary : e->type;
 	const char *desc =
-	    ar_printf(x->q->a, "%s (%s%s)", what, e->type,
+	    AR_CONCAT(x->q->a, what, " (", e->type,
 	              e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_PLANNED     ? ", planned"
 	              : e->status == ANNALS__V1__EVENT_STATUS__EVENT_STATUS_CANCELLED ? ", cancelled"
-	                                                                              : "");
+	                                                                              : "",
+	              ")");
 	Annals__V1__TimelineItem *it = tl_add(x, e->when, "event", 0, desc, e, spliced, NULL);
 	if (it != NULL && x->via != NULL) {
 		it->via_entity = (char *)x->via->entity;
@@ -197,14 +198,14 @@ static void tl_relation(tl *x, const kn_rel *qr)
 	if (iv == NULL)
 		return;
 	const char *fact =
-	    ar_printf(q->a, "%s %s %s%s%s%s", kn_label(q, r->subject), r->predicate, kn_label(q, r->object),
+	    AR_CONCAT(q->a, kn_label(q, r->subject), " ", r->predicate, " ", kn_label(q, r->object),
 	              r->status[0] ? " (" : "", r->status, r->status[0] ? ")" : "");
 	if (tl_stated(iv->start))
 		tl_add(x, iv->start->date, "relation_start", 2,
-		       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, iv->start, true)), NULL, NULL, qr);
+		       AR_CONCAT(q->a, fact, ": ", kn_bound_phrase(q, iv->start, true)), NULL, NULL, qr);
 	if (tl_stated(iv->end))
 		tl_add(x, iv->end->date, "relation_end", 1,
-		       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, iv->end, false)), NULL, NULL, qr);
+		       AR_CONCAT(q->a, fact, ": ", kn_bound_phrase(q, iv->end, false)), NULL, NULL, qr);
 }
 
 static int tl_relations(tl *x, const char *id)
@@ -233,12 +234,12 @@ static void tl_names(tl *x, Annals__V1__Entity *e)
 		    ar_printf(q->a, "%s named \"%s\" (%s)", e->id, n->text, kn_name_kind_word(n->kind));
 		if (tl_stated(n->valid->start))
 			tl_add(x, n->valid->start->date, "name_start", 2,
-			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->start, true)),
-			       NULL, NULL, NULL);
+			       AR_CONCAT(q->a, fact, ": ", kn_bound_phrase(q, n->valid->start, true)), NULL,
+			       NULL, NULL);
 		if (tl_stated(n->valid->end))
 			tl_add(x, n->valid->end->date, "name_end", 1,
-			       ar_printf(q->a, "%s: %s", fact, kn_bound_phrase(q, n->valid->end, false)),
-			       NULL, NULL, NULL);
+			       AR_CONCAT(q->a, fact, ": ", kn_bound_phrase(q, n->valid->end, false)), NULL,
+			       NULL, NULL);
 	}
 }
 

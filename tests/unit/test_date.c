@@ -1,6 +1,7 @@
 /* Unit tests of src/common/date.c: the calendar, parsing, validation,
  * formatting, ranges and relative-date resolution. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/date.h"
@@ -497,6 +498,45 @@ static void test_resolve_absolute(void)
 	date_resolve(NULL, NULL, NULL); /* harmless */
 }
 
+/* date_format writes absolute dates by hand: the text must be what the
+ * printf formats give, for every year, month and day it can be asked. */
+static void test_format_digits_as_printf(void)
+{
+	char got[64], want[64];
+	size_t wrong = 0, asked = 0;
+	for (int y = -1; y <= 10000; y += (y < 30 || y > 9970) ? 1 : 7) {
+		for (int m = -1; m <= 100; m += (m < 14 || m > 97) ? 1 : 11) {
+			for (int p = 0; p <= 4; p++) {
+				Annals__V1__Date d = ANNALS__V1__DATE__INIT;
+				d.precision = (Annals__V1__Precision)p;
+				d.year = y;
+				d.month = m;
+				d.day = (y + m) % 101 - 1;
+				if (p == ANNALS__V1__PRECISION__PRECISION_YEAR)
+					snprintf(want, sizeof(want), "%04d", y);
+				else if (p == ANNALS__V1__PRECISION__PRECISION_MONTH)
+					snprintf(want, sizeof(want), "%04d-%02d", y, m);
+				else if (p == ANNALS__V1__PRECISION__PRECISION_DAY)
+					snprintf(want, sizeof(want), "%04d-%02d-%02d", y, m, d.day);
+				else
+					snprintf(want, sizeof(want), "?");
+				date_format(&d, got, sizeof(got));
+				asked++;
+				if (strcmp(got, want) != 0 && wrong++ < 5)
+					fprintf(stderr, "  precision %d %d-%d-%d: \"%s\", printf \"%s\"\n", p,
+					        y, m, d.day, got, want);
+			}
+		}
+	}
+	CHECK(asked > 10000);
+	CHECK_EQ_INT(wrong, 0);
+	/* too small a buffer: cut as snprintf cuts */
+	Annals__V1__Date d = ANNALS__V1__DATE__INIT;
+	d.precision = ANNALS__V1__PRECISION__PRECISION_DAY, d.year = 2019, d.month = 5, d.day = 13;
+	date_format(&d, got, 8);
+	CHECK_EQ_STR(got, "2019-05");
+}
+
 int main(void)
 {
 	RUN(test_civil_known_days);
@@ -507,6 +547,7 @@ int main(void)
 	RUN(test_validate_absolute);
 	RUN(test_validate_relative);
 	RUN(test_format);
+	RUN(test_format_digits_as_printf);
 	RUN(test_range);
 	RUN(test_resolve_day_anchor);
 	RUN(test_resolve_month_end_clamp);
