@@ -126,7 +126,8 @@ char *ar_strdup(ar_arena *a, const char *s)
 char *ar_concat(ar_arena *a, ...)
 {
 	/* the answers' sentences are mostly pieces joined: vsnprintf parsed a
-	 * format for that and cost three to four times as much */
+	 * format for each (a Members call's bound phrases alone were an eighth
+	 * of its instructions) */
 	const char *s;
 	size_t len = 0;
 	va_list ap;

@@ -38,6 +38,9 @@ size_t pbw_filter(const uint8_t *in, size_t len, uint64_t skip, uint8_t *out);
  * (the order of fields on the wire carries no meaning). The bytes must
  * outlive the packing: for a stored record, the read snapshot does. */
 void pbw_splice(ar_arena *a, ProtobufCMessage *m, const char *field, const uint8_t *data, size_t len);
+/* (Both keep m's unknown-field array themselves, growing it by doubling:
+ * m must be a message being built, whose unknown fields, if any, all came
+ * from pbw_splice or pbw_splice_item, never one unpacked.) */
 
 /* The same for one more item of a repeated message field: items spliced
  * in go on the wire after the items in the field's array, in the order

@@ -19,7 +19,7 @@
  * without the fields the query never reads (evidence), judged, and
  * spliced — unless resolving their dates now gives other ranges than the
  * stored ones, when they go out decoded, as resolved now. Unpacking and
- * packing them again was half of a Members call. A full-scan snapshot
+ * packing them again was most of a Members call's protobuf work. A full-scan snapshot
  * (st_txn_set_full_scans) decodes every record whole: test_indexed
  * compares the two ways.
  */

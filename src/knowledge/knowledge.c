@@ -167,7 +167,7 @@ bool kn_date_range(kn_ctx *q, Annals__V1__Date *d, int32_t *lo, int32_t *hi)
 	date_resolve(d, kn_anchor_date, q);
 	if (d->anchor == NULL || d->anchor[0] == '\0') {
 		/* an absolute date's range is what resolving it just set (date_range would
-		 * work it out from year/month/day again: a tenth of a Members call) */
+		 * work it out from year/month/day again) */
 		*lo = d->earliest;
 		*hi = d->latest;
 		return d->resolved;
@@ -424,9 +424,7 @@ static const Annals__V1__Date *kn_bound_date(const Annals__V1__Interval *iv, boo
 static Annals__V1__Relation *kn_relation_head(kn_ctx *q, const uint8_t *data, size_t len)
 {
 	uint8_t *buf = ar_alloc(q->a, len);
-	const ProtobufCFieldDescriptor *ev =
-	    protobuf_c_message_descriptor_get_field_by_name(&annals__v1__relation__descriptor, "evidence");
-	size_t n = pbw_filter(data, len, (uint64_t)1 << ev->id, buf);
+	size_t n = pbw_filter(data, len, (uint64_t)1 << 7, buf); /* Relation.evidence = 7 */
 	return n == (size_t)-1 ? NULL : annals__v1__relation__unpack(ar_pbc(q->a), n, buf);
 }
 

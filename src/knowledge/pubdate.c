@@ -189,12 +189,19 @@ static int pd_visit_decider(pd_scan *s, const char *doc)
 	return rc;
 }
 
+/* The context a derivation runs in: q's snapshot and arena, and no other
+ * document's bounds derived meanwhile (so derivations neither nest nor loop). */
+static void pd_sub(kn_ctx *q, kn_ctx *sub)
+{
+	kn_init(sub, q->t, q->a, NULL);
+	sub->deriving = true;
+	sub->depth = q->depth;
+}
+
 static void pd_derive(kn_ctx *q, const Annals__V1__Document *doc, kn_pub *p)
 {
 	kn_ctx sub;
-	kn_init(&sub, q->t, q->a, NULL);
-	sub.deriving = true;
-	sub.depth = q->depth;
+	pd_sub(q, &sub);
 	pd_scan s = {.q = &sub, .doc = doc->id};
 	/* the straightforward way when asked (the tests' reference) */
 	int rc = st_txn_full_scans(q->t) ? st_scan_citing(q->t, doc->id, 0, pd_visit, &s)
@@ -272,10 +279,8 @@ static const kn_pub *pd_bounds_of(kn_ctx *q, const Annals__V1__Document *doc)
 	p->doc = doc->id;
 	p->rc = ANNALS_OK;
 	AR_PUSH(q->a, q->pubs, q->n_pubs, p);
-	kn_ctx sub; /* as pd_derive: no other document's bounds derived meanwhile */
-	kn_init(&sub, q->t, q->a, NULL);
-	sub.deriving = true;
-	sub.depth = q->depth;
+	kn_ctx sub;
+	pd_sub(q, &sub);
 	bool any;
 	const char *decider;
 	p->rc = pd_top(&sub, doc->id, &any, &p->lo, &decider);

@@ -78,22 +78,6 @@ typedef struct q_page {
 	const char *field;
 } q_page;
 
-/* Whether q_page p has a filter on records of kind k (else lean pages
- * decode nothing). */
-static bool q_filters(const q_page *p, st_kind k)
-{
-	switch (k) {
-	case ST_ENTITY:
-		return p->type != 0;
-	case ST_RELATION:
-		return p->object != NULL || p->predicate != NULL;
-	case ST_DOCUMENT:
-		return false;
-	default:
-		return true;
-	}
-}
-
 /* A record for a filter to read: whole, or in a lean page without the
  * fields no filter reads (evidence, sentences, names...: most of its bytes). */
 static ProtobufCMessage *q_decode(q_page *p, st_kind k, const uint8_t *data, size_t len)
@@ -137,36 +121,31 @@ static char *q_next_token(q_page *p)
 
 /* ---- entities ------------------------------------------------------------------------- */
 
-/* Whether the entity whose bytes these are passes the page's type filter. */
-static int q_entity_pass(q_page *p, const uint8_t *data, size_t len, bool *pass, ProtobufCMessage **m)
+/* Whether the entity whose bytes these are passes the page's type filter;
+ * *m: it decoded (NULL when a lean page has no filter to read it for). */
+static bool q_entity_pass(q_page *p, const uint8_t *data, size_t len, ProtobufCMessage **m)
 {
 	*m = NULL;
-	*pass = true;
-	if (p->lean && !q_filters(p, ST_ENTITY))
-		return 0;
+	if (p->lean && p->type == 0)
+		return true;
 	Annals__V1__Entity *e = (Annals__V1__Entity *)q_decode(p, ST_ENTITY, data, len);
-	*pass = e != NULL && (p->type == 0 || (int)e->type == p->type);
 	*m = e ? &e->base : NULL;
-	return 0;
+	return e != NULL && (p->type == 0 || (int)e->type == p->type);
 }
 
 static int q_entity_cb(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	q_page *p = ctx;
-	bool pass;
 	ProtobufCMessage *m;
-	q_entity_pass(p, data, len, &pass, &m);
-	return pass ? q_take(p, m, data, len, id, strlen(id)) : 0;
+	return q_entity_pass(p, data, len, &m) ? q_take(p, m, data, len, id, strlen(id)) : 0;
 }
 
 static int q_entity_name_cb(void *ctx, const MDB_val *key, const char *id, const uint8_t *data, size_t len)
 {
 	q_page *p = ctx;
 	(void)id;
-	bool pass;
 	ProtobufCMessage *m;
-	q_entity_pass(p, data, len, &pass, &m);
-	return pass ? q_take(p, m, data, len, key->mv_data, key->mv_size) : 0;
+	return q_entity_pass(p, data, len, &m) ? q_take(p, m, data, len, key->mv_data, key->mv_size) : 0;
 }
 
 ST_QUERY(list_entities, ListEntitiesRequest, EntityPage)
@@ -384,7 +363,7 @@ static int q_relation_key_cb(void *ctx, const MDB_val *key, const MDB_val *val)
 	if (st_get(p->t, ST_RELATION, id, &data, &len) != ANNALS_OK)
 		return 0;
 	Annals__V1__Relation *r = NULL;
-	if (!p->lean || q_filters(p, ST_RELATION)) {
+	if (!p->lean || p->object != NULL) { /* the predicate, if any, is in the index key */
 		r = (Annals__V1__Relation *)q_decode(p, ST_RELATION, data, len);
 		if (r == NULL || (p->object && strcmp(r->object, p->object) != 0))
 			return 0;
@@ -396,7 +375,7 @@ static int q_relation_cb(void *ctx, const char *id, const uint8_t *data, size_t 
 {
 	q_page *p = ctx;
 	Annals__V1__Relation *r = NULL;
-	if (!p->lean || q_filters(p, ST_RELATION)) {
+	if (!p->lean || p->predicate != NULL) {
 		r = (Annals__V1__Relation *)q_decode(p, ST_RELATION, data, len);
 		if (r == NULL || (p->predicate && strcmp(r->predicate, p->predicate) != 0))
 			return 0;

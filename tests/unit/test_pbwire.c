@@ -68,27 +68,23 @@ static void filter_check(const ProtobufCMessageDescriptor *d, const uint8_t *b, 
 		t->same++;
 }
 
-typedef struct walk {
-	tally t;
-} walk;
-
 static void whole_cut_flipped(const ProtobufCMessage *rec, void *ctx)
 {
-	walk *w = ctx;
+	tally *t = ctx;
 	ar_arena a;
 	ar_init(&a);
 	size_t n;
 	uint8_t *b = pack(rec, &n, &a);
-	w->t.records++;
+	t->records++;
 	for (size_t cut = 0; cut <= n; cut++)
-		filter_check(rec->descriptor, b, cut, &w->t, &a);
+		filter_check(rec->descriptor, b, cut, t, &a);
 	uint8_t *x = ar_alloc(&a, n + 1);
 	for (size_t i = 0; i < n; i++) {
 		memcpy(x, b, n);
 		x[i] ^= 0x80; /* a varint's continuation bit, a length, a tag's wire type */
-		filter_check(rec->descriptor, x, n, &w->t, &a);
+		filter_check(rec->descriptor, x, n, t, &a);
 		x[i] = (uint8_t)(b[i] ^ 0x07);
-		filter_check(rec->descriptor, x, n, &w->t, &a);
+		filter_check(rec->descriptor, x, n, t, &a);
 	}
 	ar_free(&a);
 }
@@ -112,13 +108,13 @@ static void test_filter_bad_bytes(void)
 	ar_init(&a);
 	Annals__V1__Dataset *ds = load_dataset(&a);
 	if (ds != NULL) {
-		walk w = {0};
-		each_record(ds, whole_cut_flipped, &w);
-		fprintf(stderr, "  %zu records: %zu kept whole, %zu refused, %zu wrong\n", w.t.records,
-		        w.t.same, w.t.refused, w.t.wrong);
-		CHECK(w.t.records > 50);
-		CHECK_EQ_INT(w.t.wrong, 0);
-		CHECK(w.t.refused > w.t.records); /* the cuts did break records */
+		tally t = {0};
+		each_record(ds, whole_cut_flipped, &t);
+		fprintf(stderr, "  %zu records: %zu kept whole, %zu refused, %zu wrong\n", t.records, t.same,
+		        t.refused, t.wrong);
+		CHECK(t.records > 50);
+		CHECK_EQ_INT(t.wrong, 0);
+		CHECK(t.refused > t.records); /* the cuts did break records */
 	}
 	ar_free(&a);
 }
