@@ -257,8 +257,8 @@ matrix_uncached() {
 
 # matrix_mix REP — mixed load on the main server (reply cache on), tcp, 64 in
 # flight: GetEntity alone, then the two mixes, whose writes retire the
-# cached answers as they commit. Each mix is judged against the GetEntity run
-# just before it.
+# cached answers that read what they wrote as they commit (store/deps.c). Each
+# mix is judged against the GetEntity run just before it.
 MIXES="mixmembers:get=80,members=10,put=10 mixdefault:get=70,find=10,timeline=10,put=10"
 matrix_mix() {
 	local rep=$1 m

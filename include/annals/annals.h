@@ -108,7 +108,8 @@ int annals_call(annals_client *c, const char *method, const ProtobufCMessage *re
                 ProtobufCMessage **reply, const annals_call_opts *opts, annals_error *err);
 
 /* Raw envelope call for tools that build their own bodies: sends body as
- * the request of `method`, returns the reply body (free with annals_free). */
+ * the request of `method`, returns the reply body (malloc'd: free it with
+ * free(), not annals_free, which is for unpacked messages). */
 int annals_call_raw(annals_client *c, const char *method, const void *body, size_t len, void **reply_body,
                     size_t *reply_len, const annals_call_opts *opts, annals_error *err);
 

@@ -8,6 +8,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +97,11 @@ static int dispatch_method(srv_worker *w, const Annals__V1__Call *call)
 	return 0;
 }
 
+static bool dispatch_still(void *ctx, const uint64_t *tok, size_t n, uint64_t since, uint64_t now)
+{
+	return st_deps_unchanged(ctx, tok, n, since, now);
+}
+
 /* A query whose answer on this very snapshot is cached is answered from
  * the cache (the bytes the handler would pack); otherwise the key is armed
  * so that srv_worker_reply_msg keeps the answer. The snapshot taken here
@@ -104,8 +110,12 @@ static bool dispatch_cached(srv_worker *w, const Annals__V1__Call *call)
 {
 	if (!qc_cacheable(w->srv->qcache, w->method) || srv_worker_read_begin(w) != ANNALS_OK)
 		return false;
-	w->qkey = (qc_key){
-	    .method = w->method, .body = call->body.data, .len = call->body.len, .txn_id = st_txn_id(w->txn)};
+	w->qkey = (qc_key){.method = w->method,
+	                   .body = call->body.data,
+	                   .len = call->body.len,
+	                   .txn_id = st_txn_id(w->txn),
+	                   .still = dispatch_still,
+	                   .still_ctx = w->srv->store};
 	qc_key_hash(&w->qkey);
 	size_t len;
 	const uint8_t *hit = qc_get(w->srv->qcache, &w->qkey, &len);
@@ -113,6 +123,9 @@ static bool dispatch_cached(srv_worker *w, const Annals__V1__Call *call)
 		srv_worker_reply(w, ANNALS_OK, NULL, hit, len);
 		return true;
 	}
+	if (w->deps == NULL)
+		w->deps = calloc(1, sizeof(*w->deps)); /* none: the answer is kept for its snapshot only */
+	st_txn_track(w->txn, w->deps);
 	w->qkey_armed = true;
 	return false;
 }

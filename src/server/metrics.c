@@ -281,17 +281,19 @@ static void mx_render_cache(mx_buf *b, srv_server *s)
 	mx_printf(
 	    b,
 	    "# HELP annals_reply_cache_total Cacheable queries answered from the reply cache (hit) or "
-	    "computed (miss); answers kept (stored) and dropped for room (evicted).\n"
+	    "computed (miss); answers kept (stored) and dropped for room (evicted); of the hits, answers "
+	    "read before a commit that touched nothing they read (kept).\n"
 	    "# TYPE annals_reply_cache_total counter\n"
 	    "annals_reply_cache_total{event=\"hit\"} %llu\n"
+	    "annals_reply_cache_total{event=\"kept\"} %llu\n"
 	    "annals_reply_cache_total{event=\"miss\"} %llu\n"
 	    "annals_reply_cache_total{event=\"stored\"} %llu\n"
 	    "annals_reply_cache_total{event=\"evicted\"} %llu\n"
 	    "# HELP annals_reply_cache_budget_bytes Memory the reply cache may use, all answering threads "
 	    "together (--reply-cache-mb per thread).\n"
 	    "# TYPE annals_reply_cache_budget_bytes gauge\nannals_reply_cache_budget_bytes %zu\n",
-	    (unsigned long long)c.hits, (unsigned long long)c.misses, (unsigned long long)c.stored,
-	    (unsigned long long)c.evicted, qc_budget(s->qcache));
+	    (unsigned long long)c.hits, (unsigned long long)c.kept, (unsigned long long)c.misses,
+	    (unsigned long long)c.stored, (unsigned long long)c.evicted, qc_budget(s->qcache));
 }
 
 /* A label value: backslash, quote and newline escaped. */

@@ -12,11 +12,21 @@
 #define QC_SLOTS 1024u /* per thread, a power of two: direct-mapped by hash */
 
 typedef struct qc_entry {
-	uint64_t hash, txn_id;
+	uint64_t hash, txn_id; /* txn_id: the latest snapshot the answer is known right for */
 	int method;
-	size_t body_len, reply_len;
-	uint8_t bytes[]; /* the request body, then the reply body */
+	size_t body_len, reply_len, n_tok;
+	uint64_t words[]; /* n_tok tokens, then the request body, then the reply body */
 } qc_entry;
+
+static uint8_t *qc_bytes(const qc_entry *e)
+{
+	return (uint8_t *)(e->words + e->n_tok);
+}
+
+static size_t qc_size(size_t body_len, size_t reply_len, size_t n_tok)
+{
+	return sizeof(qc_entry) + n_tok * sizeof(uint64_t) + body_len + reply_len;
+}
 
 typedef struct qc_table {
 	qc_entry *slot[QC_SLOTS];
@@ -35,7 +45,7 @@ struct qc_cache {
 	pthread_key_t key;    /* its destructor frees a thread's table at thread exit */
 	pthread_mutex_t lock; /* guards `tables` (taken when a table is made or freed) */
 	qc_table *tables;
-	_Atomic uint64_t hits, misses, stored, evicted;
+	_Atomic uint64_t hits, misses, stored, evicted, kept;
 };
 
 static void qc_table_unlink(qc_table *t)
@@ -124,12 +134,24 @@ const uint8_t *qc_get(qc_cache *c, const qc_key *k, size_t *len)
 	if (c == NULL)
 		return NULL;
 	qc_table *t = pthread_getspecific(c->key);
-	const qc_entry *e = t ? t->slot[k->hash & (QC_SLOTS - 1)] : NULL;
-	if (e != NULL && e->hash == k->hash && e->txn_id == k->txn_id && e->method == k->method &&
-	    e->body_len == k->len && (k->len == 0 || memcmp(e->bytes, k->body, k->len) == 0)) {
-		atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
-		*len = e->reply_len;
-		return e->bytes + e->body_len;
+	qc_entry *e = t ? t->slot[k->hash & (QC_SLOTS - 1)] : NULL;
+	if (e != NULL && e->hash == k->hash && e->method == k->method && e->body_len == k->len &&
+	    (k->len == 0 || memcmp(qc_bytes(e), k->body, k->len) == 0)) {
+		bool same = e->txn_id == k->txn_id;
+		/* an older snapshot's answer that no commit since has touched is
+		 * this snapshot's too: keep it as this one's, so the next look-up
+		 * asks only about the commits after it */
+		bool still = !same && e->txn_id < k->txn_id && e->n_tok > 0 && k->still != NULL &&
+		             k->still(k->still_ctx, e->words, e->n_tok, e->txn_id, k->txn_id);
+		if (same || still) {
+			if (still) {
+				e->txn_id = k->txn_id;
+				atomic_fetch_add_explicit(&c->kept, 1, memory_order_relaxed);
+			}
+			atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
+			*len = e->reply_len;
+			return qc_bytes(e) + e->body_len;
+		}
 	}
 	atomic_fetch_add_explicit(&c->misses, 1, memory_order_relaxed);
 	return NULL;
@@ -160,16 +182,16 @@ static void qc_drop(qc_table *t, unsigned i, bool evicted)
 	qc_entry *e = t->slot[i];
 	if (e == NULL)
 		return;
-	t->bytes -= sizeof(*e) + e->body_len + e->reply_len;
+	t->bytes -= qc_size(e->body_len, e->reply_len, e->n_tok);
 	free(e);
 	t->slot[i] = NULL;
 	if (evicted)
 		atomic_fetch_add_explicit(&t->owner->evicted, 1, memory_order_relaxed);
 }
 
-void qc_put(qc_cache *c, const qc_key *k, const uint8_t *reply, size_t len)
+void qc_put(qc_cache *c, const qc_key *k, const uint8_t *reply, size_t len, const uint64_t *tok, size_t n_tok)
 {
-	size_t need = sizeof(qc_entry) + k->len + len;
+	size_t need = qc_size(k->len, len, n_tok);
 	/* one answer may take at most a quarter of the budget, so a few big
 	 * answers cannot flush everything else */
 	if (c == NULL || c->budget == 0 || need > c->budget / 4)
@@ -191,11 +213,14 @@ void qc_put(qc_cache *c, const qc_key *k, const uint8_t *reply, size_t len)
 	e->method = k->method;
 	e->body_len = k->len;
 	e->reply_len = len;
+	e->n_tok = n_tok;
+	if (n_tok)
+		memcpy(e->words, tok, n_tok * sizeof(*tok));
 	/* an empty request (ListEntities {}, Digest {}) has no body pointer */
 	if (k->len)
-		memcpy(e->bytes, k->body, k->len);
+		memcpy(qc_bytes(e), k->body, k->len);
 	if (len)
-		memcpy(e->bytes + k->len, reply, len);
+		memcpy(qc_bytes(e) + k->len, reply, len);
 	t->slot[i] = e;
 	t->bytes += need;
 	atomic_fetch_add_explicit(&c->stored, 1, memory_order_relaxed);
@@ -207,4 +232,5 @@ void qc_counts_get(qc_cache *c, qc_counts *out)
 	out->misses = atomic_load_explicit(&c->misses, memory_order_relaxed);
 	out->stored = atomic_load_explicit(&c->stored, memory_order_relaxed);
 	out->evicted = atomic_load_explicit(&c->evicted, memory_order_relaxed);
+	out->kept = atomic_load_explicit(&c->kept, memory_order_relaxed);
 }

@@ -206,6 +206,12 @@ int srv_start(srv_server *s, const srv_config *cfg)
 	}
 	if (srv_auth_load(s) != 0 || srv_tls_setup(s) != 0 || srv_open_store(s) != 0)
 		return -1;
+	/* the cache keeps answers across commits that did not touch them:
+	 * the store then notes what each commit wrote (store/deps.c) */
+	if (qc_budget(s->qcache) > 0 && st_deps_enable(s->store) != ANNALS_OK) {
+		log_msg(LOG_ERROR, "reply_cache", "problem=\"out of memory for the change table\"");
+		return -1;
+	}
 	if (srv_publish_open(s) != 0)
 		return -1;
 	/* Stats reads through mx_txn: ready before any worker can take a call. */

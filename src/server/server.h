@@ -104,6 +104,7 @@ struct srv_worker {
 	st_write write;          /* for writes: filled by the handler, answered after the commit */
 	srv_worker *answer_next; /* on the list of committed writes to answer */
 	qc_key qkey;             /* a cacheable query: its key, kept on reply when armed */
+	st_deps *deps;           /* what an armed query read (st_txn_track); made on first use */
 	bool qkey_armed;
 	/* a read waiting for a revision (min_revision, linearizable): parked
 	 * with the long polls, resumed by the poller (dispatch.c, poll.c) */

@@ -88,6 +88,8 @@ void srv_worker_fini(srv_worker *w)
 	nng_aio_free(w->aio);
 	if (w->txn)
 		st_txn_free(w->txn);
+	free(w->deps);
+	w->deps = NULL;
 	ar_free(&w->arena);
 	w->state = SRV_W_CLOSED;
 }
@@ -183,8 +185,11 @@ void srv_worker_reply_msg(srv_worker *w, const ProtobufCMessage *m)
 	size_t packed = protobuf_c_message_pack(m, p + head);
 	assert(packed == len);
 	(void)packed;
-	if (w->qkey_armed) /* a cacheable query answered from this snapshot */
-		qc_put(w->srv->qcache, &w->qkey, p + head, len);
+	if (w->qkey_armed) { /* a cacheable query answered from this snapshot */
+		const uint64_t *tok = NULL;
+		size_t n_tok = w->deps != NULL ? st_deps_tokens(w->deps, &tok) : 0;
+		qc_put(w->srv->qcache, &w->qkey, p + head, len, tok, n_tok);
+	}
 	worker_send(w, out, ANNALS_OK);
 }
 

@@ -226,7 +226,7 @@ int cl_append(st_wctx *c)
 	key_be64(&k, c->revision);
 	MDB_val key = key_val(&k), val = {n, buf};
 	/* revisions only grow, so every change set goes at the end */
-	int rc = mdb_put(c->txn, c->s->dbi[DB_CHANGES], &key, &val, MDB_APPEND);
+	int rc = dp_put(c->s, c->txn, DB_CHANGES, &key, &val, MDB_APPEND);
 	return rc == MDB_SUCCESS ? ANNALS_OK : st_mdb_status(rc, c->err, "change log");
 }
 
@@ -245,6 +245,7 @@ int cl_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *e
 	st_prune p = {.what = "change log prune",
 	              .counted = s->dbi[DB_CHANGES],
 	              .oldest_first = s->dbi[DB_CHANGES],
+	              .oldest_db = DB_CHANGES,
 	              .keep = s->opt.changes_keep,
 	              .keep_at_least = 1, /* the newest stays: it says where the log stands */
 	              .cutoff_ms =
@@ -264,6 +265,7 @@ int st_scan_changes(st_txn *t, uint64_t since, st_change_fn fn, void *ctx)
 	key_init(&start);
 	key_be64(&start, since + 1);
 	MDB_cursor *cur;
+	dp_read_prefix(t, DB_CHANGES, NULL, 0);
 	int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_CHANGES], &cur);
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, NULL, "changes");
@@ -285,6 +287,7 @@ uint64_t st_oldest_change(st_txn *t)
 {
 	assert(t->active);
 	MDB_cursor *cur;
+	dp_read_prefix(t, DB_CHANGES, NULL, 0);
 	if (mdb_cursor_open(t->txn, t->s->dbi[DB_CHANGES], &cur) != MDB_SUCCESS)
 		return 0;
 	MDB_val key, val;

@@ -197,7 +197,7 @@ static int ix_cmp(const void *pa, const void *pb)
 static int ix_apply(st_store *s, MDB_txn *txn, const ix_key *k, bool put, st_err *err)
 {
 	MDB_val key = {k->n, (void *)k->b}, val = {0, NULL};
-	int rc = put ? mdb_put(txn, s->dbi[k->db], &key, &val, 0) : mdb_del(txn, s->dbi[k->db], &key, NULL);
+	int rc = put ? dp_put(s, txn, k->db, &key, &val, 0) : dp_del(s, txn, k->db, &key);
 	if (rc == MDB_SUCCESS || (!put && rc == MDB_NOTFOUND))
 		return ANNALS_OK;
 	return st_mdb_status(rc, err, put ? "index put" : "index delete");

@@ -173,8 +173,73 @@ static const pf_entry *pf_find(const pf_set *set, const st_key *k)
 	return NULL;
 }
 
+/* Whether two candidate lists are the same (deps.c: a reply cache's
+ * answer that read one is still right with the other). */
+static bool pf_cands_same(st_pub_cand **x, size_t nx, st_pub_cand **y, size_t ny, ar_arena *a)
+{
+	if (nx != ny)
+		return false;
+	for (size_t i = 0; i < nx; i++) {
+		const st_pub_cand *p = x[i], *q = y[i];
+		if (strcmp(p->id, q->id) != 0 || p->sentence != q->sentence || p->event != q->event ||
+		    p->absolute != q->absolute || p->lo != q->lo || p->n_dates != q->n_dates)
+			return false;
+		for (size_t j = 0; j < p->n_dates; j++) {
+			size_t np, nq;
+			uint8_t *bp = rec_pack(&p->dates[j]->base, &np, a),
+			        *bq = rec_pack(&q->dates[j]->base, &nq, a);
+			if (np != nq || memcmp(bp, bq, np) != 0)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* The documents whose entries differ between was and now, each once. */
+static void pf_changed_docs(const pf_set *was, const pf_set *now, ar_arena *a, const char ***docs, size_t *n)
+{
+	const pf_set *sets[2] = {was, now};
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sets[s]->n; i++) {
+			const pf_entry *e = sets[s]->items[i], *other = pf_find(sets[1 - s], &e->key);
+			if (other != NULL && other->n == e->n && memcmp(other->val, e->val, e->n) == 0)
+				continue;
+			const char *doc = (const char *)e->key.b; /* keys start "doc\0" */
+			bool seen = false;
+			for (size_t j = 0; j < *n && !seen; j++)
+				seen = strcmp((*docs)[j], doc) == 0;
+			if (!seen)
+				AR_PUSH(a, *docs, *n, ar_strdup(a, doc));
+		}
+}
+
+static int pf_write(st_store *s, MDB_txn *txn, const pf_set *was, const pf_set *now, st_err *err)
+{
+	for (size_t i = 0; i < was->n; i++) {
+		if (pf_find(now, &was->items[i]->key) != NULL)
+			continue;
+		MDB_val key = key_val(&was->items[i]->key);
+		int rc = dp_del(s, txn, DB_PUBFLOOR, &key);
+		if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+			return st_mdb_status(rc, err, "ix_pubfloor delete");
+	}
+	for (size_t i = 0; i < now->n; i++) {
+		const pf_entry *e = now->items[i], *before = pf_find(was, &e->key);
+		if (before != NULL && before->n == e->n && memcmp(before->val, e->val, e->n) == 0)
+			continue;
+		MDB_val key = key_val(&e->key), val = {e->n, (void *)e->val};
+		int rc = dp_put(s, txn, DB_PUBFLOOR, &key, &val, 0);
+		if (rc != MDB_SUCCESS)
+			return st_mdb_status(rc, err, "ix_pubfloor put");
+	}
+	return ANNALS_OK;
+}
+
 /* A record cites a few documents: the sets are small, so a plain search
- * finds the entries that went, came or changed. */
+ * finds the entries that went, came or changed. With the reply cache on,
+ * a changed document's candidates are read before and after, and marked
+ * only when they differ: the records citing the founding article at a day
+ * below its latest offer leave every answer anchored on it standing. */
 int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const ProtobufCMessage *rec,
               ar_arena *a, st_err *err)
 {
@@ -183,24 +248,30 @@ int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const Prot
 		pf_entries(old, rec_id(old), a, pf_collect, &was);
 	if (rec != NULL)
 		pf_entries(rec, rec_id(rec), a, pf_collect, &now);
-	for (size_t i = 0; i < was.n; i++) {
-		if (pf_find(&now, &was.items[i]->key) != NULL)
-			continue;
-		MDB_val key = key_val(&was.items[i]->key);
-		int rc = mdb_del(txn, s->dbi[DB_PUBFLOOR], &key, NULL);
-		if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-			return st_mdb_status(rc, err, "ix_pubfloor delete");
+	const char **docs = NULL;
+	size_t n_docs = 0;
+	if (s->dp != NULL)
+		pf_changed_docs(&was, &now, a, &docs, &n_docs);
+	st_txn rd;
+	st_txn_borrow(&rd, s, txn);
+	st_pub_cand ***before = n_docs ? ar_alloc(a, n_docs * sizeof(*before)) : NULL;
+	size_t *n_before = n_docs ? ar_alloc(a, n_docs * sizeof(*n_before)) : NULL;
+	for (size_t i = 0; i < n_docs; i++) {
+		int rc = st_pub_candidates(&rd, docs[i], a, &before[i], &n_before[i]);
+		if (rc != ANNALS_OK)
+			return st_errf(err, rc, "store: ix_pubfloor read");
 	}
-	for (size_t i = 0; i < now.n; i++) {
-		const pf_entry *e = now.items[i], *before = pf_find(&was, &e->key);
-		if (before != NULL && before->n == e->n && memcmp(before->val, e->val, e->n) == 0)
-			continue;
-		MDB_val key = key_val(&e->key), val = {e->n, (void *)e->val};
-		int rc = mdb_put(txn, s->dbi[DB_PUBFLOOR], &key, &val, 0);
-		if (rc != MDB_SUCCESS)
-			return st_mdb_status(rc, err, "ix_pubfloor put");
+	int rc = pf_write(s, txn, &was, &now, err);
+	for (size_t i = 0; rc == ANNALS_OK && i < n_docs; i++) {
+		st_pub_cand **after;
+		size_t n_after;
+		rc = st_pub_candidates(&rd, docs[i], a, &after, &n_after);
+		if (rc != ANNALS_OK)
+			return st_errf(err, rc, "store: ix_pubfloor read");
+		if (!pf_cands_same(before[i], n_before[i], after, n_after, a))
+			dp_mark(s, txn, DP_PUB_CANDIDATES, docs[i], strlen(docs[i]) + 1);
 	}
-	return ANNALS_OK;
+	return rc;
 }
 
 /* ---- the candidates ------------------------------------------------------------- */
@@ -333,6 +404,7 @@ int st_pub_candidates(st_txn *t, const char *document, ar_arena *a, st_pub_cand 
 	*n = 0;
 	if (document == NULL || strlen(document) > VAL_ID_MAX)
 		return ANNALS_OK;
+	dp_read_key(t, DP_PUB_CANDIDATES, document, strlen(document) + 1); /* with its "\0": pf_update */
 	st_key a_prefix, r_prefix;
 	pf_key_head(&a_prefix, document, 'a');
 	pf_key_head(&r_prefix, document, 'r');

@@ -301,6 +301,8 @@ static int q_event_cb(void *ctx, const char *id, const uint8_t *data, size_t len
 static int32_t q_scan_start(st_txn *t, int32_t from_lo)
 {
 	uint64_t span = 0;
+	if (from_lo != DATE_NEG_INF)
+		dp_read_key(t, DB_META, "event_span", 10);
 	if (from_lo == DATE_NEG_INF || st_meta_get_u64(t->s, t->txn, "event_span", &span) != ANNALS_OK)
 		return DATE_NEG_INF;
 	int64_t start = (int64_t)from_lo - (int64_t)span;

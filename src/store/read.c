@@ -16,6 +16,7 @@ int st_get(st_txn *t, st_kind k, const char *id, const uint8_t **data, size_t *l
 	if (n == 0 || n > VAL_ID_MAX)
 		return ANNALS_NOT_FOUND; /* no such key can exist; LMDB would reject it */
 	MDB_val key = {n, (void *)id}, val;
+	dp_read_key(t, rec_dbi(k), id, n);
 	int rc = mdb_get(t->txn, t->s->dbi[rec_dbi(k)], &key, &val);
 	if (rc == MDB_NOTFOUND)
 		return ANNALS_NOT_FOUND;
@@ -71,6 +72,7 @@ st_kind st_kind_of(st_txn *t, const char *id)
 static uint64_t st_entries(st_txn *t, enum st_dbi db)
 {
 	MDB_stat ms;
+	dp_read_prefix(t, db, NULL, 0);
 	if (mdb_stat(t->txn, t->s->dbi[db], &ms) != MDB_SUCCESS)
 		return 0;
 	return ms.ms_entries;

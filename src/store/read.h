@@ -58,6 +58,30 @@ uint64_t st_txn_revision(st_txn *t); /* store revision of the snapshot */
  * two snapshots with the same id see the same data (the reply cache's key). */
 uint64_t st_txn_id(st_txn *t);
 
+/* What a query read, for the reply cache: a commit retires only the
+ * answers that read a key it wrote (tokens and why it is safe: deps.c). */
+#define ST_DEPS_MAX 256 /* past this an answer depends on whole tables */
+#define ST_DEPS_SET 512 /* open addressing, twice ST_DEPS_MAX */
+typedef struct st_deps {
+	uint64_t tok[ST_DEPS_MAX];
+	uint64_t set[ST_DEPS_SET];
+	uint16_t pos[ST_DEPS_MAX]; /* tok[i]'s slot in set, to clear it */
+	size_t n;
+	bool wide;    /* overflowed: depend on every table read (dbs) */
+	uint64_t dbs; /* bit per table read */
+} st_deps;
+/* The store keeps the marks of every commit from now on (the reply cache
+ * calls it once when it is on); ANNALS_RESOURCE_EXHAUSTED without memory. */
+int st_deps_enable(st_store *s);
+/* Records every read of the snapshot into d (emptied first) until
+ * st_txn_end or st_txn_track(t, NULL). */
+void st_txn_track(st_txn *t, st_deps *d);
+/* d's tokens (valid until d is tracked again). */
+size_t st_deps_tokens(st_deps *d, const uint64_t **tok);
+/* Whether an answer with these tokens, read at snapshot `since`, is still
+ * the answer at `snapshot` (an st_txn_id no older than since). */
+bool st_deps_unchanged(st_store *s, const uint64_t *tok, size_t n, uint64_t since, uint64_t snapshot);
+
 /* The stored bytes of a record (a packed Entity/Event/Relation/Document),
  * zero-copy, valid until st_txn_end. ANNALS_OK or ANNALS_NOT_FOUND. */
 int st_get(st_txn *t, st_kind k, const char *id, const uint8_t **data, size_t *len);

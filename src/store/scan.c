@@ -23,6 +23,7 @@ int st_scan_prefix(st_txn *t, enum st_dbi db, const st_key *prefix, const st_key
                    void *ctx)
 {
 	assert(t->active);
+	dp_read_prefix(t, db, prefix->b, prefix->n);
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur);
 	if (rc != MDB_SUCCESS)

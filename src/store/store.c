@@ -96,7 +96,7 @@ int st_meta_put_u64(st_store *s, MDB_txn *txn, const char *key, uint64_t v)
 	uint8_t buf[8];
 	wr_be64(buf, v);
 	MDB_val k = {strlen(key), (void *)key}, val = {8, buf};
-	int rc = mdb_put(txn, s->dbi[DB_META], &k, &val, 0);
+	int rc = dp_put(s, txn, DB_META, &k, &val, 0);
 	return rc == MDB_SUCCESS ? ANNALS_OK : st_mdb_status(rc, NULL, "meta");
 }
 
@@ -327,6 +327,7 @@ void st_close(st_store *s)
 	if (s == NULL)
 		return;
 	assert(atomic_load(&s->gate_readers) == 0); /* every snapshot ended */
+	dp_free(s);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	pthread_mutex_destroy(&s->gate_lock);

@@ -108,6 +108,10 @@ struct st_store {
 	_Atomic uint64_t revision;    /* committed store revision, for st_revision() */
 	_Atomic uint64_t log_applied; /* cluster mode: meta "log_applied", for st_log_applied() */
 	_Atomic uint64_t commit_us;   /* the last group's mdb_txn_commit, for st_last_commit_us() */
+	/* deps.c: what each commit wrote, for the reply cache (NULL: off) */
+	struct dp_table *dp;
+	_Atomic uint64_t dp_marked; /* every write txn up to this id has written its marks */
+	_Atomic uint64_t dp_floor;  /* answers read before this txn id are retired */
 };
 
 struct st_txn {
@@ -120,6 +124,7 @@ struct st_txn {
 	uint64_t deadline_ms; /* CLOCK_MONOTONIC ms after which scans stop; 0: none */
 	unsigned scanned;     /* entries scanned in this snapshot, to look at the clock now and then */
 	bool full_scans;      /* st_txn_set_full_scans: derived indexes unused */
+	st_deps *deps;        /* st_txn_track: where reads are recorded (NULL: not) */
 };
 
 /* ---- store.c --------------------------------------------------------------- */
@@ -135,6 +140,23 @@ void st_gate_leave(st_store *s);
 int64_t st_now_ms(const st_store *s);
 /* A snapshot-like wrapper around a write txn, so reads share one code path. */
 void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn);
+
+/* ---- deps.c: read tokens and write marks (the reply cache's retirement) ----- */
+/* Past the DBIs: a document's publication candidates, keyed "doc\0",
+ * marked when a write changes what st_pub_candidates returns. */
+#define DP_PUB_CANDIDATES DB_COUNT
+/* The snapshot read key (exactly) or the keys starting with prefix. */
+void dp_read_key(st_txn *t, unsigned db, const void *key, size_t n);
+void dp_read_prefix(st_txn *t, unsigned db, const void *prefix, size_t n);
+/* The write path's puts and deletes: mark the key, then write it. Every
+ * write in a group txn goes through these or dp_mark. */
+int dp_put(st_store *s, MDB_txn *txn, unsigned db, MDB_val *key, MDB_val *val, unsigned flags);
+int dp_del(st_store *s, MDB_txn *txn, unsigned db, MDB_val *key);
+void dp_mark(st_store *s, MDB_txn *txn, unsigned db, const void *key, size_t n);
+/* A group txn: after it began, and before it commits. */
+void dp_write_begin(st_store *s, MDB_txn *txn);
+void dp_write_ready(st_store *s, MDB_txn *txn);
+void dp_free(st_store *s);
 
 /* ---- record.c: what differs between the four kinds ------------------------- */
 const ProtobufCMessageDescriptor *rec_desc(st_kind k);
@@ -276,6 +298,7 @@ typedef struct st_prune {
 	const char *what;       /* for errors */
 	MDB_dbi counted;        /* the table whose entries are bounded */
 	MDB_dbi oldest_first;   /* walked from its first key, oldest first */
+	enum st_dbi oldest_db;  /* the same table, for deps.c's marks */
 	uint64_t keep;          /* at most this many entries */
 	uint64_t keep_at_least; /* never fewer */
 	int64_t cutoff_ms;      /* entries older than this go (INT64_MIN: no age limit) */

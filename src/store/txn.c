@@ -25,6 +25,7 @@ void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn)
 	t->active = true;
 	t->borrowed = true;
 	t->full_scans = false; /* the write path always reads the indexes */
+	t->deps = NULL;
 	t->revision = atomic_load(&s->revision);
 	t->revision_known = true;
 }
@@ -104,6 +105,7 @@ void st_txn_end(st_txn *t)
 		return;
 	mdb_txn_reset(t->txn);
 	t->active = false;
+	t->deps = NULL;
 	st_gate_leave(t->s);
 }
 
@@ -122,6 +124,7 @@ void st_txn_free(st_txn *t)
 uint64_t st_txn_revision(st_txn *t)
 {
 	assert(t->active);
+	dp_read_key(t, DB_META, "revision", 8);
 	if (!t->revision_known) {
 		if (st_meta_get_u64(t->s, t->txn, "revision", &t->revision) != ANNALS_OK)
 			t->revision = atomic_load(&t->s->revision);

@@ -332,6 +332,7 @@ static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, uint64
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, err, "begin");
+	dp_write_begin(s, txn);
 	uint64_t rev;
 	int64_t now = group_now(s, w, n);
 	int code = st_meta_get_u64(s, txn, "revision", &rev);
@@ -358,6 +359,7 @@ static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, uint64
 	/* timed alone: the commit writes the dirty pages and syncs twice
 	 * (data, then meta page): the durable part of every write's latency */
 	struct timespec t0, t1;
+	dp_write_ready(s, txn); /* every put and delete above marked its keys (deps.c) */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = mdb_txn_commit(txn);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -79,7 +79,7 @@ int wr_store(st_wctx *c, st_kind k, ProtobufCMessage *rec, const ProtobufCMessag
 	const char *id = rec_id(rec);
 	MDB_val key = {strlen(id), (void *)id}, val = {n, packed};
 	c->mutated = true;
-	int rc = mdb_put(c->txn, c->s->dbi[rec_dbi(k)], &key, &val, 0);
+	int rc = dp_put(c->s, c->txn, rec_dbi(k), &key, &val, 0);
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, c->err, "put");
 	rc = ix_update(c->s, c->txn, k, old, rec, c->a, c->err);
@@ -160,7 +160,7 @@ int wr_delete(st_wctx *c, st_kind k, const char *id, const Annals__V1__Guard *g,
 		return rc;
 	MDB_val key = {strlen(id), (void *)id};
 	c->mutated = true;
-	int mrc = mdb_del(c->txn, c->s->dbi[rec_dbi(k)], &key, NULL);
+	int mrc = dp_del(c->s, c->txn, rec_dbi(k), &key);
 	if (mrc != MDB_SUCCESS)
 		return st_mdb_status(mrc, c->err, "delete");
 	rc = ix_update(c->s, c->txn, k, old, NULL, c->a, c->err);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The reply cache (--reply-cache-mb): a repeated query is answered from the
 # cache (the metrics count hits), the answer is the same as a server without
-# the cache computes, and a write is seen by the next query at once (the
-# cache is keyed by the snapshot, so a commit retires every cached answer).
+# the cache computes, and a write is seen by the next query at once (a
+# commit retires every cached answer that read what it wrote: store/deps.c;
+# tests/integration/test_it_keep.c checks that over random writes).
 . "$(dirname "$0")/lib.sh"
 
 metrics() { # PORT -> the /metrics page on stdout

@@ -74,28 +74,11 @@ static int get_one(annals_client *c, int chunk)
 /* GET /metrics; returns 1 when it answers 200 with the revision line. */
 static int metrics_ok(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)mport)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	const char *req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-	if (write(fd, req, strlen(req)) < 0) {
-		close(fd);
-		return 0;
-	}
-	static char buf[1 << 16];
-	size_t got = 0;
-	ssize_t n;
-	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += (size_t)n;
-	buf[got] = '\0';
-	close(fd);
-	return strncmp(buf, "HTTP/1.", 7) == 0 && strstr(buf, " 200") != NULL &&
-	       strstr(buf, "annals_store_revision ") != NULL;
+	char *page = th_http_get(mport, "/metrics");
+	int ok = page != NULL && strncmp(page, "HTTP/1.", 7) == 0 && strstr(page, " 200") != NULL &&
+	         strstr(page, "annals_store_revision ") != NULL;
+	free(page);
+	return ok;
 }
 
 static int server_alive(void)

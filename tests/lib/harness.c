@@ -1,5 +1,6 @@
 /* th_ — see harness.h. */
 #include "harness.h"
+#include "raw.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -293,4 +294,36 @@ int th_health(annals_client *c, uint64_t *revision)
 		*revision = rc == ANNALS_OK ? rep->revision : 0;
 	annals_free(rep);
 	return rc;
+}
+
+char *th_http_get(int port, const char *path)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+	int fd = raw_tcp_connect(url); /* with a receive timeout */
+	if (fd < 0)
+		return NULL;
+	char req[512];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	size_t cap = 1 << 16, got = 0;
+	char *buf = malloc(cap);
+	if (buf == NULL || n < 0 || (size_t)n >= sizeof(req) || !raw_send_all(fd, req, (size_t)n)) {
+		free(buf);
+		close(fd);
+		return NULL;
+	}
+	ssize_t r;
+	while ((r = read(fd, buf + got, cap - 1 - got)) > 0) {
+		got += (size_t)r;
+		if (got == cap - 1) {
+			char *more = realloc(buf, cap * 2);
+			if (more == NULL)
+				break;
+			buf = more;
+			cap *= 2;
+		}
+	}
+	buf[got] = '\0';
+	close(fd);
+	return buf;
 }

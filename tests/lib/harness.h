@@ -53,5 +53,8 @@ int th_health(annals_client *c, uint64_t *revision);
 char *th_read_file(const char *path);
 /* A free TCP port on 127.0.0.1. */
 int th_free_port(void);
+/* The whole HTTP/1.0 response (status line, headers, body) to GET path on
+ * 127.0.0.1:port, NUL-terminated (free it); NULL when nothing answers. */
+char *th_http_get(int port, const char *path);
 
 #endif

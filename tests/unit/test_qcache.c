@@ -50,7 +50,7 @@ static void test_hit_only_on_same_key(void)
 	qc_key k = key(m, "org:csto@2012", 7);
 	size_t len = 0;
 	CHECK(qc_get(qc, &k, &len) == NULL);
-	qc_put(qc, &k, (const uint8_t *)"answer-7", 8);
+	qc_put(qc, &k, (const uint8_t *)"answer-7", 8, NULL, 0);
 	const uint8_t *hit = qc_get(qc, &k, &len);
 	CHECK(hit != NULL && len == 8 && memcmp(hit, "answer-7", 8) == 0);
 
@@ -62,7 +62,7 @@ static void test_hit_only_on_same_key(void)
 	CHECK(qc_get(qc, &other_method, &len) == NULL);
 
 	/* the newer answer replaces the stale one in its slot */
-	qc_put(qc, &newer, (const uint8_t *)"answer-8", 8);
+	qc_put(qc, &newer, (const uint8_t *)"answer-8", 8, NULL, 0);
 	hit = qc_get(qc, &newer, &len);
 	CHECK(hit != NULL && memcmp(hit, "answer-8", 8) == 0);
 	CHECK(qc_get(qc, &k, &len) == NULL);
@@ -90,7 +90,7 @@ static void test_budget_bounds_memory(void)
 	for (int i = 0; i < 2000; i++) {
 		snprintf(body, sizeof(body), "entity-%d", i);
 		qc_key k = key(m, body, 1);
-		qc_put(qc, &k, reply, sizeof(reply));
+		qc_put(qc, &k, reply, sizeof(reply), NULL, 0);
 		CHECK(qc_thread_bytes(qc) <= budget);
 	}
 	qc_counts_get(qc, &after);
@@ -103,7 +103,7 @@ static void test_budget_bounds_memory(void)
 	/* an answer over a quarter of the budget is not kept */
 	static uint8_t big[20000];
 	qc_key k = key(m, "big", 1);
-	qc_put(qc, &k, big, sizeof(big));
+	qc_put(qc, &k, big, sizeof(big), NULL, 0);
 	CHECK(qc_get(qc, &k, &len) == NULL);
 }
 
@@ -112,8 +112,8 @@ static void *other_thread(void *arg)
 	const qc_key *k = arg;
 	size_t len;
 	void *res = (void *)(qc_get(qc, k, &len) != NULL ? "hit" : NULL);
-	qc_put(qc, k, (const uint8_t *)"y",
-	       1); /* a table of its own, freed as the thread ends (LSan checks) */
+	/* a table of its own, freed as the thread ends (LSan checks) */
+	qc_put(qc, k, (const uint8_t *)"y", 1, NULL, 0);
 	return res;
 }
 
@@ -121,7 +121,7 @@ static void test_per_thread(void)
 {
 	CHECK(fresh(1 << 20) == 0);
 	qc_key k = key(env_method_index("Members"), "per-thread", 3);
-	qc_put(qc, &k, (const uint8_t *)"x", 1);
+	qc_put(qc, &k, (const uint8_t *)"x", 1, NULL, 0);
 	size_t len;
 	CHECK(qc_get(qc, &k, &len) != NULL);
 	pthread_t th;
@@ -131,12 +131,76 @@ static void test_per_thread(void)
 	CHECK(res == NULL); /* the other thread's cache is its own (and freed at its exit) */
 }
 
+/* The still function of the test: answers whose token is in `changed` were
+ * touched by a commit after since. */
+static uint64_t changed = 0;
+static int asked = 0;
+static bool still_unless_changed(void *ctx, const uint64_t *tok, size_t n, uint64_t since, uint64_t now)
+{
+	(void)ctx;
+	(void)since;
+	(void)now;
+	asked++;
+	for (size_t i = 0; i < n; i++)
+		if (tok[i] == changed)
+			return false;
+	return true;
+}
+
+static void test_kept_across_commits_that_did_not_touch_it(void)
+{
+	CHECK(fresh(1 << 20) == 0);
+	int m = env_method_index("Members");
+	uint64_t tok[2] = {11, 12};
+	qc_key k7 = key(m, "org:csto@2012", 7);
+	k7.still = still_unless_changed;
+	qc_put(qc, &k7, (const uint8_t *)"answer-7", 8, tok, 2);
+	size_t len = 0;
+
+	qc_key k9 = k7;
+	k9.txn_id = 9; /* two commits later, neither wrote token 11 or 12 */
+	changed = 99;
+	asked = 0;
+	const uint8_t *hit = qc_get(qc, &k9, &len);
+	CHECK(hit != NULL && len == 8 && memcmp(hit, "answer-7", 8) == 0);
+	CHECK_EQ_INT(asked, 1);
+	/* now 9's answer: an older snapshot cannot use it, the same one need not ask */
+	qc_key k8 = k7;
+	k8.txn_id = 8;
+	CHECK(qc_get(qc, &k8, &len) == NULL);
+	asked = 0;
+	CHECK(qc_get(qc, &k9, &len) != NULL);
+	CHECK_EQ_INT(asked, 0);
+
+	qc_key k10 = k7;
+	k10.txn_id = 10; /* this commit wrote token 12 */
+	changed = 12;
+	CHECK(qc_get(qc, &k10, &len) == NULL);
+	/* without tokens, or without a still function, only its own snapshot */
+	qc_key k11 = key(m, "org:csto@2013", 11);
+	k11.still = still_unless_changed;
+	qc_put(qc, &k11, (const uint8_t *)"answer-11", 9, NULL, 0);
+	qc_key k12 = k11;
+	k12.txn_id = 12;
+	changed = 0;
+	CHECK(qc_get(qc, &k12, &len) == NULL);
+	qc_key k13 = key(m, "org:csto@2014", 13);
+	qc_put(qc, &k13, (const uint8_t *)"answer-13", 9, tok, 2);
+	qc_key k14 = k13;
+	k14.txn_id = 14;
+	CHECK(qc_get(qc, &k14, &len) == NULL);
+	qc_counts c;
+	qc_counts_get(qc, &c);
+	CHECK_EQ_INT((int)c.kept, 1);
+}
+
 int main(void)
 {
 	RUN(test_which_methods);
 	RUN(test_hit_only_on_same_key);
 	RUN(test_budget_bounds_memory);
 	RUN(test_per_thread);
+	RUN(test_kept_across_commits_that_did_not_touch_it);
 	qc_close(qc); /* frees the tables of this thread (LSan checks) */
 	return CHECK_DONE();
 }
