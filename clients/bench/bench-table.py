@@ -240,7 +240,7 @@ def main():
           f"{a.pinning}; calls/s counts successful calls")
     print()
     print_part(tab, "main", "Built-in data")
-    print_part(tab, "mix", "Built-in data, mixed load, reply cache on (each commit retires the cached answers)")
+    print_part(tab, "mix", "Built-in data, mixed load, reply cache on (a commit retires the cached answers that read what it wrote)")
     print_part(tab, "uncached", "Built-in data, reply cache off (--reply-cache-mb 0): every answer computed")
     print_part(tab, "big", "With the generated data set loaded (annals-bench gen)")
     print_targets(tab, infos)
