@@ -108,6 +108,7 @@ static void *writer_main(void *arg)
 	srv_server *s = arg;
 	srv_worker *group[WRITER_GROUP_MAX];
 	int n;
+	pthread_setname_np(pthread_self(), "annals-writer"); /* top -H, perf, renice find it */
 	while ((n = writer_take(s, group, WRITER_GROUP_MAX)) > 0)
 		writer_run_group(s, group, n);
 	return NULL;

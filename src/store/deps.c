@@ -36,6 +36,9 @@
  * stored with release order after them; a reader loads it with acquire
  * order, so it sees every mark of every txn <= marked.
  *
+ * The request log and the change log are not marked: no cacheable query
+ * reads them, and one that did would get no tokens (dp_unmarked).
+ *
  * Writes outside the group path (opening, rebuilding an index, BulkLoad,
  * another process) write no marks. They need none: a reader whose
  * snapshot is past `marked` keeps nothing, and the next marked write txn
@@ -68,6 +71,14 @@ static uint64_t dp_final(uint64_t h)
 	return h != 0 ? h : 1; /* 0 marks an empty slot of a tracker */
 }
 
+/* The logs no cacheable query reads: writes to them are not marked (4 of
+ * a PutEvent's ~10 keys), and a tracked read of them makes the answer one
+ * that is never kept across a commit. */
+static bool dp_unmarked(unsigned db)
+{
+	return db == DB_DEDUP || db == DB_DEDUP_AGE || db == DB_CHANGES;
+}
+
 static bool dp_be32_led(unsigned db)
 {
 	return db == DB_TYPES || db == DB_TIME;
@@ -95,6 +106,8 @@ static size_t dp_slot(uint64_t tok)
 static void dp_add(st_deps *d, unsigned db, uint64_t tok)
 {
 	d->dbs |= 1ull << db;
+	if (dp_unmarked(db))
+		d->never = true;
 	if (d->wide)
 		return;
 	size_t i = (size_t)tok & (ST_DEPS_SET - 1);
@@ -138,6 +151,7 @@ void st_txn_track(st_txn *t, st_deps *d)
 				d->set[d->pos[i]] = 0;
 		d->n = 0;
 		d->wide = false;
+		d->never = false;
 		d->dbs = 0;
 	}
 	t->deps = d;
@@ -145,6 +159,9 @@ void st_txn_track(st_txn *t, st_deps *d)
 
 size_t st_deps_tokens(st_deps *d, const uint64_t **tok)
 {
+	*tok = d->tok;
+	if (d->never)
+		return 0; /* kept for its own snapshot only */
 	if (d->wide) {
 		/* the empty prefix of each DBI read: every write to it marks that */
 		d->n = 0;
@@ -194,7 +211,7 @@ void dp_free(st_store *s)
 
 void dp_mark(st_store *s, MDB_txn *txn, unsigned db, const void *key, size_t n)
 {
-	if (s->dp == NULL)
+	if (s->dp == NULL || dp_unmarked(db))
 		return;
 	uint64_t id = (uint64_t)mdb_txn_id(txn); /* a nested txn has its parent's id */
 	const uint8_t *k = key;

@@ -173,30 +173,20 @@ static const pf_entry *pf_find(const pf_set *set, const st_key *k)
 	return NULL;
 }
 
-/* Whether two candidate lists are the same (deps.c: a reply cache's
- * answer that read one is still right with the other). */
-static bool pf_cands_same(st_pub_cand **x, size_t nx, st_pub_cand **y, size_t ny, ar_arena *a)
-{
-	if (nx != ny)
-		return false;
-	for (size_t i = 0; i < nx; i++) {
-		const st_pub_cand *p = x[i], *q = y[i];
-		if (strcmp(p->id, q->id) != 0 || p->sentence != q->sentence || p->event != q->event ||
-		    p->absolute != q->absolute || p->lo != q->lo || p->n_dates != q->n_dates)
-			return false;
-		for (size_t j = 0; j < p->n_dates; j++) {
-			size_t np, nq;
-			uint8_t *bp = rec_pack(&p->dates[j]->base, &np, a),
-			        *bq = rec_pack(&q->dates[j]->base, &nq, a);
-			if (np != nq || memcmp(bp, bq, np) != 0)
-				return false;
-		}
-	}
-	return true;
-}
+/* A document whose entries a write changes, and, when only its 'a'
+ * entries change, the top offers before the write (deps.c's mark is then
+ * made only when they move; an 'r' change is marked at once: its dates are
+ * resolved by the query, so any change may change the answer). */
+typedef struct pf_doc_change {
+	const char *doc;
+	bool relative;
+	st_pub_cand **top;
+	size_t n_top;
+} pf_doc_change;
 
 /* The documents whose entries differ between was and now, each once. */
-static void pf_changed_docs(const pf_set *was, const pf_set *now, ar_arena *a, const char ***docs, size_t *n)
+static void pf_changed_docs(const pf_set *was, const pf_set *now, ar_arena *a, pf_doc_change ***docs,
+                            size_t *n)
 {
 	const pf_set *sets[2] = {was, now};
 	for (int s = 0; s < 2; s++)
@@ -204,13 +194,85 @@ static void pf_changed_docs(const pf_set *was, const pf_set *now, ar_arena *a, c
 			const pf_entry *e = sets[s]->items[i], *other = pf_find(sets[1 - s], &e->key);
 			if (other != NULL && other->n == e->n && memcmp(other->val, e->val, e->n) == 0)
 				continue;
-			const char *doc = (const char *)e->key.b; /* keys start "doc\0" */
-			bool seen = false;
-			for (size_t j = 0; j < *n && !seen; j++)
-				seen = strcmp((*docs)[j], doc) == 0;
-			if (!seen)
-				AR_PUSH(a, *docs, *n, ar_strdup(a, doc));
+			const char *doc = (const char *)e->key.b; /* keys start "doc\0" and a part byte */
+			size_t len = strlen(doc);
+			bool relative = len + 1 < e->key.n && e->key.b[len + 1] == 'r';
+			size_t j = 0;
+			while (j < *n && strcmp((*docs)[j]->doc, doc) != 0)
+				j++;
+			if (j == *n) {
+				pf_doc_change *c = ar_alloc(a, sizeof(*c));
+				memset(c, 0, sizeof(*c));
+				c->doc = ar_strdup(a, doc);
+				AR_PUSH(a, *docs, *n, c);
+			}
+			(*docs)[j]->relative |= relative;
 		}
+}
+
+static int pf_read_top(MDB_cursor *cur, const st_key *a_prefix, ar_arena *a, st_pub_cand ***top, size_t *n);
+static int pf_order(const st_pub_cand *x, const st_pub_cand *y);
+
+/* The (at most two) absolute offers that can win the derivation for doc. */
+static int pf_top_of(st_store *s, MDB_txn *txn, const char *doc, ar_arena *a, st_pub_cand ***top, size_t *n)
+{
+	*top = NULL;
+	*n = 0;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, s->dbi[DB_PUBFLOOR], &cur);
+	if (rc != MDB_SUCCESS)
+		return st_mdb_status(rc, NULL, "ix_pubfloor cursor");
+	st_key prefix;
+	pf_key_head(&prefix, doc, 'a');
+	rc = pf_read_top(cur, &prefix, a, top, n);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* Whether putting (or removing) the 'a' entry k can change which offers
+ * the top of its document is, given the top before (pf_read_top): an offer
+ * below the greatest day never wins; at that day only one sorting before
+ * the first of its kind (or the first itself, going or changing) does. */
+static bool pf_moves_top(const st_key *k, size_t doclen, bool put, st_pub_cand **top, size_t n)
+{
+	size_t p = doclen + 2; /* past "doc\0a" */
+	if (n == 0 || k->n < p + 9)
+		return true;
+	int32_t day = key_day_value(rd_be32(k->b + p));
+	if (day != top[0]->lo)
+		return day > top[0]->lo;
+	if (!put)
+		return true;
+	bool event = k->b[p + 4] == 'e';
+	for (size_t i = 0; i < n; i++) {
+		if (top[i]->event != event)
+			continue;
+		char id[VAL_ID_MAX + 1];
+		MDB_val v = key_val(k);
+		key_tail_id(&v, p + 9, id, sizeof(id));
+		st_pub_cand c = {.id = id, .sentence = rd_be32(k->b + p + 5)};
+		return pf_order(&c, top[i]) <= 0;
+	}
+	return true; /* the first of its kind at that day */
+}
+
+/* Whether the changes between was and now to doc's 'a' entries can move its top. */
+static bool pf_doc_moves(const pf_set *was, const pf_set *now, const pf_doc_change *d)
+{
+	const pf_set *sets[2] = {was, now};
+	size_t len = strlen(d->doc);
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sets[s]->n; i++) {
+			const pf_entry *e = sets[s]->items[i], *other = pf_find(sets[1 - s], &e->key);
+			if (other != NULL &&
+			    (s == 0 || (other->n == e->n && memcmp(other->val, e->val, e->n) == 0)))
+				continue; /* kept, or (seen from now) unchanged */
+			if (e->key.n <= len || memcmp(e->key.b, d->doc, len + 1) != 0)
+				continue;
+			if (pf_moves_top(&e->key, len, s == 1, d->top, d->n_top))
+				return true;
+		}
+	return false;
 }
 
 static int pf_write(st_store *s, MDB_txn *txn, const pf_set *was, const pf_set *now, st_err *err)
@@ -237,9 +299,10 @@ static int pf_write(st_store *s, MDB_txn *txn, const pf_set *was, const pf_set *
 
 /* A record cites a few documents: the sets are small, so a plain search
  * finds the entries that went, came or changed. With the reply cache on,
- * a changed document's candidates are read before and after, and marked
- * only when they differ: the records citing the founding article at a day
- * below its latest offer leave every answer anchored on it standing. */
+ * a document whose candidates (st_pub_candidates) may have changed is
+ * marked (deps.c): at once when a relative offer changed, else only when
+ * its top absolute offers moved, so the records citing the founding
+ * article below its latest offer leave the answers anchored on it standing. */
 int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const ProtobufCMessage *rec,
               ar_arena *a, st_err *err)
 {
@@ -248,30 +311,21 @@ int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const Prot
 		pf_entries(old, rec_id(old), a, pf_collect, &was);
 	if (rec != NULL)
 		pf_entries(rec, rec_id(rec), a, pf_collect, &now);
-	const char **docs = NULL;
+	pf_doc_change **docs = NULL;
 	size_t n_docs = 0;
 	if (s->dp != NULL)
 		pf_changed_docs(&was, &now, a, &docs, &n_docs);
-	st_txn rd;
-	st_txn_borrow(&rd, s, txn);
-	st_pub_cand ***before = n_docs ? ar_alloc(a, n_docs * sizeof(*before)) : NULL;
-	size_t *n_before = n_docs ? ar_alloc(a, n_docs * sizeof(*n_before)) : NULL;
 	for (size_t i = 0; i < n_docs; i++) {
-		int rc = st_pub_candidates(&rd, docs[i], a, &before[i], &n_before[i]);
+		int rc = docs[i]->relative
+		             ? ANNALS_OK
+		             : pf_top_of(s, txn, docs[i]->doc, a, &docs[i]->top, &docs[i]->n_top);
 		if (rc != ANNALS_OK)
 			return st_errf(err, rc, "store: ix_pubfloor read");
 	}
-	int rc = pf_write(s, txn, &was, &now, err);
-	for (size_t i = 0; rc == ANNALS_OK && i < n_docs; i++) {
-		st_pub_cand **after;
-		size_t n_after;
-		rc = st_pub_candidates(&rd, docs[i], a, &after, &n_after);
-		if (rc != ANNALS_OK)
-			return st_errf(err, rc, "store: ix_pubfloor read");
-		if (!pf_cands_same(before[i], n_before[i], after, n_after, a))
-			dp_mark(s, txn, DP_PUB_CANDIDATES, docs[i], strlen(docs[i]) + 1);
-	}
-	return rc;
+	for (size_t i = 0; i < n_docs; i++)
+		if (docs[i]->relative || pf_doc_moves(&was, &now, docs[i]))
+			dp_mark(s, txn, DP_PUB_CANDIDATES, docs[i]->doc, strlen(docs[i]->doc) + 1);
+	return pf_write(s, txn, &was, &now, err);
 }
 
 /* ---- the candidates ------------------------------------------------------------- */

@@ -68,6 +68,7 @@ typedef struct st_deps {
 	uint16_t pos[ST_DEPS_MAX]; /* tok[i]'s slot in set, to clear it */
 	size_t n;
 	bool wide;    /* overflowed: depend on every table read (dbs) */
+	bool never;   /* read a table deps.c does not mark: not kept across commits */
 	uint64_t dbs; /* bit per table read */
 } st_deps;
 /* The store keeps the marks of every commit from now on (the reply cache
