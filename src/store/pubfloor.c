@@ -160,7 +160,10 @@ static void pf_collect(void *ctx, const st_key *k, const uint8_t *val, size_t n)
 	pf_set *set = ctx;
 	pf_entry *e = ar_alloc(set->a, sizeof(*e));
 	e->key = *k;
-	e->val = val;
+	/* a copy: pf_entries passes an 'a' entry's flags byte from its own stack */
+	uint8_t *copy = ar_alloc(set->a, n ? n : 1);
+	memcpy(copy, val, n);
+	e->val = copy;
 	e->n = n;
 	AR_PUSH(set->a, set->items, set->n, e);
 }

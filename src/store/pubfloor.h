@@ -40,6 +40,8 @@
 
 #define PF_EVENT 1u
 
+/* val lives only for the call: keep a copy (an 'a' entry's flags byte is
+ * on pf_entries's stack). */
 typedef void (*pf_add_fn)(void *ctx, const st_key *k, const uint8_t *val, size_t n);
 
 /* The ix_pubfloor entries of rec (an Entity, Event or Relation; others

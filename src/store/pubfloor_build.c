@@ -8,7 +8,8 @@
  */
 #include "store/pubfloor.h"
 
-#define PF_MARK "ix_pubfloor"
+#define PF_MARK             "ix_pubfloor"
+#define PF_MARK_FLAGS_FIXED 2 /* the mark's value once built with right flags */
 
 typedef struct pf_build {
 	st_store *s;
@@ -48,12 +49,16 @@ int pf_build_index(st_store *s, MDB_txn *txn, uint64_t *built, st_err *err)
 	int rc = st_meta_get_u64(s, txn, PF_MARK, &mark);
 	if (rc != ANNALS_OK)
 		return st_errf(err, rc, "store: meta %s", PF_MARK);
-	if (mark != 0)
+	/* 1: built, but pf_update until this change stored the flags byte of 'a'
+	 * entries it wrote from a dead stack slot (an event's PF_EVENT could be
+	 * lost): rebuilt once, which rewrites every entry's value (the keys
+	 * were right) */
+	if (mark >= PF_MARK_FLAGS_FIXED)
 		return ANNALS_OK;
 	static const st_kind kinds[] = {ST_ENTITY, ST_EVENT, ST_RELATION}; /* a document offers nothing */
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && rc == ANNALS_OK; i++)
 		rc = pf_build_kind(s, txn, kinds[i], built, err);
-	if (rc == ANNALS_OK && st_meta_put_u64(s, txn, PF_MARK, 1) != ANNALS_OK)
+	if (rc == ANNALS_OK && st_meta_put_u64(s, txn, PF_MARK, PF_MARK_FLAGS_FIXED) != ANNALS_OK)
 		rc = st_errf(err, ANNALS_INTERNAL, "store: meta %s", PF_MARK);
 	return rc;
 }
