@@ -226,7 +226,7 @@ int cl_append(st_wctx *c)
 	key_be64(&k, c->revision);
 	MDB_val key = key_val(&k), val = {n, buf};
 	/* revisions only grow, so every change set goes at the end */
-	int rc = dp_put(c->s, c->txn, DB_CHANGES, &key, &val, MDB_APPEND);
+	int rc = mdb_put(c->txn, c->s->dbi[DB_CHANGES], &key, &val, MDB_APPEND);
 	return rc == MDB_SUCCESS ? ANNALS_OK : st_mdb_status(rc, c->err, "change log");
 }
 
@@ -245,7 +245,6 @@ int cl_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *e
 	st_prune p = {.what = "change log prune",
 	              .counted = s->dbi[DB_CHANGES],
 	              .oldest_first = s->dbi[DB_CHANGES],
-	              .oldest_db = DB_CHANGES,
 	              .keep = s->opt.changes_keep,
 	              .keep_at_least = 1, /* the newest stays: it says where the log stands */
 	              .cutoff_ms =

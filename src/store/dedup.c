@@ -184,7 +184,7 @@ int dd_store(st_store *s, MDB_txn *txn, const char *request_id, int64_t now_ms, 
 		p += idlen;
 	}
 	MDB_val key = dd_key(request_id), val = {n + 8, buf};
-	int rc = dp_put(s, txn, DB_DEDUP, &key, &val, 0);
+	int rc = mdb_put(txn, s->dbi[DB_DEDUP], &key, &val, 0);
 	free(buf);
 	if (rc == MDB_SUCCESS) {
 		st_key age;
@@ -192,7 +192,7 @@ int dd_store(st_store *s, MDB_txn *txn, const char *request_id, int64_t now_ms, 
 		key_be64(&age, (uint64_t)now_ms);
 		key_str(&age, request_id);
 		MDB_val akey = key_val(&age), empty = {0, NULL};
-		rc = dp_put(s, txn, DB_DEDUP_AGE, &akey, &empty, 0);
+		rc = mdb_put(txn, s->dbi[DB_DEDUP_AGE], &akey, &empty, 0);
 	}
 	return rc == MDB_SUCCESS ? ANNALS_OK : st_mdb_status(rc, err, "request log");
 }
@@ -211,7 +211,7 @@ static int dd_age(const MDB_val *key, const MDB_val *val, int64_t *ms)
 static int dd_drop_answer(st_store *s, MDB_txn *txn, const MDB_val *age_key)
 {
 	MDB_val rid = {age_key->mv_size - 8, (uint8_t *)age_key->mv_data + 8};
-	int rc = dp_del(s, txn, DB_DEDUP, &rid);
+	int rc = mdb_del(txn, s->dbi[DB_DEDUP], &rid, NULL);
 	return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
 
@@ -220,7 +220,6 @@ int dd_prune(st_store *s, MDB_txn *txn, int64_t now_ms, size_t budget, st_err *e
 	st_prune p = {.what = "request log prune",
 	              .counted = s->dbi[DB_DEDUP],
 	              .oldest_first = s->dbi[DB_DEDUP_AGE],
-	              .oldest_db = DB_DEDUP_AGE,
 	              .keep = s->opt.replicated ? UINT64_MAX : s->opt.dedup_keep,
 	              .keep_at_least = 0,
 	              .cutoff_ms = now_ms - (int64_t)s->opt.dedup_age_ms,

@@ -71,9 +71,9 @@ static uint64_t dp_final(uint64_t h)
 	return h != 0 ? h : 1; /* 0 marks an empty slot of a tracker */
 }
 
-/* The logs no cacheable query reads: writes to them are not marked (4 of
- * a PutEvent's ~10 keys), and a tracked read of them makes the answer one
- * that is never kept across a commit. */
+/* The logs no cacheable query reads: their writes (changelog.c, dedup.c,
+ * prune.c) are not marked (4 of a PutEvent's ~10 keys), and a tracked read
+ * of them makes the answer one that is never kept across a commit. */
 static bool dp_unmarked(unsigned db)
 {
 	return db == DB_DEDUP || db == DB_DEDUP_AGE || db == DB_CHANGES;
@@ -169,7 +169,6 @@ size_t st_deps_tokens(st_deps *d, const uint64_t **tok)
 			if (d->dbs & (1ull << db))
 				d->tok[d->n++] = dp_final(dp_seed(db));
 	}
-	*tok = d->tok;
 	return d->n;
 }
 
@@ -211,7 +210,7 @@ void dp_free(st_store *s)
 
 void dp_mark(st_store *s, MDB_txn *txn, unsigned db, const void *key, size_t n)
 {
-	if (s->dp == NULL || dp_unmarked(db))
+	if (s->dp == NULL)
 		return;
 	uint64_t id = (uint64_t)mdb_txn_id(txn); /* a nested txn has its parent's id */
 	const uint8_t *k = key;

@@ -31,7 +31,6 @@ int st_prune_run(st_store *s, MDB_txn *txn, const st_prune *p, size_t budget, st
 			break;
 		if (p->also != NULL && (rc = p->also(s, txn, &key)) != MDB_SUCCESS)
 			break;
-		dp_mark(s, txn, p->oldest_db, key.mv_data, key.mv_size);
 		rc = mdb_cursor_del(cur, 0);
 		if (rc != MDB_SUCCESS)
 			break;

@@ -187,30 +187,47 @@ typedef struct pf_doc_change {
 	size_t n_top;
 } pf_doc_change;
 
-/* The documents whose entries differ between was and now, each once. */
-static void pf_changed_docs(const pf_set *was, const pf_set *now, ar_arena *a, pf_doc_change ***docs,
-                            size_t *n)
+/* Calls fn on every entry a write changes: those of was that now lacks
+ * (put false), then those of now that are new or differ (put true); stops
+ * at the first non-zero fn result and returns it. */
+typedef int (*pf_change_fn)(void *ctx, const pf_entry *e, bool put);
+static int pf_each_change(const pf_set *was, const pf_set *now, pf_change_fn fn, void *ctx)
 {
-	const pf_set *sets[2] = {was, now};
-	for (int s = 0; s < 2; s++)
-		for (size_t i = 0; i < sets[s]->n; i++) {
-			const pf_entry *e = sets[s]->items[i], *other = pf_find(sets[1 - s], &e->key);
-			if (other != NULL && other->n == e->n && memcmp(other->val, e->val, e->n) == 0)
-				continue;
-			const char *doc = (const char *)e->key.b; /* keys start "doc\0" and a part byte */
-			size_t len = strlen(doc);
-			bool relative = len + 1 < e->key.n && e->key.b[len + 1] == 'r';
-			size_t j = 0;
-			while (j < *n && strcmp((*docs)[j]->doc, doc) != 0)
-				j++;
-			if (j == *n) {
-				pf_doc_change *c = ar_alloc(a, sizeof(*c));
-				memset(c, 0, sizeof(*c));
-				c->doc = ar_strdup(a, doc);
-				AR_PUSH(a, *docs, *n, c);
-			}
-			(*docs)[j]->relative |= relative;
-		}
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < was->n; i++)
+		if (pf_find(now, &was->items[i]->key) == NULL)
+			rc = fn(ctx, was->items[i], false);
+	for (size_t i = 0; rc == 0 && i < now->n; i++) {
+		const pf_entry *e = now->items[i], *before = pf_find(was, &e->key);
+		if (before == NULL || before->n != e->n || memcmp(before->val, e->val, e->n) != 0)
+			rc = fn(ctx, e, true);
+	}
+	return rc;
+}
+
+typedef struct pf_docs_acc {
+	ar_arena *a;
+	pf_doc_change **docs;
+	size_t n;
+} pf_docs_acc;
+
+/* The documents whose entries change, each once. */
+static int pf_note_doc(void *ctx, const pf_entry *e, bool put)
+{
+	(void)put;
+	pf_docs_acc *acc = ctx;
+	const char *doc = (const char *)e->key.b; /* keys start "doc\0" and a part byte */
+	size_t len = strlen(doc), j = 0;
+	while (j < acc->n && strcmp(acc->docs[j]->doc, doc) != 0)
+		j++;
+	if (j == acc->n) {
+		pf_doc_change *c = ar_alloc(acc->a, sizeof(*c));
+		memset(c, 0, sizeof(*c));
+		c->doc = ar_strdup(acc->a, doc);
+		AR_PUSH(acc->a, acc->docs, acc->n, c);
+	}
+	acc->docs[j]->relative |= len + 1 < e->key.n && e->key.b[len + 1] == 'r';
+	return 0;
 }
 
 static int pf_read_top(MDB_cursor *cur, const st_key *a_prefix, ar_arena *a, st_pub_cand ***top, size_t *n);
@@ -259,45 +276,31 @@ static bool pf_moves_top(const st_key *k, size_t doclen, bool put, st_pub_cand *
 	return true; /* the first of its kind at that day */
 }
 
-/* Whether the changes between was and now to doc's 'a' entries can move its top. */
-static bool pf_doc_moves(const pf_set *was, const pf_set *now, const pf_doc_change *d)
+/* 1 when the change e, an entry of document d, can move d's top. */
+static int pf_moves_doc(void *ctx, const pf_entry *e, bool put)
 {
-	const pf_set *sets[2] = {was, now};
+	const pf_doc_change *d = ctx;
 	size_t len = strlen(d->doc);
-	for (int s = 0; s < 2; s++)
-		for (size_t i = 0; i < sets[s]->n; i++) {
-			const pf_entry *e = sets[s]->items[i], *other = pf_find(sets[1 - s], &e->key);
-			if (other != NULL &&
-			    (s == 0 || (other->n == e->n && memcmp(other->val, e->val, e->n) == 0)))
-				continue; /* kept, or (seen from now) unchanged */
-			if (e->key.n <= len || memcmp(e->key.b, d->doc, len + 1) != 0)
-				continue;
-			if (pf_moves_top(&e->key, len, s == 1, d->top, d->n_top))
-				return true;
-		}
-	return false;
+	if (e->key.n <= len || memcmp(e->key.b, d->doc, len + 1) != 0)
+		return 0; /* another document's */
+	return pf_moves_top(&e->key, len, put, d->top, d->n_top);
 }
 
-static int pf_write(st_store *s, MDB_txn *txn, const pf_set *was, const pf_set *now, st_err *err)
+typedef struct pf_writer {
+	st_store *s;
+	MDB_txn *txn;
+	st_err *err;
+} pf_writer;
+
+static int pf_write_change(void *ctx, const pf_entry *e, bool put)
 {
-	for (size_t i = 0; i < was->n; i++) {
-		if (pf_find(now, &was->items[i]->key) != NULL)
-			continue;
-		MDB_val key = key_val(&was->items[i]->key);
-		int rc = dp_del(s, txn, DB_PUBFLOOR, &key);
-		if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-			return st_mdb_status(rc, err, "ix_pubfloor delete");
-	}
-	for (size_t i = 0; i < now->n; i++) {
-		const pf_entry *e = now->items[i], *before = pf_find(was, &e->key);
-		if (before != NULL && before->n == e->n && memcmp(before->val, e->val, e->n) == 0)
-			continue;
-		MDB_val key = key_val(&e->key), val = {e->n, (void *)e->val};
-		int rc = dp_put(s, txn, DB_PUBFLOOR, &key, &val, 0);
-		if (rc != MDB_SUCCESS)
-			return st_mdb_status(rc, err, "ix_pubfloor put");
-	}
-	return ANNALS_OK;
+	const pf_writer *w = ctx;
+	MDB_val key = key_val(&e->key), val = {e->n, (void *)e->val};
+	int rc =
+	    put ? dp_put(w->s, w->txn, DB_PUBFLOOR, &key, &val, 0) : dp_del(w->s, w->txn, DB_PUBFLOOR, &key);
+	if (rc == MDB_SUCCESS || (!put && rc == MDB_NOTFOUND))
+		return ANNALS_OK;
+	return st_mdb_status(rc, w->err, put ? "ix_pubfloor put" : "ix_pubfloor delete");
 }
 
 /* A record cites a few documents: the sets are small, so a plain search
@@ -314,21 +317,19 @@ int pf_update(st_store *s, MDB_txn *txn, const ProtobufCMessage *old, const Prot
 		pf_entries(old, rec_id(old), a, pf_collect, &was);
 	if (rec != NULL)
 		pf_entries(rec, rec_id(rec), a, pf_collect, &now);
-	pf_doc_change **docs = NULL;
-	size_t n_docs = 0;
+	pf_docs_acc acc = {.a = a};
 	if (s->dp != NULL)
-		pf_changed_docs(&was, &now, a, &docs, &n_docs);
-	for (size_t i = 0; i < n_docs; i++) {
-		int rc = docs[i]->relative
-		             ? ANNALS_OK
-		             : pf_top_of(s, txn, docs[i]->doc, a, &docs[i]->top, &docs[i]->n_top);
+		(void)pf_each_change(&was, &now, pf_note_doc, &acc);
+	for (size_t i = 0; i < acc.n; i++) {
+		pf_doc_change *d = acc.docs[i];
+		int rc = d->relative ? ANNALS_OK : pf_top_of(s, txn, d->doc, a, &d->top, &d->n_top);
 		if (rc != ANNALS_OK)
 			return st_errf(err, rc, "store: ix_pubfloor read");
+		if (d->relative || pf_each_change(&was, &now, pf_moves_doc, d) != 0)
+			dp_mark(s, txn, DP_PUB_CANDIDATES, d->doc, strlen(d->doc) + 1);
 	}
-	for (size_t i = 0; i < n_docs; i++)
-		if (docs[i]->relative || pf_doc_moves(&was, &now, docs[i]))
-			dp_mark(s, txn, DP_PUB_CANDIDATES, docs[i]->doc, strlen(docs[i]->doc) + 1);
-	return pf_write(s, txn, &was, &now, err);
+	pf_writer w = {.s = s, .txn = txn, .err = err};
+	return pf_each_change(&was, &now, pf_write_change, &w);
 }
 
 /* ---- the candidates ------------------------------------------------------------- */

@@ -149,7 +149,8 @@ void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn);
 void dp_read_key(st_txn *t, unsigned db, const void *key, size_t n);
 void dp_read_prefix(st_txn *t, unsigned db, const void *prefix, size_t n);
 /* The write path's puts and deletes: mark the key, then write it. Every
- * write in a group txn goes through these or dp_mark. */
+ * write in a group txn to a table a cacheable query can read goes through
+ * these or dp_mark (the logs do not: dp_unmarked). */
 int dp_put(st_store *s, MDB_txn *txn, unsigned db, MDB_val *key, MDB_val *val, unsigned flags);
 int dp_del(st_store *s, MDB_txn *txn, unsigned db, MDB_val *key);
 void dp_mark(st_store *s, MDB_txn *txn, unsigned db, const void *key, size_t n);
@@ -298,7 +299,6 @@ typedef struct st_prune {
 	const char *what;       /* for errors */
 	MDB_dbi counted;        /* the table whose entries are bounded */
 	MDB_dbi oldest_first;   /* walked from its first key, oldest first */
-	enum st_dbi oldest_db;  /* the same table, for deps.c's marks */
 	uint64_t keep;          /* at most this many entries */
 	uint64_t keep_at_least; /* never fewer */
 	int64_t cutoff_ms;      /* entries older than this go (INT64_MIN: no age limit) */
