@@ -14,9 +14,10 @@
  *   - references into the load are judged by the load's id set, not by a
  *     B-tree lookup each;
  *   - the work that needs neither the store nor this transaction runs on
- *     two helper threads beside the writer: unpacking each part and judging
- *     its references one part ahead (bulk_prep.c), and sorting each part's
- *     keys once the part is done (bulk_sort.c).
+ *     helper threads beside the writer: unpacking each part and judging
+ *     its references one part ahead (bulk_prep.c), sorting each part's
+ *     keys once the part is done (bulk_sort.c), and at the end merging
+ *     each table's sorted chunks a block ahead of its puts (bulk_merge.c).
  * What stays the same as any write: every record is checked as a Put
  * (at staging), ids are unique across kinds, references must name a record
  * of the store or of the load, relative dates are resolved (a record
@@ -38,6 +39,7 @@
 #include <time.h>
 
 #include "common/date.h"
+#include "common/log.h"
 #include "store/bulk.h"
 #include "store/pubfloor.h"
 #include "store/refs.h"
@@ -94,7 +96,8 @@ typedef struct bk_run {
 	bool span_grew;
 	bk_deferred *deferred;
 	size_t n_deferred, deferred_cap;
-	ar_arena defer_arena; /* the deferred records' bytes */
+	ar_arena defer_arena;            /* the deferred records' bytes */
+	uint64_t records_ms, indexes_ms; /* the phases' times, logged at the commit */
 	/* where the record being written came from, for errors */
 	uint32_t part;
 	const char *list;
@@ -576,111 +579,6 @@ static int bk_deferred_pass(bk_run *r)
 	return ANNALS_OK;
 }
 
-/* A k-way merge of sorted runs: a tournament (loser) tree, log2(k)
- * comparisons a key where a binary heap takes twice that; 1121 runs per
- * index for a 10M-event load. Between equal keys the lower run wins: the load's before
- * the table's old entries, which are the last run. */
-typedef struct bk_cursor {
-	const bk_key *at, *end; /* in chunks[chunk] */
-	const bk_chunk *chunks;
-	size_t chunk, chunk_end; /* the run: chunks [chunk, chunk_end), in order */
-} bk_cursor;
-
-static void bk_cursor_next(bk_cursor *c)
-{
-	if (++c->at == c->end && c->chunk + 1 < c->chunk_end) {
-		c->chunk++;
-		c->at = c->chunks[c->chunk].v;
-		c->end = c->at + c->chunks[c->chunk].n;
-	}
-}
-
-typedef struct bk_merge {
-	bk_cursor *runs;
-	size_t k;
-	size_t *tree; /* tree[0]: the winner; tree[1..k-1]: the loser at each node */
-} bk_merge;
-
-#define BK_NONE SIZE_MAX
-
-/* Whether run a's key goes before run b's (an exhausted run goes last). */
-static bool bk_beats(const bk_merge *m, size_t a, size_t b)
-{
-	const bk_cursor *x = &m->runs[a], *y = &m->runs[b];
-	if (x->at == x->end)
-		return false;
-	if (y->at == y->end)
-		return true;
-	int c = bk_key_cmp(x->at, y->at);
-	return c < 0 || (c == 0 && a < b);
-}
-
-/* Plays run s up from its leaf; during the build a node's first arrival
- * waits there (BK_NONE) for its sibling's. */
-static void bk_play(bk_merge *m, size_t s, bool building)
-{
-	size_t winner = s;
-	for (size_t t = (s + m->k) / 2; t > 0; t /= 2) {
-		if (building && m->tree[t] == BK_NONE) {
-			m->tree[t] = winner;
-			return;
-		}
-		if (bk_beats(m, m->tree[t], winner)) {
-			size_t loser = winner;
-			winner = m->tree[t];
-			m->tree[t] = loser;
-		}
-	}
-	m->tree[0] = winner;
-}
-
-/* The runs: each a stretch of chunks that go on where the one before
- * ended (a load given in id order fills a record table so), then the
- * table's old entries. */
-static void bk_merge_init(bk_merge *m, const bk_keys *ks, const bk_chunk *old)
-{
-	m->runs = calloc(ks->n_chunks + 2, sizeof(*m->runs));
-	m->tree = malloc((ks->n_chunks + 2) * sizeof(*m->tree));
-	if (m->runs == NULL || m->tree == NULL)
-		abort();
-	m->k = 0;
-	const bk_chunk *c = ks->chunks;
-	for (size_t i = 0; i < ks->n_chunks;) {
-		size_t j = i + 1;
-		while (j < ks->n_chunks && bk_key_cmp(&c[j - 1].v[c[j - 1].n - 1], &c[j].v[0]) <= 0)
-			j++;
-		m->runs[m->k++] = (bk_cursor){c[i].v, c[i].v + c[i].n, c, i, j};
-		i = j;
-	}
-	if (old->n > 0)
-		m->runs[m->k++] = (bk_cursor){old->v, old->v + old->n, old, 0, 1};
-	for (size_t i = 0; i <= m->k; i++)
-		m->tree[i] = BK_NONE;
-	for (size_t s = m->k; s-- > 0;)
-		bk_play(m, s, true);
-}
-
-/* The least key left, or NULL. */
-static const bk_key *bk_merge_next(bk_merge *m)
-{
-	if (m->k == 0)
-		return NULL;
-	size_t w = m->tree[0];
-	bk_cursor *c = &m->runs[w];
-	if (c->at == c->end)
-		return NULL;
-	const bk_key *k = c->at;
-	bk_cursor_next(c);
-	bk_play(m, w, false);
-	return k;
-}
-
-static void bk_merge_free(bk_merge *m)
-{
-	free(m->runs);
-	free(m->tree);
-}
-
 /* What a table held before its merge, copied out (its pages go). */
 static int bk_copy_out(bk_run *r, MDB_dbi dbi, bk_chunk *out, ar_arena *a)
 {
@@ -739,24 +637,22 @@ static int bk_write_table(bk_run *r, enum st_dbi db)
 	MDB_cursor *cur = NULL;
 	if (code == ANNALS_OK && (rc = mdb_cursor_open(r->txn, dbi, &cur)) != MDB_SUCCESS)
 		code = st_mdb_status(rc, r->err, "bulk: cursor");
-	bk_merge m;
-	bk_merge_init(&m, ks, &old);
+	/* the merge runs a block ahead on the merger's thread (bulk_merge.c) */
+	bk_feed *feed = code == ANNALS_OK ? bkm_start(ks->chunks, ks->n_chunks, &old) : NULL;
 	bool append = false;
-	const bk_key *prev = NULL, *k;
-	while (code == ANNALS_OK && (k = bk_merge_next(&m)) != NULL) {
-		/* in both (the load's comes first) or an index entry two records
-		 * share: written once */
-		if (prev != NULL && bk_key_cmp(prev, k) == 0)
-			continue;
-		prev = k;
-		if (!append)
-			append = bk_after(&tail, k->b, k->n);
-		MDB_val key = {k->n, (void *)k->b}, val = {k->vn, (void *)k->v};
-		rc = mdb_cursor_put(cur, &key, &val, append ? MDB_APPEND : 0);
-		if (rc != MDB_SUCCESS)
-			code = st_mdb_status(rc, r->err, "bulk: write");
+	size_t n = 0;
+	for (const bk_key *const *block; code == ANNALS_OK && (block = bkm_next(feed, &n), n > 0);) {
+		for (size_t i = 0; code == ANNALS_OK && i < n; i++) {
+			const bk_key *k = block[i];
+			if (!append)
+				append = bk_after(&tail, k->b, k->n);
+			MDB_val key = {k->n, (void *)k->b}, val = {k->vn, (void *)k->v};
+			rc = mdb_cursor_put(cur, &key, &val, append ? MDB_APPEND : 0);
+			if (rc != MDB_SUCCESS)
+				code = st_mdb_status(rc, r->err, "bulk: write");
+		}
 	}
-	bk_merge_free(&m);
+	bkm_stop(feed);
 	if (cur != NULL)
 		mdb_cursor_close(cur);
 	free(old.v);
@@ -809,6 +705,8 @@ static uint64_t bk_ms_since(const struct timespec *t0)
 
 static int bk_run_all(bk_run *r)
 {
+	struct timespec t_records;
+	clock_gettime(CLOCK_MONOTONIC, &t_records);
 	int rc = ANNALS_OK;
 	for (int db = 0; rc == ANNALS_OK && db < DB_COUNT; db++)
 		rc = bk_bounds_read(r, (enum st_dbi)db, &r->at_start[db]);
@@ -835,13 +733,17 @@ static int bk_run_all(bk_run *r)
 	bk_end_runs(r);
 	if (rc == ANNALS_OK)
 		rc = bk_flush_changes(r);
+	struct timespec t_indexes;
+	clock_gettime(CLOCK_MONOTONIC, &t_indexes);
 	if (rc == ANNALS_OK)
 		rc = bk_write_indexes(r);
+	r->indexes_ms = bk_ms_since(&t_indexes);
 	uint64_t last = r->rev - 1;
 	if (rc == ANNALS_OK && r->first_rev != 0)
 		rc = st_meta_put_u64(r->s, r->txn, "revision", last);
 	if (rc == ANNALS_OK && r->span_grew)
 		rc = st_meta_put_u64(r->s, r->txn, "event_span", r->span);
+	r->records_ms = bk_ms_since(&t_records) - r->indexes_ms;
 	bks_stop(r->sorter); /* before bk_run_free frees what it sorts */
 	r->sorter = NULL;
 	r->b->totals.first_revision = r->first_rev;
@@ -935,12 +837,20 @@ static int bk_once(st_store *s, st_write *w, st_err *err)
 		st_write_clear(w);
 		return code;
 	}
+	struct timespec t_commit;
+	clock_gettime(CLOCK_MONOTONIC, &t_commit);
 	rc = mdb_txn_commit(txn);
 	if (rc != MDB_SUCCESS) {
 		st_write_clear(w);
 		return st_mdb_status(rc, err, "bulk: commit");
 	}
 	atomic_store(&s->revision, w->bulk->totals.last_revision);
+	/* where a big load's time went: records (unpack, judge, pack, stage
+	 * keys), indexes (merge, append), LMDB's commit (write and sync) */
+	log_msg(LOG_INFO, "bulk_committed",
+	        "load=%s written=%llu records_ms=%llu indexes_ms=%llu commit_ms=%llu", w->bulk->load_id,
+	        (unsigned long long)w->bulk->totals.written, (unsigned long long)r.records_ms,
+	        (unsigned long long)r.indexes_ms, (unsigned long long)bk_ms_since(&t_commit));
 	return ANNALS_OK;
 }
 

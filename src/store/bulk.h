@@ -105,6 +105,16 @@ void bks_wait(bk_sorter *s);
 /* Finishes what was submitted and stops the thread. */
 void bks_stop(bk_sorter *s);
 
+/* The merger (bulk_merge.c): one table's sorted chunks and its old
+ * entries merged into key order, each key once, on a thread of its own a
+ * block ahead of the writer's puts. */
+typedef struct bk_feed bk_feed;
+bk_feed *bkm_start(const bk_chunk *chunks, size_t n_chunks, const bk_chunk *old);
+/* The next block of keys in order (n 0: the end), valid until the next call. */
+const bk_key *const *bkm_next(bk_feed *f, size_t *n);
+/* Stops the merger wherever it is and frees it (NULL: nothing). */
+void bkm_stop(bk_feed *f);
+
 /* A part's four record lists, in the order they are checked and written:
  * documents, entities, events, relations (bulk_stage.c). */
 #define BK_LISTS 4
