@@ -175,6 +175,25 @@ typedef struct kn_date_snap {
 void kn_date_snap_of(const Annals__V1__Date *d, kn_date_snap *s);
 bool kn_date_same(const Annals__V1__Date *d, const kn_date_snap *s);
 
+/* What a head's dates were judged to be, kept with it when every date is
+ * absolute (heads.c): whether they resolve as stored, and the span. */
+typedef struct kh_memo {
+	bool set, same;
+	asof_span sp;
+} kh_memo;
+/* heads.c: the relation stored as data[0, len) under id, decoded without
+ * its evidence, from this thread's cache when the same bytes were decoded
+ * before, with its memo. Shared: judge its dates on a copy
+ * (kn_collect_relation). NULL: the bytes do not parse. */
+Annals__V1__Relation *kh_relation(const char *id, const uint8_t *data, size_t len, kh_memo **memo);
+/* The same for an event, without place, participants, links, attributes
+ * and evidence (what a timeline reads: id, type, summary, date, status). */
+Annals__V1__Event *kh_event(const char *id, const uint8_t *data, size_t len, kh_memo **memo);
+/* Whether d is absolute (no anchor): it resolves by its own fields alone. */
+bool kn_date_absolute(const Annals__V1__Date *d);
+/* Resolves a copy of d; whether it resolves now as stored (d unchanged). */
+bool kn_date_as_stored(kn_ctx *q, const Annals__V1__Date *d);
+
 /* Relations of `entity` as subject (inverse: as object), one predicate or
  * all (NULL/""), only those whose other side is `other` (NULL/"" for any);
  * spans computed. Sorted by kn_rel_cmp. */

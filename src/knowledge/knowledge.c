@@ -414,28 +414,74 @@ bool kn_date_same(const Annals__V1__Date *d, const kn_date_snap *s)
 	return (bool)d->resolved == s->resolved && d->earliest == s->earliest && d->latest == s->latest;
 }
 
-static const Annals__V1__Date *kn_bound_date(const Annals__V1__Interval *iv, bool start)
+bool kn_date_absolute(const Annals__V1__Date *d)
 {
-	const Annals__V1__Bound *b = iv == NULL ? NULL : start ? iv->start : iv->end;
-	return b != NULL ? b->date : NULL;
+	return d == NULL || d->anchor == NULL || d->anchor[0] == '\0';
 }
 
-/* A stored relation without its evidence: what sorting and judging read. */
-static Annals__V1__Relation *kn_relation_head(kn_ctx *q, const uint8_t *data, size_t len)
+static bool kn_interval_absolute(const Annals__V1__Interval *iv)
 {
-	uint8_t *buf = ar_alloc(q->a, len);
-	size_t n = pbw_filter(data, len, (uint64_t)1 << 7, buf); /* Relation.evidence = 7 */
-	return n == (size_t)-1 ? NULL : annals__v1__relation__unpack(ar_pbc(q->a), n, buf);
+	return iv == NULL || ((iv->start == NULL || kn_date_absolute(iv->start->date)) &&
+	                      (iv->end == NULL || kn_date_absolute(iv->end->date)));
+}
+
+bool kn_date_as_stored(kn_ctx *q, const Annals__V1__Date *d)
+{
+	if (d == NULL)
+		return true;
+	Annals__V1__Date copy = *d; /* resolving writes only its scalars */
+	int32_t lo, hi;
+	(void)kn_date_range(q, &copy, &lo, &hi);
+	kn_date_snap was;
+	kn_date_snap_of(d, &was);
+	return kn_date_same(&copy, &was);
+}
+
+/* kn_span over a copy of iv's bounds and dates, so iv (a shared head,
+ * heads.c) stays as stored; whether each date resolves now as stored. */
+static bool kn_span_as_stored(kn_ctx *q, const Annals__V1__Interval *iv, asof_span *sp)
+{
+	if (iv == NULL) {
+		asof_span_of(NULL, sp);
+		return true;
+	}
+	Annals__V1__Interval civ = *iv;
+	Annals__V1__Bound cb[2];
+	Annals__V1__Date cd[2];
+	const Annals__V1__Bound *b[2] = {iv->start, iv->end};
+	Annals__V1__Bound **side[2] = {&civ.start, &civ.end};
+	for (int i = 0; i < 2; i++) {
+		if (b[i] == NULL)
+			continue;
+		cb[i] = *b[i];
+		*side[i] = &cb[i];
+		if (b[i]->date != NULL) {
+			cd[i] = *b[i]->date; /* resolving writes only its scalars */
+			cb[i].date = &cd[i];
+		}
+	}
+	kn_span(q, &civ, sp);
+	bool same = true;
+	for (int i = 0; i < 2; i++) {
+		if (b[i] == NULL || b[i]->date == NULL)
+			continue;
+		kn_date_snap was;
+		kn_date_snap_of(b[i]->date, &was);
+		same = same && kn_date_same(&cd[i], &was);
+	}
+	return same;
 }
 
 static int kn_collect_relation(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	kn_rel_scan *s = ctx;
 	kn_rel *qr = ar_alloc(s->q->a, sizeof(*qr));
-	/* lean: decoded without evidence, stored bytes spliced into the reply;
-	 * a full-scan snapshot (the tests' straightforward way) decodes all */
+	/* lean: the head decoded without evidence (this thread's cache,
+	 * heads.c), stored bytes spliced into the reply; a full-scan snapshot
+	 * (the tests' straightforward way) decodes all */
 	bool lean = data != NULL && len > 0 && !st_txn_full_scans(s->q->t);
-	if (lean && (qr->r = kn_relation_head(s->q, data, len)) != NULL) {
+	kh_memo *memo = NULL;
+	if (lean && (qr->r = kh_relation(id, data, len, &memo)) != NULL) {
 		qr->raw = data;
 		qr->raw_len = len;
 	} else {
@@ -450,13 +496,20 @@ static int kn_collect_relation(void *ctx, const char *id, const uint8_t *data, s
 	const char *counterpart = s->inverse ? r->subject : r->object;
 	if (s->other != NULL && s->other[0] != '\0' && strcmp(counterpart, s->other) != 0)
 		return 0;
-	kn_date_snap was_start, was_end;
-	kn_date_snap_of(kn_bound_date(r->valid, true), &was_start);
-	kn_date_snap_of(kn_bound_date(r->valid, false), &was_end);
-	kn_span(s->q, r->valid, &qr->sp);
-	if (qr->raw != NULL && !(kn_date_same(kn_bound_date(r->valid, true), &was_start) &&
-	                         kn_date_same(kn_bound_date(r->valid, false), &was_end))) {
-		/* its dates resolve otherwise now than when stored: the answer carries them decoded */
+	bool same = true;
+	if (qr->raw == NULL) {
+		kn_span(s->q, r->valid, &qr->sp);
+	} else if (memo != NULL && memo->set) { /* all its dates absolute, judged before */
+		same = memo->same;
+		qr->sp = memo->sp;
+	} else {
+		same = kn_span_as_stored(s->q, r->valid, &qr->sp);
+		if (memo != NULL)
+			*memo = (kh_memo){.set = kn_interval_absolute(r->valid), .same = same, .sp = qr->sp};
+	}
+	if (!same) {
+		/* its dates resolve otherwise now than when stored: the answer
+		 * carries them decoded, from a copy of its own */
 		qr->raw = NULL;
 		qr->r = annals__v1__relation__unpack(ar_pbc(s->q->a), len, data);
 		if (qr->r == NULL) {

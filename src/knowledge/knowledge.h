@@ -37,4 +37,9 @@ KN_QUERY(succession, SuccessionRequest, SuccessionReply);
 KN_QUERY(evidence, EvidenceRequest, EvidenceReply);
 KN_QUERY(facts, FactsRequest, FactsReply);
 
+/* heads.c: the calling thread's cache of decoded relations is emptied
+ * when over its budget. Only where no reply being built points into it:
+ * the server calls it as each call ends, on the call's thread. */
+void kh_release(void);
+
 #endif

@@ -131,29 +131,18 @@ static bool tl_first_sight(tl *x, const char *id)
 	return true;
 }
 
-/* A stored event with what a timeline reads of it (id, type, summary,
- * date, status), NULL when its bytes do not filter. */
-static Annals__V1__Event *tl_event_head(tl *x, const uint8_t *data, size_t len)
-{
-	/* Event.place = 5, participants = 6, links = 8, attributes = 9, evidence = 10 */
-	const uint64_t skip = (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 10);
-	uint8_t *buf = ar_alloc(x->q->a, len);
-	size_t n = pbw_filter(data, len, skip, buf);
-	return n == (size_t)-1 ? NULL : annals__v1__event__unpack(ar_pbc(x->q->a), n, buf);
-}
-
 static int tl_visit_event(void *ctx, const char *id, const uint8_t *data, size_t len)
 {
 	tl *x = ctx;
 	tl_bytes raw = {data, len}, *spliced = NULL;
 	Annals__V1__Event *e = NULL;
 	bool lean = data != NULL && len > 0 && !st_txn_full_scans(x->q->t); /* as kn_collect_relation */
-	if (lean && (e = tl_event_head(x, data, len)) != NULL) {
-		kn_date_snap was;
-		kn_date_snap_of(e->when, &was);
-		int32_t lo, hi;
-		(void)kn_date_range(x->q, e->when, &lo, &hi);
-		spliced = kn_date_same(e->when, &was) ? &raw : NULL;
+	kh_memo *memo = NULL;
+	if (lean && (e = kh_event(id, data, len, &memo)) != NULL) { /* shared: heads.c */
+		if (!memo->set) /* an absolute date is judged once for these bytes */
+			*memo = (kh_memo){.set = kn_date_absolute(e->when),
+			                  .same = kn_date_as_stored(x->q, e->when)};
+		spliced = memo->same ? &raw : NULL;
 		if (spliced == NULL) /* its date resolves otherwise now: the item carries it decoded */
 			e = NULL;
 	}

@@ -48,6 +48,7 @@
 #include "annals/annals.h"
 #include "common/envelope.h"
 #include "common/log.h"
+#include "knowledge/knowledge.h"
 #include "server/qcache.h"
 #include "server/server.h"
 
@@ -127,6 +128,7 @@ static void worker_call_done(srv_worker *w)
 	srv_admit_release(w); /* after the call's memory went back */
 	srv_conns_call_end(w);
 	memset(&w->write, 0, sizeof(w->write));
+	kh_release(); /* this thread's decoded heads, when over budget (heads.c) */
 	w->poll = NULL;
 	w->waited = false;
 	w->qkey_armed = false;
