@@ -80,6 +80,11 @@ static kh_cache *kh_mine(bool create)
 	return c;
 }
 
+ar_arena *kh_arena(void)
+{
+	return &kh_mine(true)->a;
+}
+
 void kh_release(void)
 {
 	kh_cache *c = kh_mine(false);

@@ -148,6 +148,16 @@ const char *kn_label(kn_ctx *q, const char *id);
 const char *kn_type_word(int entity_type);
 const char *kn_name_kind_word(int name_kind);
 
+/* What a head's dates were judged to be, kept with it when every date is
+ * absolute (heads.c): whether they resolve as stored, and the span. */
+typedef struct kh_memo {
+	bool set, same;
+	asof_span sp;
+	const char *phrase[2]; /* kn_bound_phrase of start, end: NULL until asked */
+} kh_memo;
+/* The calling thread's cache arena: what a memo keeps lives there. */
+ar_arena *kh_arena(void);
+
 /* A relation with what the queries need to sort and judge it. */
 typedef struct kn_rel {
 	Annals__V1__Relation *r;
@@ -157,8 +167,9 @@ typedef struct kn_rel {
 	const uint8_t *raw;
 	size_t raw_len;
 	asof_span sp;
-	int32_t key;  /* where it goes in time: its start, else its end, else last */
-	int key_side; /* 0: placed by its end, 1: by its start, 2: not placed */
+	int32_t key;   /* where it goes in time: its start, else its end, else last */
+	int key_side;  /* 0: placed by its end, 1: by its start, 2: not placed */
+	kh_memo *memo; /* its shared head's, when every date is absolute; else NULL */
 } kn_rel;
 
 /* Puts qr's relation into a reply message m at *slot, a field of m named
@@ -175,12 +186,6 @@ typedef struct kn_date_snap {
 void kn_date_snap_of(const Annals__V1__Date *d, kn_date_snap *s);
 bool kn_date_same(const Annals__V1__Date *d, const kn_date_snap *s);
 
-/* What a head's dates were judged to be, kept with it when every date is
- * absolute (heads.c): whether they resolve as stored, and the span. */
-typedef struct kh_memo {
-	bool set, same;
-	asof_span sp;
-} kh_memo;
 /* heads.c: the relation stored as data[0, len) under id, decoded without
  * its evidence, from this thread's cache when the same bytes were decoded
  * before, with its memo. Shared: judge its dates on a copy

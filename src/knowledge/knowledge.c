@@ -518,6 +518,8 @@ static int kn_collect_relation(void *ctx, const char *id, const uint8_t *data, s
 		}
 		kn_span(s->q, qr->r->valid, &qr->sp);
 	}
+	if (qr->raw != NULL && memo != NULL && memo->set)
+		qr->memo = memo; /* pure: its phrases may be kept (kn_rel_phrase) */
 	kn_rel_place(s->q, qr);
 	AR_PUSH(s->q->a, s->items, s->n, qr);
 	return 0;
@@ -598,29 +600,47 @@ void kn_judge(kn_ctx *q, const Annals__V1__Interval *iv, const asof_span *sp, co
 	v->truth = asof_eval(sp, w->lo, w->hi); /* the same tests, in one place */
 }
 
+/* kn_bound_phrase of qr's start or end. A phrase of absolute dates is a
+ * function of the stored bytes alone, so a shared head keeps it in its
+ * memo, in the thread's cache arena (heads.c). */
+static const char *kn_rel_phrase(kn_ctx *q, const kn_rel *qr, bool start)
+{
+	const Annals__V1__Interval *iv = qr->r->valid;
+	const Annals__V1__Bound *b = iv == NULL ? NULL : start ? iv->start : iv->end;
+	if (qr->memo == NULL)
+		return kn_bound_phrase(q, b, start);
+	const char **kept = &qr->memo->phrase[start ? 0 : 1];
+	if (*kept == NULL) {
+		ar_arena *call = q->a;
+		q->a = kh_arena();
+		*kept = kn_bound_phrase(q, b, start);
+		q->a = call;
+	}
+	return *kept;
+}
+
 /* Why a fact has verdict v on w: the bound (or bounds) that decide it. */
 static const char *kn_reason(kn_ctx *q, const kn_rel *qr, const kn_when *w, const kn_verdict *v)
 {
 	Annals__V1__Interval *iv = qr->r->valid;
-	const Annals__V1__Bound *s = iv ? iv->start : NULL, *e = iv ? iv->end : NULL;
 	const char *why;
 	if (iv == NULL)
 		why = "always (no validity given)";
 	else if (!w->set || v->truth == ASOF_TRUE)
-		why = AR_CONCAT(q->a, kn_bound_phrase(q, s, true), "; ", kn_bound_phrase(q, e, false));
+		why = AR_CONCAT(q->a, kn_rel_phrase(q, qr, true), "; ", kn_rel_phrase(q, qr, false));
 	else if (v->truth == ASOF_FALSE && v->unbegun)
-		why = ar_printf(q->a, "not yet begun on %s: %s", w->text, kn_bound_phrase(q, s, true));
+		why = ar_printf(q->a, "not yet begun on %s: %s", w->text, kn_rel_phrase(q, qr, true));
 	else if (v->truth == ASOF_FALSE)
-		why = ar_printf(q->a, "over by %s: %s", w->text, kn_bound_phrase(q, e, false));
+		why = ar_printf(q->a, "over by %s: %s", w->text, kn_rel_phrase(q, qr, false));
 	else if (!v->begun && !v->lasting)
 		why = ar_printf(q->a, "unknown on %s: may not have begun (%s) and may have ended (%s)",
-		                w->text, kn_bound_phrase(q, s, true), kn_bound_phrase(q, e, false));
+		                w->text, kn_rel_phrase(q, qr, true), kn_rel_phrase(q, qr, false));
 	else if (!v->begun)
 		why = ar_printf(q->a, "unknown on %s: may not have begun: %s", w->text,
-		                kn_bound_phrase(q, s, true));
+		                kn_rel_phrase(q, qr, true));
 	else
 		why = ar_printf(q->a, "unknown on %s: may have ended: %s", w->text,
-		                kn_bound_phrase(q, e, false));
+		                kn_rel_phrase(q, qr, false));
 	if (qr->r->note != NULL && qr->r->note[0] != '\0')
 		why = AR_CONCAT(q->a, why, "; note: ", qr->r->note);
 	return why;
