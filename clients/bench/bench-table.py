@@ -209,7 +209,8 @@ def print_infos(infos):
                   f"{info['rss_file_kb'] / 1024:,.0f} MiB mapped data file; data.mdb "
                   f"{info['data_bytes'] / 1e6:,.0f} MB ({info['data_kb_on_disk'] / 1024:,.0f} MiB on disk)")
         elif kind == "load":
-            print(f"  load: {info['entities']:,} entities + {info['events']:,} events through Batch in "
+            via = "BulkLoad" if info.get("bulk") else "Batch"
+            print(f"  load: {info['entities']:,} entities + {info['events']:,} events through {via} in "
                   f"{info['seconds']:,.0f} s = {info['records_per_s']:,.0f} records/s"
                   f"{'' if info.get('ok') else ' (FAILED part way)'}")
         elif kind == "failed":

@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 #include "common/hash.h"
 #include "common/validate.h"
@@ -51,6 +54,11 @@ void st_bulk_free(st_bulk *b)
 	bk_set_free(&b->ids);
 	bk_set_free(&b->anchors);
 	free(b);
+#ifdef __GLIBC__
+	/* A load's memory goes back to the system: glibc keeps a freed heap
+	 * resident otherwise (11.6 GB after a 10M-event load, until restart). */
+	malloc_trim(0);
+#endif
 }
 
 const char *st_bulk_load_id(const st_bulk *b)
