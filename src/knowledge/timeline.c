@@ -217,6 +217,10 @@ static void tl_names(tl *x, Annals__V1__Entity *e)
 			continue;
 		const char *fact =
 		    ar_printf(q->a, "%s named \"%s\" (%s)", e->id, n->text, kn_name_kind_word(n->kind));
+		/* the phrases print the dates: resolved now first, not as stored
+		 * when the entity was written (tl_add resolves them too late) */
+		asof_span sp;
+		kn_span(q, n->valid, &sp);
 		if (tl_stated(n->valid->start))
 			tl_add(x, n->valid->start->date, "name_start", 2,
 			       AR_CONCAT(q->a, fact, ": ", kn_bound_phrase(q, n->valid->start, true)), NULL,

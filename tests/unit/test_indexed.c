@@ -193,6 +193,39 @@ static void ask(fixture *f, tally *tl, const char *what, query_fn fn, const void
 	ar_reset(&f->a);
 }
 
+/* A timeline item's words agree with its date: text that calls its date
+ * unresolved goes with a date that is, and a relative date left
+ * unresolved is said to be. (Names' phrases were once written before their
+ * dates were resolved, from the values stored at write time.) */
+static void timeline_words_agree(fixture *f, tally *tl, const char *entity)
+{
+	static const char unresolved[] = "(unresolved: its anchor has no known date)";
+	Annals__V1__TimelineRequest tq = ANNALS__V1__TIMELINE_REQUEST__INIT;
+	tq.entity = (char *)entity;
+	for (int full = 0; full < 2; full++) {
+		st_txn_set_full_scans(f->txn, full != 0);
+		Annals__V1__TimelineReply out = ANNALS__V1__TIMELINE_REPLY__INIT;
+		st_err err = {0};
+		if (kn_q_timeline(f->txn, &tq, &f->a, &out, &err) != ANNALS_OK)
+			continue;
+		for (size_t i = 0; i < out.n_items; i++) {
+			const Annals__V1__TimelineItem *it = out.items[i];
+			const Annals__V1__Date *d = it->when;
+			if (d == NULL || it->description == NULL ||
+			    (strncmp(it->kind, "name_", 5) != 0 && strncmp(it->kind, "relation_", 9) != 0))
+				continue;
+			bool says = strstr(it->description, unresolved) != NULL;
+			bool relative = d->anchor != NULL && d->anchor[0] != '\0';
+			if (says != (relative && !d->resolved) && tl->differ++ < 5)
+				fprintf(stderr, "  %s (%s): item %zu says \"%s\" of a date %s\n", entity,
+				        full ? "full scan" : "indexed", i, it->description,
+				        d->resolved ? "resolved" : "unresolved");
+		}
+		ar_reset(&f->a);
+	}
+	st_txn_set_full_scans(f->txn, false);
+}
+
 #define QUERY(fn) ((query_fn)(void (*)(void))kn_q_##fn)
 #define LIST(fn)  ((query_fn)(void (*)(void))st_q_##fn)
 
@@ -247,6 +280,7 @@ static tally ask_everything(fixture *f)
 		Annals__V1__TimelineRequest tq = ANNALS__V1__TIMELINE_REQUEST__INIT;
 		tq.entity = e;
 		ask(f, &tl, e, QUERY(timeline), &tq, &annals__v1__timeline_reply__descriptor);
+		timeline_words_agree(f, &tl, e);
 		/* the record lists: spliced stored bytes against records decoded whole */
 		Annals__V1__ListEventsRequest lq = ANNALS__V1__LIST_EVENTS_REQUEST__INIT;
 		lq.participant = e;
