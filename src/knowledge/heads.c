@@ -49,6 +49,8 @@ typedef struct kh_entry {
 typedef struct kh_cache {
 	ar_arena a;
 	kh_entry slot[KH_SLOTS];
+	uint8_t *scratch; /* the filtered bytes being unpacked: protobuf-c copies what it keeps */
+	size_t scratch_cap;
 } kh_cache;
 
 static pthread_key_t kh_key;
@@ -58,6 +60,7 @@ static void kh_destroy(void *p)
 {
 	kh_cache *c = p;
 	ar_free(&c->a);
+	free(c->scratch);
 	free(c);
 }
 
@@ -105,9 +108,16 @@ static ProtobufCMessage *kh_head(const ProtobufCMessageDescriptor *desc, uint64_
 		*memo = &e->memo;
 		return e->head;
 	}
-	uint8_t *buf = ar_alloc(&c->a, len ? len : 1);
-	size_t n = pbw_filter(data, len, skip, buf);
-	ProtobufCMessage *m = n == (size_t)-1 ? NULL : protobuf_c_message_unpack(desc, ar_pbc(&c->a), n, buf);
+	if (c->scratch_cap < len + 1) {
+		free(c->scratch);
+		c->scratch_cap = 2 * (len + 1);
+		c->scratch = malloc(c->scratch_cap);
+		if (c->scratch == NULL)
+			abort();
+	}
+	size_t n = pbw_filter(data, len, skip, c->scratch);
+	ProtobufCMessage *m =
+	    n == (size_t)-1 ? NULL : protobuf_c_message_unpack(desc, ar_pbc(&c->a), n, c->scratch);
 	if (m == NULL)
 		return NULL;
 	uint8_t *copy = ar_alloc(&c->a, len ? len : 1);

@@ -20,6 +20,8 @@
 #include <malloc.h> /* malloc_trim */
 #endif
 
+#define BK_TRIM_BYTES (16u << 20) /* staged bytes from which a freed load is trimmed: several parts */
+
 #include "common/hash.h"
 #include "common/validate.h"
 #include "store/bulk.h"
@@ -48,6 +50,7 @@ void st_bulk_free(st_bulk *b)
 {
 	if (b == NULL)
 		return;
+	bool big = b->totals.bytes >= BK_TRIM_BYTES;
 	for (size_t i = 0; i < b->n_parts; i++)
 		free(b->parts[i].data);
 	free(b->parts);
@@ -55,9 +58,13 @@ void st_bulk_free(st_bulk *b)
 	bk_set_free(&b->anchors);
 	free(b);
 #ifdef __GLIBC__
-	/* A load's memory goes back to the system: glibc keeps a freed heap
-	 * resident otherwise (11.6 GB after a 10M-event load, until restart). */
-	malloc_trim(0);
+	/* A big load's memory goes back to the system: glibc keeps a freed heap
+	 * resident otherwise (11.6 GB after a 10M-event load, until restart).
+	 * Not for a small one: a refused first part frees its load too. */
+	if (big)
+		malloc_trim(0);
+#else
+	(void)big;
 #endif
 }
 
