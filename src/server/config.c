@@ -81,6 +81,13 @@ void srv_config_usage(FILE *out)
 	    "  --dedup-keep N       request ids remembered for resends (ANNALS_DEDUP_KEEP, default 100000)\n"
 	    "  --dedup-age-s S      and for how long, in seconds (ANNALS_DEDUP_AGE_S, default 86400)\n"
 	    "  --changes-keep N     change sets kept in the feed (ANNALS_CHANGES_KEEP, default 1000000)\n"
+	    "  --sync MODE          how a write reaches the disk before it is answered (ANNALS_SYNC):\n"
+	    "                       wal (default): its group is appended to a write-ahead log in the\n"
+	    "                       data directory and that one file synced; the data file is synced\n"
+	    "                       at checkpoints. lmdb: LMDB syncs its pages, then its meta page, on\n"
+	    "                       every commit (slower; no log files)\n"
+	    "  --checkpoint-ms MS   with --sync wal, how often the data file is synced and the log\n"
+	    "                       cut (ANNALS_CHECKPOINT_MS, default 1000)\n"
 	    "  --version            version, git describe, compiler, nng/LMDB/protobuf-c versions\n"
 	    "  --help               this text\n"
 	    "\n"
@@ -95,6 +102,16 @@ static void cfg_usage_test(FILE *out)
 	             "\n"
 	             "  --test-delay-ms MS   wait before each call (ANNALS_TEST_DELAY_MS)\n"
 	             "  --test-drop-publish N  drop every Nth PUB message (ANNALS_TEST_DROP_PUBLISH)\n");
+}
+
+static int cfg_sync_mode(const char *flag, const char *text, srv_config *cfg)
+{
+	if (strcmp(text, "wal") == 0 || strcmp(text, "lmdb") == 0) {
+		cfg->store.lmdb_sync = strcmp(text, "lmdb") == 0;
+		return 0;
+	}
+	fprintf(stderr, "annalsd: %s: '%s' is not a sync mode: say wal (the default) or lmdb\n", flag, text);
+	return -1;
 }
 
 static const char *cfg_env(const char *name, const char *fallback)
@@ -206,6 +223,7 @@ static int cfg_defaults(srv_config *cfg)
 	    {"ANNALS_MAP_SIZE", 65536, UINT64_MAX, &cfg->store.map_size, sizeof(uint64_t)},
 	    {"ANNALS_DEDUP_KEEP", 1, UINT64_MAX, &cfg->store.dedup_keep, sizeof(uint64_t)},
 	    {"ANNALS_CHANGES_KEEP", 1, UINT64_MAX, &cfg->store.changes_keep, sizeof(uint64_t)},
+	    {"ANNALS_CHECKPOINT_MS", 1, 600000, &cfg->store.checkpoint_ms, sizeof(unsigned)},
 	    {"ANNALS_CLUSTER_KEEP", 0, UINT64_MAX, &cfg->cluster_keep, sizeof(uint64_t)},
 	    {"ANNALS_CLUSTER_COMPACT_S", 1, 86400, &cfg->cluster_compact_s, sizeof(uint32_t)},
 	    {"ANNALS_TEST_DELAY_MS", 0, 600000, &cfg->test_delay_ms, sizeof(uint32_t)},
@@ -224,6 +242,9 @@ static int cfg_defaults(srv_config *cfg)
 			*(int *)nums[i].dst = (int)n;
 	}
 	cfg->reply_cache_bytes = (size_t)cache_mb << 20;
+	const char *sync = cfg_env("ANNALS_SYNC", NULL);
+	if (sync != NULL && cfg_sync_mode("ANNALS_SYNC", sync, cfg) != 0)
+		return -1;
 	const char *age = cfg_env("ANNALS_DEDUP_AGE_S", NULL);
 	uint64_t secs;
 	if (age != NULL) {
@@ -289,6 +310,8 @@ enum {
 	OPT_METRICS,
 	OPT_PUBLISH,
 	OPT_DEDUP_KEEP,
+	OPT_SYNC,
+	OPT_CHECKPOINT_MS,
 	OPT_CHANGES_KEEP,
 	OPT_TEST_DELAY,
 	OPT_EMPTY,
@@ -351,6 +374,8 @@ static const struct option cfg_options[] = {
     {"restore-from", required_argument, NULL, OPT_RESTORE_FROM},
     {"restore-token", required_argument, NULL, OPT_RESTORE_TOKEN},
     {"dedup-keep", required_argument, NULL, OPT_DEDUP_KEEP},
+    {"sync", required_argument, NULL, OPT_SYNC},
+    {"checkpoint-ms", required_argument, NULL, OPT_CHECKPOINT_MS},
     {"dedup-age-s", required_argument, NULL, OPT_DEDUP_AGE},
     {"changes-keep", required_argument, NULL, OPT_CHANGES_KEEP},
     {"test-delay-ms", required_argument, NULL, OPT_TEST_DELAY},
@@ -436,6 +461,13 @@ static int cfg_number_opt(int opt, const char *arg, srv_config *cfg)
 		return 0;
 	case OPT_DEDUP_KEEP:
 		return cfg_number("--dedup-keep", arg, 1, UINT64_MAX, &cfg->store.dedup_keep);
+	case OPT_SYNC:
+		return cfg_sync_mode("--sync", arg, cfg);
+	case OPT_CHECKPOINT_MS:
+		if (cfg_number("--checkpoint-ms", arg, 1, 600000, &n))
+			return -1;
+		cfg->store.checkpoint_ms = (unsigned)n;
+		return 0;
 	case OPT_CHANGES_KEEP:
 		return cfg_number("--changes-keep", arg, 1, UINT64_MAX, &cfg->store.changes_keep);
 	case OPT_TEST_DELAY:

@@ -18,6 +18,7 @@
 #include "common/validate.h"
 #include "store/pubfloor.h"
 #include "store/refs.h"
+#include "store/wal.h"
 
 #define ST_FORMAT "annals-store/1"
 #define ST_MIB    (1024ull * 1024ull)
@@ -118,6 +119,8 @@ static void st_defaults(st_options *o, const st_options *in)
 		o->dedup_age_ms = 24ull * 3600 * 1000;
 	if (o->changes_keep == 0)
 		o->changes_keep = 1000000;
+	if (o->checkpoint_ms == 0)
+		o->checkpoint_ms = 1000;
 	/* every repeated field is capped at VAL_MAX_REPEATED when a request is
 	 * decoded, so a larger max_batch_ops could never take effect */
 	if (o->max_batch_ops == 0 || o->max_batch_ops > VAL_MAX_REPEATED)
@@ -274,7 +277,10 @@ static int st_open_env(st_store *s, const char *dir, st_err *err)
 		rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
 	if (rc == MDB_SUCCESS)
 		rc = mdb_env_set_mapsize(s->env, (size_t)s->opt.map_size);
-	unsigned flags = MDB_NOTLS | (s->opt.no_sync ? MDB_NOSYNC : 0);
+	/* With the write-ahead log, commits need not sync: the log's record is
+	 * on disk before the commit, and checkpoints sync the file (wal.h). */
+	bool log = !s->opt.no_sync && !s->opt.lmdb_sync;
+	unsigned flags = MDB_NOTLS | (s->opt.no_sync || log ? MDB_NOSYNC : 0);
 	if (rc == MDB_SUCCESS)
 		rc = mdb_env_open(s->env, dir, flags, 0600);
 	if (rc != MDB_SUCCESS)
@@ -297,6 +303,23 @@ static int st_open_env(st_store *s, const char *dir, st_err *err)
 	return ANNALS_OK;
 }
 
+/* Redoes the write-ahead log after the checkpoint txn (wal.h, point 5). */
+static int st_redo_log(st_store *s, const char *dir, uint64_t after, st_err *err)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t last = after;
+	int rc = wal_replay(dir, after, st_wal_redo, s, &last, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long long ms = (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (rc != ANNALS_OK)
+		return rc;
+	log_msg(LOG_INFO, "wal_redone", "from_txn=%llu to_txn=%llu groups=%llu ms=%lld revision=%llu",
+	        (unsigned long long)after, (unsigned long long)last, (unsigned long long)(last - after), ms,
+	        (unsigned long long)atomic_load(&s->revision));
+	return ANNALS_OK;
+}
+
 int st_open(const char *dir, const st_options *opt, st_store **out, st_err *err)
 {
 	*out = NULL;
@@ -309,11 +332,29 @@ int st_open(const char *dir, const st_options *opt, st_store **out, st_err *err)
 	st_defaults(&s->opt, opt);
 	pthread_mutex_init(&s->gate_lock, NULL);
 	pthread_cond_init(&s->gate_cond, NULL);
-	int rc = st_open_env(s, dir, err);
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
+	/* A checkpoint left by a run that did not close cleanly is dealt with
+	 * first, whatever the mode now: its log holds answered writes (wal.h,
+	 * point 5). The opened snapshot is checkpointed (and held) before
+	 * anything is written, so a stop at any point of the open finds a
+	 * checkpoint whose pages are whole. */
+	ckp_found found = CKP_NONE;
+	bool log = !s->opt.no_sync && !s->opt.lmdb_sync;
+	int rc = ckp_restore(dir, &found, err);
+	if (rc == ANNALS_OK)
+		rc = st_open_env(s, dir, err);
+	if (rc == ANNALS_OK && (log || found != CKP_NONE))
+		rc = ckp_begin(s, dir, &found, err);
 	if (rc == ANNALS_OK)
 		rc = st_open_tables(s, err);
 	if (rc == ANNALS_OK)
 		rc = st_open_refs(s, err);
+	if (rc == ANNALS_OK && found != CKP_NONE)
+		rc = st_redo_log(s, dir, ckp_durable_txn(s), err);
+	if (rc == ANNALS_OK && log)
+		rc = ckp_start_log(s, dir, err);
+	else if (rc == ANNALS_OK && found != CKP_NONE)
+		rc = ckp_finish_without_log(s, err);
 	if (rc != ANNALS_OK) {
 		st_close(s);
 		return rc;
@@ -327,6 +368,7 @@ void st_close(st_store *s)
 	if (s == NULL)
 		return;
 	assert(atomic_load(&s->gate_readers) == 0); /* every snapshot ended */
+	ckp_stop(s);
 	dp_free(s);
 	if (s->env != NULL)
 		mdb_env_close(s->env);

@@ -71,6 +71,12 @@ typedef struct st_options {
 	uint64_t changes_age_ms; /* 0: no age limit */
 	unsigned max_batch_ops;  /* 0 (and anything above): VAL_MAX_REPEATED, 10000 */
 	bool no_sync;            /* tests of non-durable paths only; never in production */
+	/* How a commit is made durable before its write is answered (wal.h):
+	 * false (the default) appends the group to a write-ahead log and syncs
+	 * that one file, LMDB syncing only at checkpoints; true lets LMDB sync
+	 * its pages and meta page on every commit (annalsd --sync lmdb). */
+	bool lmdb_sync;
+	unsigned checkpoint_ms; /* how often the log is checkpointed; 0: 1000 */
 	/* Cluster mode: this store is one replica of a log. Every outcome must
 	 * then follow from the log alone, so request ids are forgotten by the
 	 * log's time only (dedup_age_ms, judged at lookup from the entries'

@@ -108,6 +108,10 @@ struct st_store {
 	_Atomic uint64_t revision;    /* committed store revision, for st_revision() */
 	_Atomic uint64_t log_applied; /* cluster mode: meta "log_applied", for st_log_applied() */
 	_Atomic uint64_t commit_us;   /* the last group's mdb_txn_commit, for st_last_commit_us() */
+	/* wal.h: the write-ahead log and its checkpoints (NULL: LMDB syncs, or no_sync) */
+	struct wal *wal;
+	struct ckp_state *ckp;
+	char dir[4096];
 	/* deps.c: what each commit wrote, for the reply cache (NULL: off) */
 	struct dp_table *dp;
 	_Atomic uint64_t dp_marked; /* every write txn up to this id has written its marks */
@@ -138,6 +142,8 @@ int st_grow_map(st_store *s, st_err *err);
 void st_gate_enter(st_store *s);
 void st_gate_leave(st_store *s);
 int64_t st_now_ms(const st_store *s);
+/* write.c: applies one write-ahead log record again at open (a wal_fn). */
+int st_wal_redo(void *store, uint64_t txn, const uint8_t *p, size_t len, st_err *err);
 /* A snapshot-like wrapper around a write txn, so reads share one code path. */
 void st_txn_borrow(st_txn *t, st_store *s, MDB_txn *txn);
 

@@ -37,6 +37,7 @@
 #include "common/validate.h"
 #include "store/bulk.h"
 #include "store/refs.h"
+#include "store/wal.h"
 
 #define ST_GROW_TRIES 24
 /* Internal status: a flat write failed after it changed the group's txn. */
@@ -325,16 +326,36 @@ static int64_t group_now(st_store *s, const st_write *w, size_t n)
 	return now ? now : st_now_ms(s);
 }
 
-static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, uint64_t log_revision, ar_arena *a,
-                       st_err *err)
+/* The group's record goes to the write-ahead log and is synced before the
+ * commit (wal.h, point 2); a failed append aborts the whole group. */
+static int log_group(st_store *s, MDB_txn *txn, const st_write *w, size_t n, int64_t now,
+                     uint64_t log_revision, ar_arena *a, st_err *err)
 {
+	size_t len = 0;
+	uint8_t *rec = wal_group_pack(mdb_txn_id(txn), now, log_revision, w, n, a, &len);
+	if (rec == NULL)
+		return st_errf(err, ANNALS_RESOURCE_EXHAUSTED, "store: out of memory for the log record");
+	return wal_append(s->wal, mdb_txn_id(txn), rec, len, err);
+}
+
+static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, uint64_t log_revision,
+                       int64_t fixed_now, ar_arena *a, st_err *err)
+{
+	const char *refused = st_durability_refusal(s);
+	if (refused != NULL)
+		return st_errf(err, ANNALS_UNAVAILABLE,
+		               "store: writes are refused: %s; restart annalsd once the disk is sound",
+		               refused);
+	int ready = ckp_ready(s, err);
+	if (ready != ANNALS_OK)
+		return ready;
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, err, "begin");
 	dp_write_begin(s, txn);
 	uint64_t rev;
-	int64_t now = group_now(s, w, n);
+	int64_t now = fixed_now ? fixed_now : group_now(s, w, n);
 	int code = st_meta_get_u64(s, txn, "revision", &rev);
 	for (size_t i = 0; code == ANNALS_OK && i < n; i++)
 		code = apply_write(s, txn, &w[i], nest_all, &rev, w[i].log_time_ms ? w[i].log_time_ms : now,
@@ -356,24 +377,34 @@ static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, uint64
 		           ? code
 		           : st_errf(err, code, "store: write failed");
 	}
-	/* timed alone: the commit writes the dirty pages and syncs twice
-	 * (data, then meta page): the durable part of every write's latency */
+	/* timed alone: the log's append and sync, then the commit (which with
+	 * --sync lmdb writes the dirty pages and syncs twice, data then meta
+	 * page): the durable part of every write's latency */
 	struct timespec t0, t1;
 	dp_write_ready(s, txn); /* every put and delete above marked its keys (deps.c) */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (s->wal != NULL && (code = log_group(s, txn, w, n, now, log_revision, a, err)) != ANNALS_OK) {
+		mdb_txn_abort(txn);
+		return code;
+	}
 	rc = mdb_txn_commit(txn);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (rc != MDB_SUCCESS)
+	if (rc != MDB_SUCCESS) {
+		if (s->wal != NULL)
+			wal_undo(s->wal); /* the record of a commit that did not happen */
 		return commit_failed(s, rc, err);
+	}
 	int64_t ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
 	atomic_store(&s->commit_us, (uint64_t)(ns / 1000));
 	atomic_store(&s->revision, rev);
 	if (log_revision != 0)
 		atomic_store(&s->log_applied, log_revision);
+	if (s->wal != NULL)
+		ckp_committed(s);
 	return ANNALS_OK;
 }
 
-static int apply_all(st_store *s, st_write *w, size_t n, uint64_t log_revision)
+static int apply_all(st_store *s, st_write *w, size_t n, uint64_t log_revision, int64_t fixed_now)
 {
 	reset_answers(w, n, false);
 	if (n == 0 && log_revision == 0)
@@ -384,7 +415,7 @@ static int apply_all(st_store *s, st_write *w, size_t n, uint64_t log_revision)
 	int rc = ANNALS_OK;
 	bool nest_all = false;
 	for (int tries = 0; tries < ST_GROW_TRIES; tries++) {
-		rc = apply_group(s, w, n, nest_all, log_revision, &a, &err);
+		rc = apply_group(s, w, n, nest_all, log_revision, fixed_now, &a, &err);
 		if (rc != ST_MAP_FULL && rc != ST_REDO)
 			break;
 		/* Every txn of this group is gone; run it all again: nested
@@ -417,6 +448,31 @@ uint64_t st_last_commit_us(st_store *s)
 	return atomic_load(&s->commit_us);
 }
 
+/* A load bypasses the log: whatever it committed (the load, or the
+ * remembered failure) is durable once a checkpoint covers it, before it is
+ * answered (wal.h, point 3). */
+static void apply_bulk(st_store *s, st_write *w)
+{
+	const char *refused = st_durability_refusal(s);
+	if (refused != NULL) {
+		reset_answers(w, 1, false);
+		char msg[400];
+		snprintf(msg, sizeof(msg),
+		         "store: writes are refused: %s; restart annalsd once the disk is sound", refused);
+		set_answer(w, ANNALS_UNAVAILABLE, msg);
+		return;
+	}
+	st_err err = {0};
+	if (ckp_ready(s, &err) != ANNALS_OK) {
+		reset_answers(w, 1, false);
+		set_answer(w, err.code, err.msg);
+		return;
+	}
+	bk_apply(s, w);
+	if (ckp_now(s, &err) != ANNALS_OK && w->code == ANNALS_OK)
+		set_answer(w, err.code, err.msg);
+}
+
 /* A bulk load is written alone (bulk.c), in a transaction of its own; the
  * writes around it in the group go as usual, before and after it. */
 int st_apply(st_store *s, st_write *w, size_t n)
@@ -426,11 +482,11 @@ int st_apply(st_store *s, st_write *w, size_t n)
 	for (size_t i = 0; i <= n; i++) {
 		if (i < n && w[i].op != ST_BULK)
 			continue;
-		int seg = i > from ? apply_all(s, w + from, i - from, 0) : ANNALS_OK;
+		int seg = i > from ? apply_all(s, w + from, i - from, 0, 0) : ANNALS_OK;
 		if (seg != ANNALS_OK)
 			rc = seg;
 		if (i < n)
-			bk_apply(s, &w[i]);
+			apply_bulk(s, &w[i]);
 		from = i + 1;
 	}
 	return rc;
@@ -438,5 +494,22 @@ int st_apply(st_store *s, st_write *w, size_t n)
 
 int st_apply_log(st_store *s, st_write *w, size_t n, uint64_t log_revision)
 {
-	return apply_all(s, w, n, log_revision);
+	return apply_all(s, w, n, log_revision, 0);
+}
+
+int st_wal_redo(void *store, uint64_t txn, const uint8_t *p, size_t len, st_err *err)
+{
+	st_store *s = store;
+	wal_group g;
+	int rc = wal_group_unpack(p, len, &g, err);
+	if (rc != ANNALS_OK)
+		return rc;
+	/* The same inputs as the first time: the group's clock, each write's
+	 * flags and cluster revision; its answers were given then. */
+	rc = apply_all(s, g.w, g.n, g.log_revision, g.now_ms);
+	if (rc != ANNALS_OK)
+		st_errf(err, rc, "store: redoing txn %llu of the write-ahead log failed: %s",
+		        (unsigned long long)txn, g.n ? g.w[0].msg : "");
+	wal_group_free(&g);
+	return rc;
 }
