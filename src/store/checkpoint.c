@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "annals/annals.h"
+#include "common/file.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "store/store_int.h"
@@ -71,11 +72,13 @@ struct ckp_state {
 	pthread_cond_t idle; /* and ckp_now here for the thread to be done */
 	bool busy, job_ready, stop;
 	ckp_job job;
-	MDB_txn *pin;     /* the durable checkpoint's snapshot */
-	uint64_t durable; /* its txn id */
-	uint64_t last_ms; /* when the last checkpoint was captured */
-	char failed[256]; /* non-empty: no checkpoint can be trusted any more */
-	int last_errno;   /* why the last checkpoint file could not be written */
+	MDB_txn *pin;       /* the durable checkpoint's snapshot */
+	MDB_txn *pin_extra; /* after a failed directory sync: the other candidate's */
+	bool need_ckp;      /* a synchronous checkpoint failed: logged writes wait for one */
+	uint64_t durable;   /* its txn id */
+	uint64_t last_ms;   /* when the last checkpoint was captured */
+	char failed[256];   /* non-empty: no checkpoint can be trusted any more */
+	int last_errno;     /* why the last checkpoint file could not be written */
 };
 
 static uint64_t ckp_now_ms(void)
@@ -126,6 +129,9 @@ static void ckp_path(char *out, size_t n, const char *dir, const char *name)
 
 /* ---- the checkpoint file ------------------------------------------------------- */
 
+/* 0: written; -1: not written (errno), the previous one stands; 1: renamed
+ * into place but the directory could not be synced, so after a power cut
+ * the file may be either the previous checkpoint or this one. */
 static int ckp_write_file(ckp_state *c, uint64_t txn, const uint8_t *meta)
 {
 	char data[4200], tmp[4200], final[4200];
@@ -152,25 +158,29 @@ static int ckp_write_file(ckp_state *c, uint64_t txn, const uint8_t *meta)
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	ok = ok && rename(tmp, final) == 0 && wal_sync_dir(c->dir) == 0;
-	if (!ok) {
+	bool renamed = ok && rename(tmp, final) == 0;
+	if (renamed && wal_sync_dir(c->dir) != 0)
+		return 1; /* on disk, the checkpoint may now be either one */
+	if (!renamed) {
 		int e = errno;
 		unlink(tmp); /* a full disk keeps no empty file of ours */
 		errno = e;
 	}
-	return ok ? 0 : -1;
+	return renamed ? 0 : -1;
 }
 
-/* Forgets a checkpoint and the log after a clean close (or a start that
- * found the data file whole): segments first, so that a stop between the
- * two never leaves records without the checkpoint they follow. */
+/* Forgets a checkpoint and the log once the data file is synced (a clean
+ * close, or a start that found the data file whole). The checkpoint goes
+ * first: a stop between the two leaves segments no checkpoint names, which
+ * the next start deletes, never a checkpoint to go back to without the
+ * records that followed it. */
 static void ckp_forget(const char *dir)
 {
 	char path[4200];
-	wal_drop(dir, UINT64_MAX);
 	ckp_path(path, sizeof(path), dir, "checkpoint");
 	if (unlink(path) == 0)
 		wal_sync_dir(dir);
+	wal_drop(dir, UINT64_MAX);
 }
 
 /* Whether this process could take the lock LMDB's first user takes: no
@@ -186,6 +196,24 @@ static bool ckp_store_unused(const char *dir)
 	bool alone = fcntl(fd, F_SETLK, &lk) == 0;
 	close(fd); /* and the lock with it */
 	return alone;
+}
+
+/* Whether the data file's own meta pages are both whole and older than the
+ * checkpoint's: then it is not the file the checkpoint was taken of (one
+ * restored in its place that got the same inode number). */
+static bool ckp_file_older(const char *data, unsigned psize, uint64_t txn)
+{
+	uint8_t *cur = malloc(2 * (size_t)psize);
+	int fd = open(data, O_RDONLY | O_CLOEXEC);
+	bool older = false;
+	if (cur != NULL && fd >= 0 && pread(fd, cur, 2 * (size_t)psize, 0) == (ssize_t)(2 * (size_t)psize)) {
+		uint64_t now = ckp_metas_txnid(cur, psize); /* 0: not both whole */
+		older = now != 0 && now < txn;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(cur);
+	return older;
 }
 
 int ckp_restore(const char *dir, ckp_found *found, st_err *err)
@@ -239,16 +267,27 @@ int ckp_restore(const char *dir, ckp_found *found, st_err *err)
 		               path);
 	}
 	struct stat st;
-	if (stat(data, &st) != 0 || (uint64_t)st.st_dev != v64[0] || (uint64_t)st.st_ino != v64[1]) {
-		/* Another data file took this one's place (a restore, or none at
-		 * all yet): the checkpoint and its log describe a store that is gone. */
+	if (stat(data, &st) != 0) {
 		free(buf);
+		if (errno != ENOENT)
+			return st_errf(err, ANNALS_INTERNAL, "store: cannot read %s: %s", data,
+			               strerror(errno));
+		/* No data file (a node about to restore one): nothing to go back to. */
 		log_msg(LOG_WARN, "checkpoint_stale",
-		        "dir=\"%s\" why=\"the checkpoint and its log belong to a data file that is no "
-		        "longer here; deleted\"",
-		        dir);
+		        "dir=\"%s\" why=\"a checkpoint and log without a data file; deleted\"", dir);
 		ckp_forget(dir);
 		return ANNALS_OK;
+	}
+	/* The inode, not the device: a device number may change across the
+	 * very reboot after which the checkpoint matters most. */
+	if ((uint64_t)st.st_ino != v64[1] || ckp_file_older(data, v32[1], v64[2])) {
+		free(buf);
+		return st_errf(err, ANNALS_FAILED_PRECONDITION,
+		               "store: %s/checkpoint was written for another data file than the data.mdb "
+		               "there now, and the log beside it holds that file's writes: if data.mdb "
+		               "was replaced on purpose, delete %s/checkpoint and %s/wal-*.log and start "
+		               "again",
+		               dir, dir, dir);
 	}
 	uint64_t boot = ckp_boot_id();
 	if (boot != 0 && boot == v64[3]) {
@@ -289,6 +328,35 @@ int ckp_restore(const char *dir, ckp_found *found, st_err *err)
 }
 
 /* ---- making checkpoints --------------------------------------------------------- */
+
+/* After a failed fdatasync of the data file the page cache can no longer
+ * be trusted, not even by a start in the same boot: the checkpoint file is
+ * rewritten as if from another boot, so the next start goes back to it. */
+static void ckp_mark_rollback(ckp_state *c)
+{
+	char path[4200], tmp[4200];
+	ckp_path(path, sizeof(path), c->dir, "checkpoint");
+	ckp_path(tmp, sizeof(tmp), c->dir, "checkpoint.tmp");
+	size_t len = 0;
+	uint8_t *buf = (uint8_t *)file_read_all(path, CKP_HEAD + 2 * CKP_MAX_PSIZE + 8, &len);
+	bool ok = buf != NULL && len > CKP_HEAD + 8;
+	if (ok) {
+		memset(buf + 40, 0, 8); /* boot id 0: never this boot */
+		uint64_t sum = hash_fnv1a(HASH_FNV1A_INIT, buf, len - 8);
+		memcpy(buf + len - 8, &sum, 8);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fdatasync(fd) == 0;
+		if (fd >= 0)
+			close(fd);
+		ok = ok && rename(tmp, path) == 0 && wal_sync_dir(c->dir) == 0;
+	}
+	free(buf);
+	if (!ok)
+		log_msg(LOG_ERROR, "checkpoint_unmarked",
+		        "dir=\"%s\" why=\"could not mark the checkpoint for a roll-back at the next "
+		        "start; restart only after a reboot\"",
+		        c->dir);
+}
 
 static void ckp_fail(ckp_state *c, const char *what, int e)
 {
@@ -336,11 +404,19 @@ static int ckp_capture(st_store *s, ckp_job *j)
 /* Step 2, on the checkpoint thread, or on the writer for ckp_now. */
 static int ckp_make(ckp_state *c, ckp_job *j)
 {
-	int rc = 0;
+	int rc = 0, written = 0;
 	if (fdatasync(c->fd) != 0) {
 		ckp_fail(c, "the data file could not be synced", errno);
+		ckp_mark_rollback(c);
 		rc = -1;
-	} else if (ckp_write_file(c, j->txn, j->meta) != 0) {
+	} else if ((written = ckp_write_file(c, j->txn, j->meta)) == 1) {
+		/* Either checkpoint may be the one on disk: keep both snapshots
+		 * pinned for the rest of the run, and take no more writes. */
+		ckp_fail(c, "the data directory could not be synced after a checkpoint", errno);
+		c->pin_extra = j->pin;
+		j->pin = NULL;
+		rc = -1;
+	} else if (written != 0) {
 		/* The previous checkpoint and its segments stay: nothing is lost,
 		 * the log only grows until a checkpoint file can be written. */
 		c->last_errno = errno;
@@ -434,6 +510,7 @@ int ckp_now(st_store *s, st_err *err)
 	int rc = c->failed[0] == '\0' && ckp_capture(s, &j) == 0 ? ckp_make(c, &j) : -1;
 	if (rc == 0) {
 		c->last_errno = 0;
+		c->need_ckp = false;
 		return ANNALS_OK;
 	}
 	if (c->failed[0] == '\0' && c->last_errno == ENOSPC)
@@ -537,6 +614,14 @@ static int ckp_try_log(st_store *s, st_err *err)
 	return ANNALS_OK;
 }
 
+int ckp_cover(st_store *s, st_err *err)
+{
+	int rc = ckp_now(s, err);
+	if (rc != ANNALS_OK && s->ckp != NULL)
+		s->ckp->need_ckp = true; /* what it was to cover is not durable: logged writes wait */
+	return rc;
+}
+
 int ckp_start_log(st_store *s, const char *dir, st_err *err)
 {
 	(void)dir;
@@ -556,9 +641,14 @@ int ckp_ready(st_store *s, st_err *err)
 {
 	/* The redo at open writes without a log of its own: its records stay
 	 * in the last run's segments until ckp_start_log. */
-	if (s->ckp == NULL || s->ckp->log_started || !s->ckp->opened)
+	ckp_state *c = s->ckp;
+	if (c == NULL || !c->opened)
 		return ANNALS_OK;
-	return ckp_try_log(s, err);
+	if (!c->log_started)
+		return ckp_try_log(s, err);
+	/* A write outside the log (a load) is not yet covered by a checkpoint:
+	 * a logged write after it would follow a gap in the log. */
+	return c->need_ckp ? ckp_now(s, err) : ANNALS_OK;
 }
 
 static void ckp_free(st_store *s)
@@ -566,6 +656,8 @@ static void ckp_free(st_store *s)
 	ckp_state *c = s->ckp;
 	if (c->pin != NULL)
 		mdb_txn_abort(c->pin);
+	if (c->pin_extra != NULL)
+		mdb_txn_abort(c->pin_extra);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->work);
 	pthread_cond_destroy(&c->idle);
@@ -611,8 +703,8 @@ void ckp_stop(st_store *s)
 	 * disk closes cleanly too). An open that failed before its log started
 	 * (a redo refused, say), or a log that could not be trusted, leaves
 	 * them for the next start. */
-	bool clean =
-	    c->log_started && st_durability_refusal(s) == NULL && mdb_env_sync(s->env, 1) == MDB_SUCCESS;
+	bool synced = st_durability_refusal(s) == NULL && mdb_env_sync(s->env, 1) == MDB_SUCCESS;
+	bool clean = c->log_started && synced; /* synced: every commit is on disk, loads too */
 	wal_close(s->wal);
 	s->wal = NULL;
 	if (clean)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -303,6 +304,25 @@ static int st_open_env(st_store *s, const char *dir, st_err *err)
 	return ANNALS_OK;
 }
 
+/* One process per store: a second one would redo records the first has
+ * appended but not yet committed, and delete its segments. LMDB allows
+ * several processes on one environment; the log does not. */
+static int st_lock_dir(st_store *s, const char *dir, st_err *err)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/store.lock", dir);
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0)
+		return st_errf(err, errno == ENOSPC ? ANNALS_RESOURCE_EXHAUSTED : ANNALS_INTERNAL,
+		               "store: cannot open %s: %s", path, strerror(errno));
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0)
+		return st_errf(err, ANNALS_FAILED_PRECONDITION,
+		               "store: %s is open in another process (it holds %s): stop that annalsd "
+		               "first, or give this one another --data directory",
+		               dir, path);
+	return ANNALS_OK;
+}
+
 /* Redoes the write-ahead log after the checkpoint txn (wal.h, point 5). */
 static int st_redo_log(st_store *s, const char *dir, uint64_t after, st_err *err)
 {
@@ -330,6 +350,7 @@ int st_open(const char *dir, const st_options *opt, st_store **out, st_err *err)
 	if (s == NULL)
 		return st_errf(err, ANNALS_RESOURCE_EXHAUSTED, "store: out of memory");
 	st_defaults(&s->opt, opt);
+	s->lock_fd = -1;
 	pthread_mutex_init(&s->gate_lock, NULL);
 	pthread_cond_init(&s->gate_cond, NULL);
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
@@ -340,7 +361,9 @@ int st_open(const char *dir, const st_options *opt, st_store **out, st_err *err)
 	 * checkpoint whose pages are whole. */
 	ckp_found found = CKP_NONE;
 	bool log = !s->opt.no_sync && !s->opt.lmdb_sync;
-	int rc = ckp_restore(dir, &found, err);
+	int rc = st_lock_dir(s, dir, err);
+	if (rc == ANNALS_OK)
+		rc = ckp_restore(dir, &found, err);
 	if (rc == ANNALS_OK)
 		rc = st_open_env(s, dir, err);
 	if (rc == ANNALS_OK && (log || found != CKP_NONE))
@@ -372,6 +395,8 @@ void st_close(st_store *s)
 	dp_free(s);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd); /* and the flock with it, last */
 	pthread_mutex_destroy(&s->gate_lock);
 	pthread_cond_destroy(&s->gate_cond);
 	free(s);

@@ -111,6 +111,8 @@ struct st_store {
 	/* wal.h: the write-ahead log and its checkpoints (NULL: LMDB syncs, or no_sync) */
 	struct wal *wal;
 	struct ckp_state *ckp;
+	uint64_t redo_txn; /* while a record is redone at open: the txn id it must commit as */
+	int lock_fd;       /* DIR/store.lock, flock'ed: one process per store (-1: none) */
 	char dir[4096];
 	/* deps.c: what each commit wrote, for the reply cache (NULL: off) */
 	struct dp_table *dp;

@@ -58,8 +58,10 @@ static int wal_create(wal *w, uint64_t first_txn, st_err *err)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || wal_sync_dir(w->dir) != 0) {
 		int e = errno;
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(path); /* an empty segment would stop the real last one being last */
+		}
 		return st_errf(err, e == ENOSPC ? ANNALS_RESOURCE_EXHAUSTED : ANNALS_INTERNAL,
 		               "store: cannot create the write-ahead log %s: %s", path, strerror(e));
 	}
@@ -156,8 +158,8 @@ int wal_append(wal *w, uint64_t txn, const uint8_t *payload, size_t len, st_err 
 		         strerror(e));
 		log_msg(LOG_ERROR, "wal_broken", "why=\"%s\"", w->broken);
 		return st_errf(err, ANNALS_UNAVAILABLE,
-		               "store: %s; the write was not applied; restart annalsd once the disk is "
-		               "sound",
+		               "store: %s; the write's outcome is unknown (the next start redoes it if "
+		               "its record reached the disk); restart annalsd once the disk is sound",
 		               w->broken);
 	}
 	if (n < 0)
@@ -207,12 +209,15 @@ static int wal_cmp_u64(const void *a, const void *b)
 }
 
 /* The segments' first txns, sorted; *n of them. NULL and *n = 0 when none. */
-static uint64_t *wal_list(const char *dir, size_t *n)
+static uint64_t *wal_list(const char *dir, size_t *n, bool *failed)
 {
 	*n = 0;
+	*failed = false;
 	DIR *d = opendir(dir);
-	if (d == NULL)
+	if (d == NULL) {
+		*failed = errno != ENOENT;
 		return NULL;
+	}
 	uint64_t *v = NULL;
 	size_t cap = 0;
 	struct dirent *e;
@@ -225,8 +230,10 @@ static uint64_t *wal_list(const char *dir, size_t *n)
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			uint64_t *nv = realloc(v, cap * sizeof(*v));
-			if (nv == NULL)
+			if (nv == NULL) {
+				*failed = true;
 				break;
+			}
 			v = nv;
 		}
 		v[(*n)++] = first;
@@ -240,7 +247,12 @@ static uint64_t *wal_list(const char *dir, size_t *n)
 int wal_drop(const char *dir, uint64_t keep_from)
 {
 	size_t n;
-	uint64_t *v = wal_list(dir, &n);
+	bool failed;
+	uint64_t *v = wal_list(dir, &n, &failed);
+	if (failed) { /* deleting from a partial list could delete what the rest needs */
+		free(v);
+		return 0;
+	}
 	int gone = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool all_below = keep_from == UINT64_MAX || (i + 1 < n && v[i + 1] <= keep_from);
@@ -363,7 +375,14 @@ static int wal_read_segment(wal_reader *r, const char *path, bool last_segment, 
 int wal_replay(const char *dir, uint64_t after, wal_fn fn, void *ctx, uint64_t *last, st_err *err)
 {
 	size_t n;
-	uint64_t *v = wal_list(dir, &n);
+	bool failed;
+	uint64_t *v = wal_list(dir, &n, &failed);
+	if (failed) {
+		free(v);
+		return st_errf(err, ANNALS_INTERNAL,
+		               "store: cannot list the write-ahead log's segments in %s: %s", dir,
+		               strerror(errno));
+	}
 	wal_reader r = {.after = after, .expect = after + 1, .last = after, .fn = fn, .ctx = ctx};
 	int rc = ANNALS_OK;
 	for (size_t i = 0; rc == ANNALS_OK && i < n && !r.ended; i++) {

@@ -19,19 +19,25 @@
  *      durable: LMDB reuses a freed page only when no reader can see it, so
  *      no later commit, synced or not, overwrites a page of K.
  *   5. At open, if DIR/checkpoint exists (the last run did not close
- *      cleanly), its meta pages go back into the data file, so LMDB opens
- *      at K whatever a power cut left of later pages, and the records after
- *      K are applied again, in order, with the clock, flags and cluster
- *      revision they had. The write path reads no other clock and no other
- *      input, so the same records on the same state give the same state.
- *   6. A clean close checkpoints, deletes the segments, then the
- *      checkpoint file: without one, the data file is whole as it is.
+ *      cleanly): written in this boot, the page cache kept the data file
+ *      whole, and the records past its last commit are applied; from an
+ *      earlier boot, its meta pages go back into the data file, so LMDB
+ *      opens at K whatever a power cut left of later pages, and the records
+ *      after K are applied again. Either way in order, with the clock,
+ *      flags and cluster revision they had: the write path reads no other
+ *      clock and no other input, so the same records on the same state give
+ *      the same state.
+ *   6. A clean close syncs the data file, then deletes the checkpoint
+ *      file, then the segments: without a checkpoint file the data file is
+ *      whole as it is, and segments no checkpoint names are leftovers.
  *
  * Segments are DIR/wal-<16 hex digits>.log, named by a lower bound of the
  * txn ids they hold. A record is a 24-byte header {magic, payload length,
- * txn id, FNV-1a 64 of the txn id, length and payload} and the payload. A
- * record cut short, or failing its sum, ends the log: it was being written
- * when the machine stopped, so its writes were never answered.
+ * txn id, FNV-1a 64 of the txn id, length and payload} and the payload;
+ * zeros (space allocated ahead) end a segment. A last record cut short, or
+ * failing its sum, ends the log: it was being written when the machine
+ * stopped, so its writes were never answered. One that fails its sum with
+ * a record after it is damage (DATA_LOSS).
  */
 #ifndef ANNALS_STORE_WAL_H
 #define ANNALS_STORE_WAL_H
@@ -114,8 +120,13 @@ void ckp_committed(st_store *s);
 /* The writer: a checkpoint of the last commit, waited for (after a write
  * that bypassed the log). On failure the store refuses writes. */
 int ckp_now(st_store *s, st_err *err);
-/* Closing: a last checkpoint, then the segments and the checkpoint file
- * go (unless the log is broken: then they stay for the next start). */
+/* ckp_now after a commit that bypassed the log (a load): until one
+ * succeeds, logged writes are refused (ckp_ready tries again), since their
+ * records would follow a gap the log cannot redo across. */
+int ckp_cover(st_store *s, st_err *err);
+/* Closing: the data file is synced, then the checkpoint file and the
+ * segments go (unless the log or a sync failed: then they stay for the
+ * next start). */
 void ckp_stop(st_store *s);
 /* Non-NULL while writes must be refused: the log or the data file could
  * not be synced, so what is on disk is no longer known. */

@@ -353,6 +353,17 @@ static int apply_group(st_store *s, st_write *w, size_t n, bool nest_all, uint64
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != MDB_SUCCESS)
 		return st_mdb_status(rc, err, "begin");
+	if (s->redo_txn != 0 && mdb_txn_id(txn) != s->redo_txn) {
+		/* Records are skipped by txn id at the next start: one committed
+		 * under another id would be skipped, or applied twice. */
+		uint64_t got = mdb_txn_id(txn);
+		mdb_txn_abort(txn);
+		return st_errf(err, ANNALS_FAILED_PRECONDITION,
+		               "store: the write-ahead log's txn %llu would commit as %llu: the store "
+		               "changed at open before the log was redone (a new version upgrading "
+		               "it?); start the version that wrote the log once, then this one",
+		               (unsigned long long)s->redo_txn, (unsigned long long)got);
+	}
 	dp_write_begin(s, txn);
 	uint64_t rev;
 	int64_t now = fixed_now ? fixed_now : group_now(s, w, n);
@@ -469,7 +480,7 @@ static void apply_bulk(st_store *s, st_write *w)
 		return;
 	}
 	bk_apply(s, w);
-	if (ckp_now(s, &err) != ANNALS_OK && w->code == ANNALS_OK)
+	if (ckp_cover(s, &err) != ANNALS_OK && w->code == ANNALS_OK)
 		set_answer(w, err.code, err.msg);
 }
 
@@ -506,7 +517,9 @@ int st_wal_redo(void *store, uint64_t txn, const uint8_t *p, size_t len, st_err 
 		return rc;
 	/* The same inputs as the first time: the group's clock, each write's
 	 * flags and cluster revision; its answers were given then. */
+	s->redo_txn = txn;
 	rc = apply_all(s, g.w, g.n, g.log_revision, g.now_ms);
+	s->redo_txn = 0;
 	if (rc != ANNALS_OK)
 		st_errf(err, rc, "store: redoing txn %llu of the write-ahead log failed: %s",
 		        (unsigned long long)txn, g.n ? g.w[0].msg : "");

@@ -20,7 +20,8 @@
  *   - a damaged record with answered records after it: the open refuses
  *     with DATA_LOSS instead of dropping them;
  *   - a checkpoint of another data file (one restored in its place) is
- *     not applied to this one;
+ *     neither applied to it nor deleted: the open says what to do;
+ *   - a second open of the same directory is refused while the first lasts;
  *   - a clean close leaves no log and no checkpoint.
  */
 #include <dirent.h>
@@ -576,7 +577,7 @@ static void test_going_back_refused_while_the_store_is_open(void)
 	remove_dir(dir);
 }
 
-static void test_checkpoint_of_another_file_is_not_applied(void)
+static void test_checkpoint_of_another_file_is_refused(void)
 {
 	fresh_dir();
 	uint64_t hash = 0, ckp = 0;
@@ -588,16 +589,42 @@ static void test_checkpoint_of_another_file_is_not_applied(void)
 	CHECK(system(cmd) == 0);
 	st_err err;
 	st_store *s = open_store(dir, &err);
+	CHECK(s == NULL); /* neither applied to it nor deleted: the operator decides */
+	CHECK_EQ_INT(err.code, ANNALS_FAILED_PRECONDITION);
+	CHECK_CONTAINS(err.msg, "another data file");
+	CHECK(file_exists("checkpoint"));
+	if (s != NULL)
+		st_close(s);
+	/* what the message says to do, when the file was replaced on purpose */
+	snprintf(cmd, sizeof(cmd), "rm -f %s/checkpoint %s/wal-*.log", dir, dir);
+	CHECK(system(cmd) == 0);
+	s = open_store(dir, &err);
 	CHECK(s != NULL);
 	if (s != NULL) {
-		/* opened as the file is (it had everything: the child's pages
-		 * were in the page cache the copy read), not rolled back and redone */
-		CHECK(hash_store(s) == hash);
+		CHECK(hash_store(s) == hash); /* the copy had everything: the page cache */
 		st_close(s);
 	}
-	char seg[400];
-	CHECK(!segment_path(seg, sizeof(seg)));
-	CHECK(!file_exists("checkpoint"));
+	remove_dir(dir);
+}
+
+static void test_one_process_per_store(void)
+{
+	fresh_dir();
+	st_err err;
+	st_store *a = open_store(dir, &err);
+	CHECK(a != NULL);
+	st_store *b = open_store(dir, &err); /* another open file: another process, to flock */
+	CHECK(b == NULL);
+	CHECK_EQ_INT(err.code, ANNALS_FAILED_PRECONDITION);
+	CHECK_CONTAINS(err.msg, "open in another process");
+	if (b != NULL)
+		st_close(b);
+	if (a != NULL)
+		st_close(a);
+	b = open_store(dir, &err);
+	CHECK(b != NULL);
+	if (b != NULL)
+		st_close(b);
 	remove_dir(dir);
 }
 
@@ -609,6 +636,7 @@ int main(void)
 	RUN(test_redo_spans_segments);
 	RUN(test_torn_record_goes_alone);
 	RUN(test_damage_before_answered_records_refuses);
-	RUN(test_checkpoint_of_another_file_is_not_applied);
+	RUN(test_checkpoint_of_another_file_is_refused);
+	RUN(test_one_process_per_store);
 	return CHECK_DONE();
 }
