@@ -26,6 +26,7 @@
 #include <inttypes.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,13 +73,14 @@ struct ckp_state {
 	pthread_cond_t idle; /* and ckp_now here for the thread to be done */
 	bool busy, job_ready, stop;
 	ckp_job job;
-	MDB_txn *pin;       /* the durable checkpoint's snapshot */
-	MDB_txn *pin_extra; /* after a failed directory sync: the other candidate's */
-	bool need_ckp;      /* a synchronous checkpoint failed: logged writes wait for one */
-	uint64_t durable;   /* its txn id */
-	uint64_t last_ms;   /* when the last checkpoint was captured */
-	char failed[256];   /* non-empty: no checkpoint can be trusted any more */
-	int last_errno;     /* why the last checkpoint file could not be written */
+	MDB_txn *pin;            /* the durable checkpoint's snapshot */
+	MDB_txn *pin_extra;      /* after a failed directory sync: the other candidate's */
+	bool need_ckp;           /* a synchronous checkpoint failed: logged writes wait for one */
+	uint64_t durable;        /* its txn id */
+	uint64_t last_ms;        /* when the last checkpoint was captured */
+	char failed[256];        /* why no checkpoint can be trusted any more, once failed_set */
+	_Atomic bool failed_set; /* set (release) after failed is written, under lock, once */
+	int last_errno;          /* why the last checkpoint file could not be written */
 };
 
 static uint64_t ckp_now_ms(void)
@@ -361,8 +363,10 @@ static void ckp_mark_rollback(ckp_state *c)
 static void ckp_fail(ckp_state *c, const char *what, int e)
 {
 	pthread_mutex_lock(&c->lock);
-	if (c->failed[0] == '\0')
+	if (!atomic_load(&c->failed_set)) {
 		snprintf(c->failed, sizeof(c->failed), "%s (%s)", what, strerror(e));
+		atomic_store(&c->failed_set, true);
+	}
 	pthread_mutex_unlock(&c->lock);
 	log_msg(LOG_ERROR, "checkpoint_failed", "why=\"%s: %s\"", what, strerror(e));
 }
@@ -466,7 +470,7 @@ static void *ckp_main(void *arg)
 void ckp_committed(st_store *s)
 {
 	ckp_state *c = s->ckp;
-	if (c == NULL || c->failed[0] != '\0')
+	if (c == NULL || atomic_load(&c->failed_set))
 		return;
 	if (ckp_now_ms() - c->last_ms < c->interval_ms && wal_segment_bytes(s->wal) < CKP_WAL_BYTES)
 		return;
@@ -506,14 +510,15 @@ int ckp_now(st_store *s, st_err *err)
 	if (c == NULL)
 		return ANNALS_OK;
 	ckp_wait_idle(c);
+	c->last_errno = 0; /* judged by this attempt alone */
 	ckp_job j;
-	int rc = c->failed[0] == '\0' && ckp_capture(s, &j) == 0 ? ckp_make(c, &j) : -1;
+	int rc = !atomic_load(&c->failed_set) && ckp_capture(s, &j) == 0 ? ckp_make(c, &j) : -1;
 	if (rc == 0) {
 		c->last_errno = 0;
 		c->need_ckp = false;
 		return ANNALS_OK;
 	}
-	if (c->failed[0] == '\0' && c->last_errno == ENOSPC)
+	if (!atomic_load(&c->failed_set) && c->last_errno == ENOSPC)
 		return st_errf(err, ANNALS_RESOURCE_EXHAUSTED,
 		               "store: disk full: the store cannot write its checkpoint in %s (%s); the "
 		               "write was not applied; free space and retry",
@@ -521,7 +526,7 @@ int ckp_now(st_store *s, st_err *err)
 	return st_errf(err, ANNALS_UNAVAILABLE,
 	               "store: the write could not be made durable: %s; writes are refused until "
 	               "annalsd is restarted on a sound disk",
-	               c->failed[0] ? c->failed : "a checkpoint failed (see the log)");
+	               atomic_load(&c->failed_set) ? c->failed : "a checkpoint failed (see the log)");
 }
 
 static int ckp_count_record(void *ctx, uint64_t txn, const uint8_t *p, size_t len, st_err *err)
@@ -568,7 +573,8 @@ int ckp_begin(st_store *s, const char *dir, ckp_found *found, st_err *err)
 	c->psize = ms.ms_psize;
 	s->ckp = c;
 	int rc = ckp_now(s, err);
-	if (rc != ANNALS_OK && *found == CKP_WHOLE && c->failed[0] == '\0' && ckp_nothing_to_redo(s)) {
+	if (rc != ANNALS_OK && *found == CKP_WHOLE && !atomic_load(&c->failed_set) &&
+	    ckp_nothing_to_redo(s)) {
 		/* A full disk, a checkpoint of this boot and no record past the
 		 * data file's last commit: once the file is synced it needs
 		 * neither the checkpoint nor the log, as after a clean close. */
@@ -577,7 +583,7 @@ int ckp_begin(st_store *s, const char *dir, ckp_found *found, st_err *err)
 			*found = CKP_NONE;
 		}
 	}
-	if (rc != ANNALS_OK && *found == CKP_NONE && c->failed[0] == '\0') {
+	if (rc != ANNALS_OK && *found == CKP_NONE && !atomic_load(&c->failed_set)) {
 		/* A clean store on a full disk still serves reads; writes wait for
 		 * a checkpoint to be possible (ckp_ready). With a log to redo, the
 		 * redo's commits would have no checkpoint to fall back on. */
@@ -627,7 +633,7 @@ int ckp_start_log(st_store *s, const char *dir, st_err *err)
 	(void)dir;
 	s->ckp->opened = true;
 	int rc = ckp_try_log(s, err);
-	if (rc != ANNALS_OK && s->ckp->failed[0] == '\0') {
+	if (rc != ANNALS_OK && !atomic_load(&s->ckp->failed_set)) {
 		/* a full disk: reads go on; the first write tries again (ckp_ready) */
 		log_msg(LOG_WARN, "checkpoint_pending",
 		        "why=\"%s; writes are refused until it can be written\"", err->msg);
@@ -680,7 +686,7 @@ const char *st_durability_refusal(const st_store *s)
 {
 	if (s->wal != NULL && wal_broken(s->wal)[0] != '\0')
 		return wal_broken(s->wal);
-	if (s->ckp != NULL && s->ckp->failed[0] != '\0')
+	if (s->ckp != NULL && atomic_load(&s->ckp->failed_set))
 		return s->ckp->failed;
 	return NULL;
 }
