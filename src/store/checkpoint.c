@@ -8,8 +8,9 @@
  *      K (the pin), and start a new log segment at K+1;
  *   2. on the checkpoint thread (ckp_make): fdatasync the data file (every
  *      page of K was written to it before step 1), write DIR/checkpoint
- *      {the data file's device and inode, K, the meta pages} under another
- *      name, sync it, rename it into place, sync the directory; then
+ *      {the data file's inode (and device, kept but not compared), K, the
+ *      boot id, the meta pages} under another name, sync it, rename it
+ *      into place, sync the directory; then
  *      release the previous pin and delete the segments below K+1.
  * The previous pin lives until the new checkpoint file is durable, so at
  * every moment the checkpoint file on disk names a snapshot no commit has
@@ -131,15 +132,35 @@ static void ckp_path(char *out, size_t n, const char *dir, const char *name)
 
 /* ---- the checkpoint file ------------------------------------------------------- */
 
-/* 0: written; -1: not written (errno), the previous one stands; 1: renamed
- * into place but the directory could not be synced, so after a power cut
- * the file may be either the previous checkpoint or this one. */
+/* Puts len bytes as DIR/checkpoint: written under another name, synced,
+ * renamed into place, the directory synced. 0: done; -1: not done (errno),
+ * the previous file stands; 1: renamed but the directory not synced, so
+ * after a power cut the file may be either the previous one or this. */
+static int ckp_put_file(const char *dir, const uint8_t *buf, size_t len)
+{
+	char tmp[4200], final[4200];
+	ckp_path(tmp, sizeof(tmp), dir, "checkpoint.tmp");
+	ckp_path(final, sizeof(final), dir, "checkpoint");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fdatasync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	bool renamed = ok && rename(tmp, final) == 0;
+	if (renamed && wal_sync_dir(dir) != 0)
+		return 1;
+	if (!renamed) {
+		int e = errno;
+		unlink(tmp); /* a full disk keeps no empty file of ours */
+		errno = e;
+	}
+	return renamed ? 0 : -1;
+}
+
+/* The checkpoint of txn with these meta pages, as ckp_put_file returns. */
 static int ckp_write_file(ckp_state *c, uint64_t txn, const uint8_t *meta)
 {
-	char data[4200], tmp[4200], final[4200];
+	char data[4200];
 	ckp_path(data, sizeof(data), c->dir, "data.mdb");
-	ckp_path(tmp, sizeof(tmp), c->dir, "checkpoint.tmp");
-	ckp_path(final, sizeof(final), c->dir, "checkpoint");
 	struct stat st;
 	if (stat(data, &st) != 0)
 		return -1;
@@ -155,20 +176,9 @@ static int ckp_write_file(ckp_state *c, uint64_t txn, const uint8_t *meta)
 	memcpy(buf + CKP_HEAD, meta, 2 * (size_t)c->psize);
 	uint64_t sum = hash_fnv1a(HASH_FNV1A_INIT, buf, len - 8);
 	memcpy(buf + len - 8, &sum, 8);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fdatasync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
+	int rc = ckp_put_file(c->dir, buf, len);
 	free(buf);
-	bool renamed = ok && rename(tmp, final) == 0;
-	if (renamed && wal_sync_dir(c->dir) != 0)
-		return 1; /* on disk, the checkpoint may now be either one */
-	if (!renamed) {
-		int e = errno;
-		unlink(tmp); /* a full disk keeps no empty file of ours */
-		errno = e;
-	}
-	return renamed ? 0 : -1;
+	return rc;
 }
 
 /* Forgets a checkpoint and the log once the data file is synced (a clean
@@ -336,9 +346,8 @@ int ckp_restore(const char *dir, ckp_found *found, st_err *err)
  * rewritten as if from another boot, so the next start goes back to it. */
 static void ckp_mark_rollback(ckp_state *c)
 {
-	char path[4200], tmp[4200];
+	char path[4200];
 	ckp_path(path, sizeof(path), c->dir, "checkpoint");
-	ckp_path(tmp, sizeof(tmp), c->dir, "checkpoint.tmp");
 	size_t len = 0;
 	uint8_t *buf = (uint8_t *)file_read_all(path, CKP_HEAD + 2 * CKP_MAX_PSIZE + 8, &len);
 	bool ok = buf != NULL && len > CKP_HEAD + 8;
@@ -346,11 +355,7 @@ static void ckp_mark_rollback(ckp_state *c)
 		memset(buf + 40, 0, 8); /* boot id 0: never this boot */
 		uint64_t sum = hash_fnv1a(HASH_FNV1A_INIT, buf, len - 8);
 		memcpy(buf + len - 8, &sum, 8);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fdatasync(fd) == 0;
-		if (fd >= 0)
-			close(fd);
-		ok = ok && rename(tmp, path) == 0 && wal_sync_dir(c->dir) == 0;
+		ok = ckp_put_file(c->dir, buf, len) == 0;
 	}
 	free(buf);
 	if (!ok)
@@ -514,7 +519,6 @@ int ckp_now(st_store *s, st_err *err)
 	ckp_job j;
 	int rc = !atomic_load(&c->failed_set) && ckp_capture(s, &j) == 0 ? ckp_make(c, &j) : -1;
 	if (rc == 0) {
-		c->last_errno = 0;
 		c->need_ckp = false;
 		return ANNALS_OK;
 	}
@@ -549,6 +553,30 @@ static bool ckp_nothing_to_redo(st_store *s)
 	       n == 0;
 }
 
+static void ckp_free(st_store *s)
+{
+	ckp_state *c = s->ckp;
+	if (c->pin != NULL)
+		mdb_txn_abort(c->pin);
+	if (c->pin_extra != NULL)
+		mdb_txn_abort(c->pin_extra);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->work);
+	pthread_cond_destroy(&c->idle);
+	free(c);
+	s->ckp = NULL;
+}
+
+/* A checkpoint that a full disk keeps from being written at open: the
+ * store opens and serves reads; writes wait for one (ckp_ready). */
+static int ckp_pending(st_err *err)
+{
+	log_msg(LOG_WARN, "checkpoint_pending", "why=\"%s; writes are refused until it can be written\"",
+	        err->msg);
+	memset(err, 0, sizeof(*err));
+	return ANNALS_OK;
+}
+
 int ckp_begin(st_store *s, const char *dir, ckp_found *found, st_err *err)
 {
 	ckp_state *c = calloc(1, sizeof(*c));
@@ -561,17 +589,14 @@ int ckp_begin(st_store *s, const char *dir, ckp_found *found, st_err *err)
 	c->interval_ms = s->opt.checkpoint_ms;
 	MDB_stat ms;
 	int fd = -1;
+	s->ckp = c;
 	if (mdb_env_get_fd(s->env, &fd) != MDB_SUCCESS || mdb_env_stat(s->env, &ms) != MDB_SUCCESS ||
 	    ms.ms_psize < 512 || ms.ms_psize > CKP_MAX_PSIZE) {
-		pthread_mutex_destroy(&c->lock);
-		pthread_cond_destroy(&c->work);
-		pthread_cond_destroy(&c->idle);
-		free(c);
+		ckp_free(s);
 		return st_errf(err, ANNALS_INTERNAL, "store: cannot read the data file's page size");
 	}
 	c->fd = fd;
 	c->psize = ms.ms_psize;
-	s->ckp = c;
 	int rc = ckp_now(s, err);
 	if (rc != ANNALS_OK && *found == CKP_WHOLE && !atomic_load(&c->failed_set) &&
 	    ckp_nothing_to_redo(s)) {
@@ -587,12 +612,7 @@ int ckp_begin(st_store *s, const char *dir, ckp_found *found, st_err *err)
 		/* A clean store on a full disk still serves reads; writes wait for
 		 * a checkpoint to be possible (ckp_ready). With a log to redo, the
 		 * redo's commits would have no checkpoint to fall back on. */
-		log_msg(LOG_WARN, "checkpoint_pending",
-		        "why=\"%s; writes are refused until it can be "
-		        "written\"",
-		        err->msg);
-		memset(err, 0, sizeof(*err));
-		return ANNALS_OK;
+		return ckp_pending(err);
 	}
 	return rc;
 }
@@ -628,17 +648,13 @@ int ckp_cover(st_store *s, st_err *err)
 	return rc;
 }
 
-int ckp_start_log(st_store *s, const char *dir, st_err *err)
+int ckp_start_log(st_store *s, st_err *err)
 {
-	(void)dir;
 	s->ckp->opened = true;
 	int rc = ckp_try_log(s, err);
 	if (rc != ANNALS_OK && !atomic_load(&s->ckp->failed_set)) {
 		/* a full disk: reads go on; the first write tries again (ckp_ready) */
-		log_msg(LOG_WARN, "checkpoint_pending",
-		        "why=\"%s; writes are refused until it can be written\"", err->msg);
-		memset(err, 0, sizeof(*err));
-		return ANNALS_OK;
+		return ckp_pending(err);
 	}
 	return rc;
 }
@@ -655,20 +671,6 @@ int ckp_ready(st_store *s, st_err *err)
 	/* A write outside the log (a load) is not yet covered by a checkpoint:
 	 * a logged write after it would follow a gap in the log. */
 	return c->need_ckp ? ckp_now(s, err) : ANNALS_OK;
-}
-
-static void ckp_free(st_store *s)
-{
-	ckp_state *c = s->ckp;
-	if (c->pin != NULL)
-		mdb_txn_abort(c->pin);
-	if (c->pin_extra != NULL)
-		mdb_txn_abort(c->pin_extra);
-	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->work);
-	pthread_cond_destroy(&c->idle);
-	free(c);
-	s->ckp = NULL;
 }
 
 int ckp_finish_without_log(st_store *s, st_err *err)

@@ -375,7 +375,7 @@ int st_open(const char *dir, const st_options *opt, st_store **out, st_err *err)
 	if (rc == ANNALS_OK && found != CKP_NONE)
 		rc = st_redo_log(s, dir, ckp_durable_txn(s), err);
 	if (rc == ANNALS_OK && log)
-		rc = ckp_start_log(s, dir, err);
+		rc = ckp_start_log(s, err);
 	else if (rc == ANNALS_OK && found != CKP_NONE)
 		rc = ckp_finish_without_log(s, err);
 	if (rc != ANNALS_OK) {

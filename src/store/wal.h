@@ -113,7 +113,7 @@ int ckp_ready(st_store *s, st_err *err);
 uint64_t ckp_durable_txn(const st_store *s);
 /* After the log is redone: a checkpoint of everything, the segments of the
  * last run deleted, a new one started, and the checkpoint thread. */
-int ckp_start_log(st_store *s, const char *dir, st_err *err);
+int ckp_start_log(st_store *s, st_err *err);
 /* The writer, after each commit that appended a record: hands a checkpoint
  * to the checkpoint thread when one is due and none is running. */
 void ckp_committed(st_store *s);
